@@ -1,0 +1,184 @@
+//! The audit log page `/audit` (administrators and support), with filters and pagination.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::error::AppError;
+use crate::model::{fmt_time, AuditPage, AUDIT_ACTIONS};
+use crate::ui::Guarded;
+
+/// Parses a `datetime-local` value (`2026-11-23T14:05`, taken as UTC) to unix milliseconds.
+pub fn parse_local_time(field: &str, raw: Option<&str>) -> Result<Option<i64>, AppError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let parsed = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"));
+    match parsed {
+        Ok(t) => Ok(Some(t.and_utc().timestamp_millis())),
+        Err(_) => Err(AppError::validation(field, "Use a date and time like 2026-11-23T14:05 (UTC).")),
+    }
+}
+
+#[server(endpoint = "audit/list")]
+pub async fn list_audit(
+    actor: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    before: Option<i64>,
+) -> Result<AuditPage, AppError> {
+    use crate::ssr::{audit, edge};
+    edge::edge(async move {
+        // Both roles may read the audit log.
+        let (st, _, _) = edge::authorize(None).await?;
+        if let Some(a) = action.as_deref().filter(|a| !a.is_empty()) {
+            if !AUDIT_ACTIONS.contains(&a) {
+                return Err(AppError::validation("action", "Choose an action from the list.").into());
+            }
+        }
+        if actor.as_deref().is_some_and(|a| a.chars().count() > 200) {
+            return Err(AppError::validation("actor", "An actor name has at most 200 characters.").into());
+        }
+        let filter = crate::model::AuditFilter {
+            actor,
+            action,
+            from: parse_local_time("from", from.as_deref())?,
+            to: parse_local_time("to", to.as_deref())?,
+            before,
+        };
+        if let (Some(f), Some(t)) = (filter.from, filter.to) {
+            if f > t {
+                return Err(AppError::validation("to", "“To” must be after “From”.").into());
+            }
+        }
+        audit::query(&st.db, &filter).await
+    })
+    .await
+}
+
+#[component]
+pub fn AuditLogPage() -> impl IntoView {
+    view! {
+        <Guarded>
+            <AuditLog/>
+        </Guarded>
+    }
+}
+
+#[component]
+fn AuditLog() -> impl IntoView {
+    let query = use_query_map();
+    let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
+    let page = Resource::new(
+        move || {
+            (
+                get("actor"),
+                get("action"),
+                get("from"),
+                get("to"),
+                get("before").and_then(|b| b.parse::<i64>().ok()),
+            )
+        },
+        |(actor, action, from, to, before)| list_audit(actor, action, from, to, before),
+    );
+    let older_href = move |before: i64| {
+        let mut q = query.get();
+        q.replace("before", before.to_string());
+        format!("/audit{}", q.to_query_string())
+    };
+    view! {
+        <h1>"Audit log"</h1>
+        <Form method="GET" action="/audit" attr:class="filters" attr:aria-label="Filter events">
+            <div class="field">
+                <label for="f-actor">"Actor"</label>
+                <input id="f-actor" name="actor" maxlength=200 value=move || get("actor").unwrap_or_default()/>
+            </div>
+            <div class="field">
+                <label for="f-action">"Action"</label>
+                <select id="f-action" name="action">
+                    <option value="">"Any action"</option>
+                    {AUDIT_ACTIONS
+                        .iter()
+                        .map(|a| {
+                            let selected = move || get("action").as_deref() == Some(*a);
+                            view! { <option value=*a selected=selected>{*a}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="f-from">"From (UTC)"</label>
+                <input id="f-from" name="from" type="datetime-local" value=move || get("from").unwrap_or_default()/>
+            </div>
+            <div class="field">
+                <label for="f-to">"To (UTC)"</label>
+                <input id="f-to" name="to" type="datetime-local" value=move || get("to").unwrap_or_default()/>
+            </div>
+            <button type="submit">"Apply filters"</button>
+            <a href="/audit" class="button-link">"Clear"</a>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading events…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) if p.entries.is_empty() => view! {
+                        <p class="empty">"No events match these filters."</p>
+                    }.into_any(),
+                    Ok(p) => {
+                        let next = p.next_before;
+                        view! {
+                            <table class="data">
+                                <caption class="visually-hidden">"Audit events, newest first"</caption>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Time"</th>
+                                        <th scope="col">"Actor"</th>
+                                        <th scope="col">"Action"</th>
+                                        <th scope="col">"Target"</th>
+                                        <th scope="col">"From"</th>
+                                        <th scope="col">"Detail"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {p.entries.into_iter().map(|e| view! {
+                                        <tr>
+                                            <td>{fmt_time(e.at)}</td>
+                                            <td>{e.actor}</td>
+                                            <td><code>{e.action}</code></td>
+                                            <td>{e.target.unwrap_or_default()}</td>
+                                            <td>{e.ip.unwrap_or_default()}</td>
+                                            <td>{e.detail.unwrap_or_default()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <nav class="pager" aria-label="Pages">
+                                {get("before").map(|_| view! { <a href="/audit">"Newest events"</a> })}
+                                {next.map(|b| view! { <a href=older_href(b)>"Older events"</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_times() {
+        assert_eq!(parse_local_time("from", None), Ok(None));
+        assert_eq!(parse_local_time("from", Some("  ")), Ok(None));
+        assert_eq!(parse_local_time("from", Some("1970-01-01T00:01")), Ok(Some(60_000)));
+        assert_eq!(parse_local_time("to", Some("1970-01-01T00:00:02")), Ok(Some(2_000)));
+        assert!(matches!(
+            parse_local_time("to", Some("yesterday")),
+            Err(AppError::Validation { field, .. }) if field == "to"
+        ));
+    }
+}

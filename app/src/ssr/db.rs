@@ -1,0 +1,170 @@
+//! The database handle: one sqlx `Any` pool over SQLite or PostgreSQL, its migrations, and the
+//! write-transaction helper every read-then-write operation goes through.
+//!
+//! The same SQL runs on both engines: `$n` placeholders, `BIGINT` integers (unix milliseconds for
+//! times, 0/1 for flags) and `TEXT`. Only the migrations differ, one folder per engine.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
+
+use super::SvcError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database_url scheme: use sqlite://… or postgres://…")]
+    Scheme,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool plus the engine it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub engine: Engine,
+}
+
+impl std::fmt::Debug for Db {
+    // CAUTION: the URL may hold a database password, so it is never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("engine", &self.engine).finish_non_exhaustive()
+    }
+}
+
+pub fn engine_of(url: &str) -> Result<Engine, DbError> {
+    if url.starts_with("sqlite:") {
+        Ok(Engine::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Engine::Postgres)
+    } else {
+        Err(DbError::Scheme)
+    }
+}
+
+impl Db {
+    /// Connects without running migrations. For SQLite, creates the file (and its folder) if
+    /// missing and switches on WAL, a busy timeout and foreign keys on every connection.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let engine = engine_of(url)?;
+        if engine == Engine::Sqlite {
+            if let Some(path) = sqlite_file_path(url) {
+                if let Some(dir) = std::path::Path::new(&path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
+                    }
+                }
+            }
+        }
+        let url = if engine == Engine::Sqlite && !url.contains("mode=") && !url.contains(":memory:") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        } else {
+            url.to_string()
+        };
+        let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let mut pool = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(if engine == Engine::Sqlite { 8 } else { 16 });
+        if engine == Engine::Sqlite {
+            // An in-memory database exists once per connection: keep exactly one.
+            if url.contains(":memory:") {
+                pool = pool.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+            }
+            pool = pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_with(opts).await?;
+        Ok(Db { pool, engine })
+    }
+
+    /// Applies the migrations of this engine. Forward only; a failure stops the start.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self.engine {
+            Engine::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?,
+            Engine::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in a transaction that takes the write lock up front, and commits.
+    ///
+    /// SQLite: `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of failing
+    /// with "database is locked" half-way. PostgreSQL: `SERIALIZABLE`, retried on a
+    /// serialization failure (40001) or deadlock (40P01) so that neither reaches the user.
+    /// `f` may run more than once and must not have effects outside the transaction.
+    pub async fn write<T, F>(&self, mut f: F) -> Result<T, SvcError>
+    where
+        F: for<'c> FnMut(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, SvcError>>,
+    {
+        let begin = match self.engine {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        };
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut tx = self.pool.begin_with(begin).await?;
+            match f(&mut tx).await {
+                Ok(v) => match tx.commit().await {
+                    Ok(()) => return Ok(v),
+                    Err(e) if attempt < 8 && is_retryable(&e) => {}
+                    Err(e) => return Err(e.into()),
+                },
+                Err(SvcError::Db(e)) if attempt < 8 && is_retryable(&e) => {
+                    let _ = tx.rollback().await;
+                }
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    return Err(e);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+        }
+    }
+}
+
+/// Serialization failure or deadlock on PostgreSQL; busy or locked on SQLite.
+pub fn is_retryable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => matches!(
+            db.code().as_deref(),
+            Some("40001") | Some("40P01") | Some("5") | Some("6") | Some("517")
+        ),
+        _ => false,
+    }
+}
+
+fn sqlite_file_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    if path.is_empty() || path.contains(":memory:") {
+        None
+    } else {
+        Some(path.to_string())
+    }
+}
+
+/// Current time in unix milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,161 @@
+//! The edge of every server function: find the state, check that the request came from this
+//! site, find the session and check the role, and turn service errors into safe answers with
+//! the right HTTP status.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use http::header::{ACCEPT, HOST, ORIGIN, REFERER, RETRY_AFTER, USER_AGENT};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+use super::session::{self, SessionAccount};
+use super::{AppState, SvcError, SvcResult};
+use crate::error::AppError;
+use crate::model::Role;
+
+/// Facts about the request that services record in the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+pub fn request_meta(parts: &Parts) -> RequestMeta {
+    RequestMeta {
+        ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip().to_string()),
+        user_agent: parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(200).collect()),
+        request_id: parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    }
+}
+
+fn parts() -> SvcResult<Parts> {
+    use_context::<Parts>().ok_or_else(|| SvcError::Internal("request parts missing from context".into()))
+}
+
+pub fn state() -> SvcResult<AppState> {
+    use_context::<AppState>().ok_or_else(|| SvcError::Internal("AppState missing from context".into()))
+}
+
+/// True when `Origin` (or, failing that, `Referer`) names this site: either the configured
+/// issuer origin or the origin of the `Host` the request was sent to. A request with neither
+/// header is refused: every browser sends `Origin` on a POST.
+pub fn is_same_origin(parts: &Parts, issuer_origin: &str) -> bool {
+    let header = |name| parts.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let origin = match header(ORIGIN) {
+        Some(o) if o != "null" => o.to_string(),
+        Some(_) => return false,
+        None => match header(REFERER).and_then(|r| url::Url::parse(r).ok()) {
+            Some(u) => u.origin().ascii_serialization(),
+            None => return false,
+        },
+    };
+    if origin == issuer_origin {
+        return true;
+    }
+    match header(HOST) {
+        Some(host) => origin == format!("http://{host}") || origin == format!("https://{host}"),
+        None => false,
+    }
+}
+
+/// Runs the body of a server function: refuses cross-site requests, then maps any error to
+/// a safe `AppError` and sets the HTTP status (plus `Retry-After` when throttled). Plain form
+/// posts (no JavaScript) keep the redirect Leptos gives them, so that the page shows the error.
+pub async fn edge<T, F>(body: F) -> Result<T, AppError>
+where
+    F: Future<Output = SvcResult<T>>,
+{
+    let parts = match parts() {
+        Ok(p) => p,
+        Err(e) => return Err(to_app_error(e, None)),
+    };
+    let meta = request_meta(&parts);
+    let result = match state() {
+        // Page loads (GET) render server functions in-process; only real calls are POSTs.
+        Ok(st)
+            if parts.method != http::Method::GET
+                && parts.method != http::Method::HEAD
+                && !is_same_origin(&parts, &st.settings.issuer_origin) =>
+        {
+            Err(SvcError::App(AppError::CrossSite))
+        }
+        Ok(_) => body.await,
+        Err(e) => Err(e),
+    };
+    result.map_err(|e| {
+        let err = to_app_error(e, meta.request_id.as_deref());
+        let plain_form = parts
+            .headers
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        if let Some(res) = use_context::<ResponseOptions>() {
+            if !plain_form {
+                res.set_status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+            }
+            if let AppError::Throttled { retry_after_secs } = &err {
+                res.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+        }
+        err
+    })
+}
+
+/// Logs what must not reach the browser and returns what may.
+pub fn to_app_error(e: SvcError, request_id: Option<&str>) -> AppError {
+    match e {
+        SvcError::App(a) => a,
+        other => {
+            let request_id = request_id.unwrap_or("none").to_string();
+            tracing::error!(%request_id, error = %other, "request failed");
+            AppError::Internal { request_id }
+        }
+    }
+}
+
+/// Finds the caller's session and checks the role. `None` means any signed-in role.
+/// Every server function calls this itself, whatever the UI shows or hides.
+pub async fn authorize(required: Option<Role>) -> SvcResult<(AppState, SessionAccount, RequestMeta)> {
+    let st = state()?;
+    let parts = parts()?;
+    let token = session::token_from_headers(&parts.headers).ok_or(AppError::Unauthorized)?;
+    let account = session::lookup(&st.db, &st.settings, &token)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if let Some(role) = required {
+        if account.role != role {
+            return Err(AppError::Forbidden.into());
+        }
+    }
+    Ok((st, account, request_meta(&parts)))
+}
+
+/// The caller's session, if any, without failing. For pages that adapt to who is looking.
+pub async fn current_session() -> SvcResult<Option<SessionAccount>> {
+    let st = state()?;
+    let parts = parts()?;
+    match session::token_from_headers(&parts.headers) {
+        Some(token) => session::lookup(&st.db, &st.settings, &token).await,
+        None => Ok(None),
+    }
+}
+
+pub fn meta() -> SvcResult<RequestMeta> {
+    Ok(request_meta(&parts()?))
+}

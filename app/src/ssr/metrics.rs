@@ -1,0 +1,59 @@
+//! Prometheus metrics, exposed as text at `/metrics`.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    pub status: u16,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub latency: Histogram,
+    pub sign_in_failures: Counter,
+    pub sign_in_throttled: Counter,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("clavis");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
+        let sign_in_failures = Counter::default();
+        let sign_in_throttled = Counter::default();
+        registry.register("http_requests", "HTTP requests served, by method and status", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to produce a response, in seconds",
+            latency.clone(),
+        );
+        registry.register("sign_in_failures", "Failed sign-in attempts", sign_in_failures.clone());
+        registry.register(
+            "sign_in_throttled",
+            "Sign-in attempts refused by the failure limits",
+            sign_in_throttled.clone(),
+        );
+        Metrics { registry, requests, latency, sign_in_failures, sign_in_throttled }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

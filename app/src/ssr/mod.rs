@@ -1,0 +1,84 @@
+//! Server-only half of the app: state, the database, the services that hold every rule, and the
+//! edge helpers that every server function calls (authorize, check origin, map errors).
+
+pub mod accounts;
+pub mod audit;
+pub mod db;
+pub mod edge;
+pub mod metrics;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+pub use db::{now_ms, Db};
+pub use edge::{authorize, edge, RequestMeta};
+
+use crate::error::AppError;
+
+/// Errors inside the services. `App` errors are safe to show; `Db` and `Internal` are logged
+/// and replaced by a request id at the edge.
+#[derive(Debug, thiserror::Error)]
+pub enum SvcError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+pub type SvcResult<T> = Result<T, SvcError>;
+
+/// Settings the app needs at run time; built by the server from its configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The public origin (scheme://host[:port]) that mutating requests must come from.
+    pub issuer_origin: String,
+    /// Adds `Secure` (and the `__Host-` name) to the session cookie; on when the issuer is https.
+    pub cookie_secure: bool,
+    pub session_idle_timeout_secs: i64,
+    pub session_absolute_timeout_secs: i64,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_ip: u32,
+    pub login_failure_window_secs: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            issuer_origin: "http://localhost:3000".into(),
+            cookie_secure: false,
+            session_idle_timeout_secs: 30 * 60,
+            session_absolute_timeout_secs: 12 * 60 * 60,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_ip: 50,
+            login_failure_window_secs: 15 * 60,
+        }
+    }
+}
+
+/// Everything a request handler or server function needs, provided to Leptos rendering and to
+/// the server-function handler alike.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub passwords: Arc<accounts::PasswordHasher>,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, db: Db, settings: Settings) -> SvcResult<Self> {
+        Ok(AppState {
+            leptos_options,
+            db,
+            settings: Arc::new(settings),
+            metrics: Arc::new(metrics::Metrics::new()),
+            passwords: Arc::new(accounts::PasswordHasher::new()?),
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! Server-side sessions, stored in the database so that every replica accepts them.
+//!
+//! The cookie holds 256 random bits; the table holds only their SHA-256, so a copy of the
+//! database does not let anyone sign in. Sessions end on sign-out, after the idle timeout, at
+//! the absolute timeout, and at once when the account is disabled or its password is reset.
+
+use http::HeaderMap;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+
+use super::{now_ms, Db, Settings, SvcResult};
+use crate::model::Role;
+
+pub const COOKIE_NAME: &str = "clavis_session";
+/// With `Secure`, the `__Host-` prefix also pins the cookie to this host and path `/`.
+pub const SECURE_COOKIE_NAME: &str = "__Host-clavis_session";
+
+/// The account behind a valid session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionAccount {
+    pub account_id: i64,
+    pub username: String,
+    pub role: Role,
+}
+
+/// A fresh session token. Not `Debug`, not `Serialize`: it only goes into `Set-Cookie`.
+pub struct SessionToken(String);
+
+impl SessionToken {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE_NAME || *k == SECURE_COOKIE_NAME)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub fn set_cookie(settings: &Settings, token: &SessionToken) -> String {
+    let (name, secure) = if settings.cookie_secure {
+        (SECURE_COOKIE_NAME, "; Secure")
+    } else {
+        (COOKIE_NAME, "")
+    };
+    format!(
+        "{name}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        token.expose(),
+        settings.session_absolute_timeout_secs
+    )
+}
+
+pub fn clear_cookie(settings: &Settings) -> String {
+    let (name, secure) = if settings.cookie_secure {
+        (SECURE_COOKIE_NAME, "; Secure")
+    } else {
+        (COOKIE_NAME, "")
+    };
+    format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
+}
+
+/// Creates a session inside the caller's transaction.
+pub async fn create(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    account_id: i64,
+    ip: Option<&str>,
+) -> SvcResult<SessionToken> {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token_hash(&token))
+    .bind(account_id)
+    .bind(now)
+    .bind(now)
+    .bind(now + settings.session_absolute_timeout_secs * 1000)
+    .bind(ip.map(str::to_string))
+    .execute(&mut *conn)
+    .await?;
+    Ok(SessionToken(token))
+}
+
+/// The account of a live session, or `None`. Touches `last_seen_at` at most once a minute,
+/// so an active user is not written to the database on every request.
+pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> SvcResult<Option<SessionAccount>> {
+    let now = now_ms();
+    let idle_cutoff = now - settings.session_idle_timeout_secs * 1000;
+    let row = sqlx::query(
+        "SELECT s.account_id, s.last_seen_at, a.username, a.role FROM sessions s \
+         JOIN accounts a ON a.id = s.account_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND a.disabled = 0",
+    )
+    .bind(token_hash(token))
+    .bind(now)
+    .bind(idle_cutoff)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let last_seen: i64 = row.try_get("last_seen_at")?;
+    if now - last_seen > 60_000 {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(now)
+            .bind(token_hash(token))
+            .execute(&db.pool)
+            .await?;
+    }
+    let role: String = row.try_get("role")?;
+    Ok(Some(SessionAccount {
+        account_id: row.try_get("account_id")?,
+        username: row.try_get("username")?,
+        role: role.parse().map_err(super::SvcError::App)?,
+    }))
+}
+
+pub async fn delete(db: &Db, token: &str) -> SvcResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_for_account(conn: &mut AnyConnection, account_id: i64) -> SvcResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes sessions that can no longer be used. Run periodically.
+pub async fn purge_expired(db: &Db, settings: &Settings) -> SvcResult<u64> {
+    let now = now_ms();
+    let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+        .bind(now)
+        .bind(now - settings.session_idle_timeout_secs * 1000)
+        .execute(&db.pool)
+        .await?;
+    Ok(r.rows_affected())
+}

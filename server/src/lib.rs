@@ -1,0 +1,219 @@
+//! The `clavis` server: configuration, the axum router around the Leptos app, operations
+//! endpoints (`/healthz`, `/metrics`), and start-up (migrations, first admin, shutdown).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod config;
+
+use std::time::{Duration, Instant};
+
+use app::ssr::accounts::{self, Bootstrap};
+use app::ssr::metrics::RequestLabels;
+use app::ssr::{AppState, Db};
+use app::{shell, App};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use secrecy::ExposeSecret;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+
+/// Largest request body accepted anywhere. Forms here are small; larger bodies are refused
+/// before they are read.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Connect(String),
+    #[error("database migration failed, nothing was started: {0}")]
+    Migrate(String),
+    #[error("cannot create the first administrator: {0}")]
+    Bootstrap(String),
+    #[error("cannot listen on {addr}: {message}")]
+    Listen { addr: String, message: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Site files (the WASM bundle and CSS) and names; overridable with the usual `LEPTOS_*`
+/// variables that cargo-leptos sets.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+    LeptosOptions::builder()
+        .output_name(var("LEPTOS_OUTPUT_NAME", "clavis"))
+        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(config.listen)
+        .build()
+}
+
+/// Connects and migrates. Any failure stops the start.
+pub async fn open_database(config: &Config) -> Result<Db, StartError> {
+    let db = Db::connect(config.database_url.expose_secret())
+        .await
+        .map_err(|e| StartError::Connect(e.to_string()))?;
+    db.migrate().await.map_err(|e| StartError::Migrate(e.to_string()))?;
+    Ok(db)
+}
+
+/// Creates the first administrator when there are no accounts. Returns what was done.
+pub async fn bootstrap_admin(state: &AppState) -> Result<Bootstrap, StartError> {
+    let from_env = match (std::env::var("CLAVIS_ADMIN_USERNAME"), std::env::var("CLAVIS_ADMIN_PASSWORD")) {
+        (Ok(u), Ok(p)) => Some((u, p)),
+        _ => None,
+    };
+    accounts::bootstrap(&state.db, &state.passwords, from_env)
+        .await
+        .map_err(|e| StartError::Bootstrap(e.to_string()))
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match sqlx::query("SELECT 1").execute(&state.db.pool).await {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}
+
+/// Counts every request by method and status, and times it.
+async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    state.metrics.latency.observe(start.elapsed().as_secs_f64());
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels { method, status: res.status().as_u16() })
+        .inc();
+    res
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let ctx_state = state.clone();
+    let context = move || provide_context(ctx_state.clone());
+    let options = state.leptos_options.clone();
+    let fallback_options = options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/{*fn_name}", post(server_fn_handler))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, move |_| {
+            shell(fallback_options.clone())
+        }))
+        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or(req.uri().path());
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %path)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Removes dead sessions now and then. Ends with the process.
+pub fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = app::ssr::session::purge_expired(&state.db, &state.settings).await {
+                tracing::warn!(error = %e, "could not purge expired sessions");
+            }
+        }
+    });
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested; finishing open requests");
+}
+
+/// `clavis serve`: migrate, make sure an admin exists, and serve until SIGTERM.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let db = open_database(&config).await?;
+    let state = AppState::new(leptos_options(&config), db, config.settings())
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    match bootstrap_admin(&state).await? {
+        Bootstrap::Existing => {}
+        Bootstrap::FromEnvironment(name) => {
+            tracing::info!(username = %name, "first start: created the administrator named by CLAVIS_ADMIN_USERNAME");
+        }
+        Bootstrap::Generated(pw) => {
+            // Printed exactly once, on the very first start, so the operator can sign in.
+            tracing::warn!(
+                "first start: created administrator `admin` with password {} (shown only now; sign in and change it)",
+                pw.0
+            );
+        }
+    }
+    spawn_housekeeping(state.clone());
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartError::Listen { addr: config.listen.to_string(), message: e.to_string() })?;
+    tracing::info!(listen = %config.listen, issuer = %config.issuer, "Clavis is serving");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| StartError::Other(e.to_string()))
+}

@@ -1,0 +1,116 @@
+//! `clavis`: the server binary. `clavis serve` (default), `clavis migrate`, `clavis admin create`.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use app::model::Role;
+use app::ssr::accounts;
+use app::ssr::RequestMeta;
+use clap::{Parser, Subcommand, ValueEnum};
+use server::config;
+
+#[derive(Parser)]
+#[command(name = "clavis", version, about = "OAuth client registry and client-secret lifecycle console")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the console (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage console accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account. The password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: CliRole,
+        /// Read the password from the first line of standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CliRole {
+    Admin,
+    Support,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = match config::load() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("clavis: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&loaded.config.log))
+        .init();
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("clavis: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => server::serve(loaded.config).await.map_err(|e| e.to_string()),
+            Command::Migrate => server::open_database(&loaded.config)
+                .await
+                .map(|_| tracing::info!("migrations applied"))
+                .map_err(|e| e.to_string()),
+            Command::Admin { command: AdminCommand::Create { username, role, .. } } => {
+                create_account(&loaded.config, &username, role).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("clavis: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn create_account(config: &config::Config, username: &str, role: CliRole) -> Result<(), String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let db = server::open_database(config).await.map_err(|e| e.to_string())?;
+    let hasher = accounts::PasswordHasher::new().map_err(|e| e.to_string())?;
+    let role = match role {
+        CliRole::Admin => Role::Admin,
+        CliRole::Support => Role::Support,
+    };
+    let created = accounts::create(&db, &hasher, "cli", &RequestMeta::default(), username, password, role)
+        .await
+        .map_err(|e| match e {
+            app::ssr::SvcError::App(a) => a.to_string(),
+            other => other.to_string(),
+        })?;
+    println!("created account {} with role {}", created.username, created.role.as_str());
+    Ok(())
+}
