@@ -24,8 +24,14 @@ pub struct SessionAccount {
     pub role: Role,
 }
 
-/// A fresh session token. Not `Debug`, not `Serialize`: it only goes into `Set-Cookie`.
+/// A fresh session token. Not `Serialize`, and `Debug` hides it: it only goes into `Set-Cookie`.
 pub struct SessionToken(String);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(<hidden>)")
+    }
+}
 
 impl SessionToken {
     pub fn expose(&self) -> &str {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what Clavis needs to build, run and test, and only what is missing. Safe to re-run.
+# Pins: see ../shared/TOOLCHAIN.md (cargo-leptos 0.3.10, wasm-bindgen-cli = Cargo.lock's version).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+# Debian packages: Chromium for the browser tests, PostgreSQL for the store tests.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Rust: the WebAssembly target, cargo-leptos and the matching wasm-bindgen CLI.
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "0.3.10" ]; then
+  say "installing cargo-leptos 0.3.10 (about 15 minutes the first time)"
+  cargo install cargo-leptos --locked --version 0.3.10 --features no_downloads
+fi
+wb_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[" ]/, "", $0); sub("version=", "", $0); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
+  say "installing wasm-bindgen-cli $wb_version"
+  cargo install wasm-bindgen-cli --locked --version "$wb_version"
+fi
+
+# Node: Playwright and wasm-opt (binaryen) for the browser tests and release builds.
+if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  say "installing end2end npm packages"
+  (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+fi
+say "ready"
