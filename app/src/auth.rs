@@ -21,7 +21,7 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
                 res.append_header(http::header::SET_COOKIE, v);
             }
         }
-        leptos_axum::redirect("/clients");
+        edge::redirect_plain_form("/clients");
         Ok(())
     })
     .await
@@ -41,7 +41,7 @@ pub async fn logout() -> Result<(), AppError> {
                 res.append_header(http::header::SET_COOKIE, v);
             }
         }
-        leptos_axum::redirect("/login");
+        edge::redirect_plain_form("/login");
         Ok(())
     })
     .await
@@ -59,33 +59,46 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
     .await
 }
 
-/// Shared by the header and every page: the sign-in/out actions and the current user.
+/// Shared by the header and every page: the sign-out action and the current user.
+///
+/// Signing in or out changes who is looking at every part of the page, so with JavaScript both
+/// end in a full page load (without it, the server's redirect does the same).
 #[derive(Clone, Copy)]
 pub struct AuthCtx {
-    pub login: ServerAction<Login>,
     pub logout: ServerAction<Logout>,
     pub me: Resource<Result<Option<Me>, AppError>>,
 }
 
 impl AuthCtx {
-    /// Must be called inside `<Router>`, so that errors from plain form posts are picked up.
     pub fn provide() -> AuthCtx {
-        let login = ServerAction::<Login>::new();
         let logout = ServerAction::<Logout>::new();
-        let me = Resource::new(
-            move || (login.version().get(), logout.version().get()),
-            |_| current_user(),
-        );
-        let ctx = AuthCtx { login, logout, me };
+        let me = Resource::new(|| (), |_| current_user());
+        reload_on_success(logout, "/login");
+        let ctx = AuthCtx { logout, me };
         provide_context(ctx);
         ctx
     }
 }
 
+/// After `action` succeeds in the browser, loads `path` afresh.
+fn reload_on_success<S>(action: ServerAction<S>, path: &'static str)
+where
+    S: server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(()))) {
+            let _ = window().location().set_href(path);
+        }
+    });
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = expect_context::<AuthCtx>();
-    let value = auth.login.value();
+    // Created inside the route, so that an error from a plain form post (no JavaScript) shows.
+    let login = ServerAction::<Login>::new();
+    reload_on_success(login, "/clients");
+    let value = login.value();
     let err = Signal::derive(move || value.get().and_then(Result::err));
     view! {
         <Suspense fallback=|| ()>
@@ -95,7 +108,7 @@ pub fn LoginPage() -> impl IntoView {
         </Suspense>
         <section class="card narrow" aria-labelledby="signin-title">
             <h1 id="signin-title">"Sign in to Clavis"</h1>
-            <ActionForm action=auth.login>
+            <ActionForm action=login>
                 <div class="field">
                     <label for="username">"Username"</label>
                     <input id="username" name="username" type="text" autocomplete="username"
@@ -110,7 +123,7 @@ pub fn LoginPage() -> impl IntoView {
                     <FieldError err=err field="password"/>
                 </div>
                 <FormError err=err/>
-                <button type="submit" class="primary" disabled=move || auth.login.pending().get()>
+                <button type="submit" class="primary" disabled=move || login.pending().get()>
                     "Sign in"
                 </button>
             </ActionForm>

@@ -82,6 +82,10 @@ impl FromServerFnError for AppError {
         match value {
             // Arguments that do not deserialize are bad input, not a server fault.
             ServerFnErrorErr::Args(msg) => AppError::validation("form", format!("The form could not be read: {msg}")),
+            // The body limit cut the request short while it was read.
+            ServerFnErrorErr::Deserialization(msg) if msg.contains("length limit") => {
+                AppError::validation("form", "The request is too large.")
+            }
             other => AppError::Transport(other.to_string()),
         }
     }

@@ -100,11 +100,7 @@ where
     };
     result.map_err(|e| {
         let err = to_app_error(e, meta.request_id.as_deref());
-        let plain_form = parts
-            .headers
-            .get(ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
+        let plain_form = is_plain_form(&parts);
         if let Some(res) = use_context::<ResponseOptions>() {
             if !plain_form {
                 res.set_status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
@@ -115,6 +111,23 @@ where
         }
         err
     })
+}
+
+/// True for a plain HTML form post (no JavaScript): the browser wants a page back.
+fn is_plain_form(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Redirects a plain form post to `path` after success. Calls made by the hydrated app get
+/// their answer as data instead and navigate themselves.
+pub fn redirect_plain_form(path: &str) {
+    if use_context::<Parts>().is_some_and(|p| is_plain_form(&p)) {
+        leptos_axum::redirect(path);
+    }
 }
 
 /// Logs what must not reach the browser and returns what may.

@@ -1,0 +1,47 @@
+import { defineConfig } from '@playwright/test';
+
+// One server per project, each with its own database, so the two runs cannot disturb each other.
+const SSR_PORT = 3310;
+const HYDRATE_PORT = 3311;
+
+const chromium = {
+  browserName: 'chromium' as const,
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic',
+    ],
+  },
+};
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 7_000 },
+  fullyParallel: false,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [['list']],
+  use: { trace: 'retain-on-failure' },
+  projects: [
+    {
+      name: 'ssr',
+      use: { ...chromium, javaScriptEnabled: false, baseURL: `http://127.0.0.1:${SSR_PORT}` },
+      testIgnore: /hydration\.spec\.ts/,
+    },
+    {
+      name: 'hydrate',
+      use: { ...chromium, javaScriptEnabled: true, baseURL: `http://127.0.0.1:${HYDRATE_PORT}` },
+    },
+  ],
+  webServer: [SSR_PORT, HYDRATE_PORT].map((port) => ({
+    command: `./serve.sh ${port}`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+  })),
+});

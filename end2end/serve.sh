@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Starts a Clavis server for one Playwright project on PORT, with a fresh SQLite database and
+# two accounts made by the CLI: admin (administrator) and support (support staff).
+set -euo pipefail
+port=$1
+cd "$(dirname "$0")/.."
+dir=end2end/.tmp/$port
+rm -rf "$dir" && mkdir -p "$dir"
+export CLAVIS_DATABASE_URL="sqlite://$dir/clavis.db"
+export CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port"
+export CLAVIS_LOGIN_MAX_FAILURES_PER_IP=1000 CLAVIS_LOG="info,tower_http=warn"
+export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=clavis
+bin=${CLAVIS_BIN:-target/debug/clavis}
+"$bin" migrate
+printf 'e2e admin password\n' | "$bin" admin create --username admin --role admin --password-stdin
+printf 'e2e support password\n' | "$bin" admin create --username support --role support --password-stdin
+exec "$bin" serve >"$dir/server.log" 2>&1
