@@ -2,10 +2,11 @@
 //! reset password. The rules (last active admin, password policy) live in `ssr::accounts`.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
 use crate::model::{fmt_time, AccountView, Role, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX};
-use crate::ui::{FieldError, FormError, Guarded};
+use crate::ui::{FieldError, Guarded};
 
 #[server(endpoint = "accounts/list")]
 pub async fn list_accounts() -> Result<Vec<AccountView>, AppError> {
@@ -23,7 +24,9 @@ pub async fn create_account(username: String, password: String, role: String) ->
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
         let role: Role = role.parse()?;
-        accounts::create(&st.db, &st.passwords, &me.username, &meta, &username, &password, role).await
+        let done = accounts::create(&st.db, &st.passwords, &me.username, &meta, &username, &password, role).await?;
+        edge::redirect_plain_form(&done_url(Done::Created, &done));
+        Ok(done)
     })
     .await
 }
@@ -34,7 +37,9 @@ pub async fn change_role(id: i64, role: String) -> Result<AccountView, AppError>
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
         let role: Role = role.parse()?;
-        accounts::change_role(&st.db, &me.username, &meta, id, role).await
+        let done = accounts::change_role(&st.db, &me.username, &meta, id, role).await?;
+        edge::redirect_plain_form(&done_url(Done::Role, &done));
+        Ok(done)
     })
     .await
 }
@@ -44,7 +49,10 @@ pub async fn set_account_disabled(id: i64, disabled: bool) -> Result<AccountView
     use crate::ssr::{accounts, edge};
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        accounts::set_disabled(&st.db, &me.username, &meta, id, disabled).await
+        let done = accounts::set_disabled(&st.db, &me.username, &meta, id, disabled).await?;
+        let kind = if disabled { Done::Disabled } else { Done::Enabled };
+        edge::redirect_plain_form(&done_url(kind, &done));
+        Ok(done)
     })
     .await
 }
@@ -54,7 +62,9 @@ pub async fn reset_password(id: i64, password: String) -> Result<AccountView, Ap
     use crate::ssr::{accounts, edge};
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        accounts::reset_password(&st.db, &st.passwords, &me.username, &meta, id, &password).await
+        let done = accounts::reset_password(&st.db, &st.passwords, &me.username, &meta, id, &password).await?;
+        edge::redirect_plain_form(&done_url(Done::Password, &done));
+        Ok(done)
     })
     .await
 }
@@ -68,13 +78,64 @@ pub fn AccountsPage() -> impl IntoView {
     }
 }
 
-/// The last finished action's outcome, as a sentence for the status line.
-fn outcome<S>(action: ServerAction<S>, say: fn(&AccountView) -> String) -> Signal<Option<Result<String, AppError>>>
+/// What an account action did, for the status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    Created,
+    Role,
+    Disabled,
+    Enabled,
+    Password,
+}
+
+impl Done {
+    const ALL: [Done; 5] = [Done::Created, Done::Role, Done::Disabled, Done::Enabled, Done::Password];
+
+    fn key(self) -> &'static str {
+        match self {
+            Done::Created => "created",
+            Done::Role => "role",
+            Done::Disabled => "disabled",
+            Done::Enabled => "enabled",
+            Done::Password => "password",
+        }
+    }
+
+    fn text(self, who: &str, role: Role) -> String {
+        match self {
+            Done::Created => format!("Account {who} created."),
+            Done::Role => format!("{who} is now {}.", role.label()),
+            Done::Disabled => format!("{who} is now disabled."),
+            Done::Enabled => format!("{who} is now enabled."),
+            Done::Password => format!("The password of {who} was reset; their sessions ended."),
+        }
+    }
+}
+
+/// Where a plain form post (no JavaScript) lands after success: the page reads the outcome back
+/// from the query. Usernames are limited to URL-safe characters.
+fn done_url(done: Done, a: &AccountView) -> String {
+    format!("/accounts?done={}&who={}&role={}", done.key(), a.username, a.role.as_str())
+}
+
+type Outcome = (Done, Result<String, AppError>);
+
+/// Records the outcome of `action` in `latest` whenever it finishes (in the browser).
+fn track<S>(action: ServerAction<S>, done: Done, latest: RwSignal<Option<Outcome>>)
 where
     S: server_fn::ServerFn<Output = AccountView, Error = AppError> + Clone + Send + Sync + 'static,
 {
-    let value = action.value();
-    Signal::derive(move || value.get().map(|r| r.map(|a| say(&a))))
+    Effect::new(move |_| {
+        if let Some(r) = action.value().get() {
+            let outcome = match r {
+                // One action both disables and enables; the account says which happened.
+                Ok(a) if done == Done::Disabled && !a.disabled => (Done::Enabled, Ok(Done::Enabled.text(&a.username, a.role))),
+                Ok(a) => (done, Ok(done.text(&a.username, a.role))),
+                Err(e) => (done, Err(e)),
+            };
+            latest.set(Some(outcome));
+        }
+    });
 }
 
 #[component]
@@ -95,21 +156,42 @@ fn Accounts() -> impl IntoView {
         |_| list_accounts(),
     );
     let create_err = Signal::derive(move || create.value().get().and_then(Result::err));
-    let outcomes = [
-        outcome(create, |a| format!("Account {} created.", a.username)),
-        outcome(change, |a| format!("{} is now {}.", a.username, a.role.label())),
-        outcome(toggle, |a| {
-            format!("{} is now {}.", a.username, if a.disabled { "disabled" } else { "enabled" })
-        }),
-        outcome(reset, |a| format!("The password of {} was reset; their sessions ended.", a.username)),
-    ];
-    let row_error = move || {
-        outcomes[1..]
-            .iter()
-            .find_map(|o| o.get().and_then(Result::err))
-            .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+
+    // The status line shows the latest outcome: tracked in the browser; on a server-rendered
+    // page it comes from the error a failed form post carries, or from `?done=` after success.
+    let latest = RwSignal::new(None::<Outcome>);
+    track(create, Done::Created, latest);
+    track(change, Done::Role, latest);
+    track(toggle, Done::Disabled, latest);
+    track(reset, Done::Password, latest);
+    let query = use_query_map();
+    let outcome = move || {
+        latest.get().or_else(|| {
+            let failed = [
+                (Done::Created, create.value().get()),
+                (Done::Role, change.value().get()),
+                (Done::Disabled, toggle.value().get()),
+                (Done::Password, reset.value().get()),
+            ];
+            failed
+                .into_iter()
+                .find_map(|(d, v)| v.and_then(Result::err).map(|e| (d, Err(e))))
+                .or_else(|| {
+                    let q = query.read();
+                    let done = Done::ALL.into_iter().find(|d| q.get("done").as_deref() == Some(d.key()))?;
+                    let role = q.get("role").and_then(|r| r.parse().ok())?;
+                    Some((done, Ok(done.text(&q.get("who")?, role))))
+                })
+        })
     };
-    let status = move || outcomes.iter().find_map(|o| o.get().and_then(Result::ok));
+    let status = move || outcome().and_then(|(_, r)| r.ok());
+    // Field errors of the creation form show next to their field; every other error shows here.
+    let row_error = move || {
+        outcome()
+            .and_then(|(d, r)| r.err().map(|e| (d, e)))
+            .filter(|(d, e)| *d != Done::Created || e.field_message("form").is_some() || !matches!(e, AppError::Validation { .. }))
+            .map(|(_, e)| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+    };
 
     view! {
         <h1>"Accounts"</h1>
@@ -131,7 +213,7 @@ fn Accounts() -> impl IntoView {
                 <div class="field">
                     <label for="new-password">"Password"</label>
                     <input id="new-password" name="password" type="password" required
-                        minlength=PASSWORD_MIN maxlength=PASSWORD_MAX autocomplete="new-password"
+                        maxlength=PASSWORD_MAX autocomplete="new-password"
                         aria-describedby="new-password-error new-password-rule"/>
                     <small id="new-password-rule">{format!("{PASSWORD_MIN} to {PASSWORD_MAX} characters.")}</small>
                     <FieldError err=create_err field="password" id="new-password-error"/>
@@ -144,8 +226,7 @@ fn Accounts() -> impl IntoView {
                     </select>
                     <FieldError err=create_err field="role" id="new-role-error"/>
                 </div>
-                <FormError err=create_err/>
-                <button type="submit" class="primary" disabled=move || create.pending().get()>"Create account"</button>
+                                <button type="submit" class="primary" disabled=move || create.pending().get()>"Create account"</button>
             </ActionForm>
         </section>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading accounts…"</p> }>
@@ -218,7 +299,7 @@ fn AccountTable(
                                 <input type="hidden" name="id" value=id/>
                                 <label for=format!("pw-{id}")>{format!("New password for {name3}")}</label>
                                 <input id=format!("pw-{id}") name="password" type="password" required
-                                    minlength=PASSWORD_MIN maxlength=PASSWORD_MAX autocomplete="new-password"/>
+                                    maxlength=PASSWORD_MAX autocomplete="new-password"/>
                                 <button type="submit" aria-label=format!("Set password of {name}")>"Set password"</button>
                             </ActionForm>
                         </details>
