@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Clavis needs to build, run and test, and only what is missing. Safe to re-run.
+# `setup.sh run` skips what only the tests need (Chromium, PostgreSQL).
 # Pins: see ../shared/TOOLCHAIN.md (cargo-leptos 0.3.10, wasm-bindgen-cli = Cargo.lock's version).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,10 +8,14 @@ cd "$(dirname "$0")/.."
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
+mode=${1:-test}
+
 # Debian packages: Chromium for the browser tests, PostgreSQL for the store tests.
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-[ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql)
+if [ "$mode" != run ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq

@@ -19,12 +19,25 @@ pub async fn list_accounts() -> Result<Vec<AccountView>, AppError> {
 }
 
 #[server(endpoint = "accounts/create")]
-pub async fn create_account(username: String, password: String, role: String) -> Result<AccountView, AppError> {
+pub async fn create_account(
+    username: String,
+    password: String,
+    role: String,
+) -> Result<AccountView, AppError> {
     use crate::ssr::{accounts, edge};
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
         let role: Role = role.parse()?;
-        let done = accounts::create(&st.db, &st.passwords, &me.username, &meta, &username, &password, role).await?;
+        let done = accounts::create(
+            &st.db,
+            &st.passwords,
+            &me.username,
+            &meta,
+            &username,
+            &password,
+            role,
+        )
+        .await?;
         edge::redirect_plain_form(&done_url(Done::Created, &done));
         Ok(done)
     })
@@ -50,7 +63,11 @@ pub async fn set_account_disabled(id: i64, disabled: bool) -> Result<AccountView
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
         let done = accounts::set_disabled(&st.db, &me.username, &meta, id, disabled).await?;
-        let kind = if disabled { Done::Disabled } else { Done::Enabled };
+        let kind = if disabled {
+            Done::Disabled
+        } else {
+            Done::Enabled
+        };
         edge::redirect_plain_form(&done_url(kind, &done));
         Ok(done)
     })
@@ -62,7 +79,9 @@ pub async fn reset_password(id: i64, password: String) -> Result<AccountView, Ap
     use crate::ssr::{accounts, edge};
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        let done = accounts::reset_password(&st.db, &st.passwords, &me.username, &meta, id, &password).await?;
+        let done =
+            accounts::reset_password(&st.db, &st.passwords, &me.username, &meta, id, &password)
+                .await?;
         edge::redirect_plain_form(&done_url(Done::Password, &done));
         Ok(done)
     })
@@ -89,7 +108,13 @@ enum Done {
 }
 
 impl Done {
-    const ALL: [Done; 5] = [Done::Created, Done::Role, Done::Disabled, Done::Enabled, Done::Password];
+    const ALL: [Done; 5] = [
+        Done::Created,
+        Done::Role,
+        Done::Disabled,
+        Done::Enabled,
+        Done::Password,
+    ];
 
     fn key(self) -> &'static str {
         match self {
@@ -114,8 +139,14 @@ impl Done {
 
 /// Where a plain form post (no JavaScript) lands after success: the page reads the outcome back
 /// from the query. Usernames are limited to URL-safe characters.
+#[cfg(feature = "ssr")]
 fn done_url(done: Done, a: &AccountView) -> String {
-    format!("/accounts?done={}&who={}&role={}", done.key(), a.username, a.role.as_str())
+    format!(
+        "/accounts?done={}&who={}&role={}",
+        done.key(),
+        a.username,
+        a.role.as_str()
+    )
 }
 
 type Outcome = (Done, Result<String, AppError>);
@@ -129,7 +160,9 @@ where
         if let Some(r) = action.value().get() {
             let outcome = match r {
                 // One action both disables and enables; the account says which happened.
-                Ok(a) if done == Done::Disabled && !a.disabled => (Done::Enabled, Ok(Done::Enabled.text(&a.username, a.role))),
+                Ok(a) if done == Done::Disabled && !a.disabled => {
+                    (Done::Enabled, Ok(Done::Enabled.text(&a.username, a.role)))
+                }
                 Ok(a) => (done, Ok(done.text(&a.username, a.role))),
                 Err(e) => (done, Err(e)),
             };
@@ -178,7 +211,9 @@ fn Accounts() -> impl IntoView {
                 .find_map(|(d, v)| v.and_then(Result::err).map(|e| (d, Err(e))))
                 .or_else(|| {
                     let q = query.read();
-                    let done = Done::ALL.into_iter().find(|d| q.get("done").as_deref() == Some(d.key()))?;
+                    let done = Done::ALL
+                        .into_iter()
+                        .find(|d| q.get("done").as_deref() == Some(d.key()))?;
                     let role = q.get("role").and_then(|r| r.parse().ok())?;
                     Some((done, Ok(done.text(&q.get("who")?, role))))
                 })
@@ -189,7 +224,11 @@ fn Accounts() -> impl IntoView {
     let row_error = move || {
         outcome()
             .and_then(|(d, r)| r.err().map(|e| (d, e)))
-            .filter(|(d, e)| *d != Done::Created || e.field_message("form").is_some() || !matches!(e, AppError::Validation { .. }))
+            .filter(|(d, e)| {
+                *d != Done::Created
+                    || e.field_message("form").is_some()
+                    || !matches!(e, AppError::Validation { .. })
+            })
             .map(|(_, e)| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
     };
 

@@ -17,7 +17,10 @@ pub fn parse_local_time(field: &str, raw: Option<&str>) -> Result<Option<i64>, A
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"));
     match parsed {
         Ok(t) => Ok(Some(t.and_utc().timestamp_millis())),
-        Err(_) => Err(AppError::validation(field, "Use a date and time like 2026-11-23T14:05 (UTC).")),
+        Err(_) => Err(AppError::validation(
+            field,
+            "Use a date and time like 2026-11-23T14:05 (UTC).",
+        )),
     }
 }
 
@@ -35,11 +38,15 @@ pub async fn list_audit(
         let (st, _, _) = edge::authorize(None).await?;
         if let Some(a) = action.as_deref().filter(|a| !a.is_empty()) {
             if !AUDIT_ACTIONS.contains(&a) {
-                return Err(AppError::validation("action", "Choose an action from the list.").into());
+                return Err(
+                    AppError::validation("action", "Choose an action from the list.").into(),
+                );
             }
         }
         if actor.as_deref().is_some_and(|a| a.chars().count() > 200) {
-            return Err(AppError::validation("actor", "An actor name has at most 200 characters.").into());
+            return Err(
+                AppError::validation("actor", "An actor name has at most 200 characters.").into(),
+            );
         }
         let filter = crate::model::AuditFilter {
             actor,
@@ -174,8 +181,14 @@ mod tests {
     fn local_times() {
         assert_eq!(parse_local_time("from", None), Ok(None));
         assert_eq!(parse_local_time("from", Some("  ")), Ok(None));
-        assert_eq!(parse_local_time("from", Some("1970-01-01T00:01")), Ok(Some(60_000)));
-        assert_eq!(parse_local_time("to", Some("1970-01-01T00:00:02")), Ok(Some(2_000)));
+        assert_eq!(
+            parse_local_time("from", Some("1970-01-01T00:01")),
+            Ok(Some(60_000))
+        );
+        assert_eq!(
+            parse_local_time("to", Some("1970-01-01T00:00:02")),
+            Ok(Some(2_000))
+        );
         assert!(matches!(
             parse_local_time("to", Some("yesterday")),
             Err(AppError::Validation { field, .. }) if field == "to"

@@ -13,8 +13,16 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
     edge::edge(async move {
         let st = edge::state()?;
         let meta = edge::meta()?;
-        let (token, _) =
-            accounts::sign_in(&st.db, &st.settings, &st.passwords, &st.metrics, &meta, &username, &password).await?;
+        let (token, _) = accounts::sign_in(
+            &st.db,
+            &st.settings,
+            &st.passwords,
+            &st.metrics,
+            &meta,
+            &username,
+            &password,
+        )
+        .await?;
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
             let cookie = session::set_cookie(&st.settings, &token);
             if let Ok(v) = http::HeaderValue::from_str(&cookie) {
@@ -33,7 +41,10 @@ pub async fn logout() -> Result<(), AppError> {
     edge::edge(async move {
         let (st, who, meta) = edge::authorize(None).await?;
         let parts = use_context::<http::request::Parts>();
-        if let Some(token) = parts.as_ref().and_then(|p| session::token_from_headers(&p.headers)) {
+        if let Some(token) = parts
+            .as_ref()
+            .and_then(|p| session::token_from_headers(&p.headers))
+        {
             accounts::sign_out(&st.db, &meta, &token, &who).await?;
         }
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
@@ -52,9 +63,10 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn current_user() -> Result<Option<Me>, AppError> {
     use crate::ssr::edge;
     edge::edge(async move {
-        Ok(edge::current_session()
-            .await?
-            .map(|s| Me { username: s.username, role: s.role }))
+        Ok(edge::current_session().await?.map(|s| Me {
+            username: s.username,
+            role: s.role,
+        }))
     })
     .await
 }

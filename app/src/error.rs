@@ -38,7 +38,9 @@ pub enum AppError {
     #[error("The username or password is incorrect.")]
     BadCredentials,
     /// Something failed on the server. HTTP 500. The detail is in the server log.
-    #[error("Something went wrong on the server. Quote request id {request_id} when reporting it.")]
+    #[error(
+        "Something went wrong on the server. Quote request id {request_id} when reporting it."
+    )]
     Internal { request_id: String },
     /// The call did not reach the server or its answer could not be read.
     #[error("The server could not be reached: {0}")]
@@ -81,7 +83,9 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             // Arguments that do not deserialize are bad input, not a server fault.
-            ServerFnErrorErr::Args(msg) => AppError::validation("form", format!("The form could not be read: {msg}")),
+            ServerFnErrorErr::Args(msg) => {
+                AppError::validation("form", format!("The form could not be read: {msg}"))
+            }
             // The body limit cut the request short while it was read.
             ServerFnErrorErr::Deserialization(msg) if msg.contains("length limit") => {
                 AppError::validation("form", "The request is too large.")

@@ -34,7 +34,10 @@ impl std::str::FromStr for Role {
         match s {
             "admin" => Ok(Role::Admin),
             "support" => Ok(Role::Support),
-            _ => Err(AppError::validation("role", "Choose a role: admin or support.")),
+            _ => Err(AppError::validation(
+                "role",
+                "Choose a role: admin or support.",
+            )),
         }
     }
 }
@@ -148,7 +151,10 @@ pub fn check_password(password: &str) -> Result<(), AppError> {
         ));
     }
     if password.trim().is_empty() {
-        return Err(AppError::validation("password", "A password cannot be only spaces."));
+        return Err(AppError::validation(
+            "password",
+            "A password cannot be only spaces.",
+        ));
     }
     Ok(())
 }
@@ -171,19 +177,34 @@ mod tests {
             ("  Alice.Ops@x-y_z  ", Ok("alice.ops@x-y_z")),
             ("", Err("Enter a username.")),
             ("   ", Err("Enter a username.")),
-            ("a b", Err("A username may contain only letters a–z, digits and . _ - @")),
-            ("<script>", Err("A username may contain only letters a–z, digits and . _ - @")),
-            ("ålice", Err("A username may contain only letters a–z, digits and . _ - @")),
+            (
+                "a b",
+                Err("A username may contain only letters a–z, digits and . _ - @"),
+            ),
+            (
+                "<script>",
+                Err("A username may contain only letters a–z, digits and . _ - @"),
+            ),
+            (
+                "ålice",
+                Err("A username may contain only letters a–z, digits and . _ - @"),
+            ),
         ];
         for (input, want) in cases {
             let got = normalize_username(input);
             match want {
                 Ok(v) => assert_eq!(got, Ok(v.to_string()), "input {input:?}"),
-                Err(msg) => assert_eq!(got, Err(AppError::validation("username", *msg)), "input {input:?}"),
+                Err(msg) => assert_eq!(
+                    got,
+                    Err(AppError::validation("username", *msg)),
+                    "input {input:?}"
+                ),
             }
         }
         let long = "a".repeat(USERNAME_MAX + 1);
-        assert!(matches!(normalize_username(&long), Err(AppError::Validation { field, .. }) if field == "username"));
+        assert!(
+            matches!(normalize_username(&long), Err(AppError::Validation { field, .. }) if field == "username")
+        );
         assert!(normalize_username(&"a".repeat(USERNAME_MAX)).is_ok());
     }
 

@@ -14,17 +14,61 @@ use serde::Deserialize;
 
 /// Every key, its default, and what it accepts. The README's reference table mirrors this.
 pub const KEYS: &[(&str, &str, &str)] = &[
-    ("database_url", "sqlite://data/clavis.db", "a sqlite://PATH or postgres://USER:PASS@HOST/DB URL"),
-    ("listen", "127.0.0.1:3000", "an IP address and port, such as 0.0.0.0:8080"),
-    ("issuer", "http://localhost:3000", "an absolute http:// or https:// URL without path, query or fragment"),
-    ("max_number_of_client_rotated_secrets", "1", "a whole number from 0 to 100"),
-    ("access_token_ttl", "3600", "seconds, a whole number from 60 to 86400"),
-    ("session_idle_timeout", "1800", "seconds, a whole number from 60 to 86400"),
-    ("session_absolute_timeout", "43200", "seconds, a whole number from 300 to 2592000"),
-    ("login_max_failures_per_account", "5", "a whole number from 0 (no limit) to 1000"),
-    ("login_max_failures_per_ip", "50", "a whole number from 0 (no limit) to 100000"),
-    ("login_failure_window", "900", "seconds, a whole number from 1 to 86400"),
-    ("log", "info", "a tracing filter such as info, debug or clavis=debug,sqlx=warn"),
+    (
+        "database_url",
+        "sqlite://data/clavis.db",
+        "a sqlite://PATH or postgres://USER:PASS@HOST/DB URL",
+    ),
+    (
+        "listen",
+        "127.0.0.1:3000",
+        "an IP address and port, such as 0.0.0.0:8080",
+    ),
+    (
+        "issuer",
+        "http://localhost:3000",
+        "an absolute http:// or https:// URL without path, query or fragment",
+    ),
+    (
+        "max_number_of_client_rotated_secrets",
+        "1",
+        "a whole number from 0 to 100",
+    ),
+    (
+        "access_token_ttl",
+        "3600",
+        "seconds, a whole number from 60 to 86400",
+    ),
+    (
+        "session_idle_timeout",
+        "1800",
+        "seconds, a whole number from 60 to 86400",
+    ),
+    (
+        "session_absolute_timeout",
+        "43200",
+        "seconds, a whole number from 300 to 2592000",
+    ),
+    (
+        "login_max_failures_per_account",
+        "5",
+        "a whole number from 0 (no limit) to 1000",
+    ),
+    (
+        "login_max_failures_per_ip",
+        "50",
+        "a whole number from 0 (no limit) to 100000",
+    ),
+    (
+        "login_failure_window",
+        "900",
+        "seconds, a whole number from 1 to 86400",
+    ),
+    (
+        "log",
+        "info",
+        "a tracing filter such as info, debug or clavis=debug,sqlx=warn",
+    ),
 ];
 
 /// Environment variables with the `CLAVIS_` prefix that are not configuration keys.
@@ -70,7 +114,10 @@ impl std::fmt::Debug for Config {
             .field("database_url", &"<redacted>")
             .field("listen", &self.listen)
             .field("issuer", &self.issuer)
-            .field("max_number_of_client_rotated_secrets", &self.max_number_of_client_rotated_secrets)
+            .field(
+                "max_number_of_client_rotated_secrets",
+                &self.max_number_of_client_rotated_secrets,
+            )
             .field("access_token_ttl", &self.access_token_ttl)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)
@@ -85,7 +132,12 @@ pub enum ConfigError {
     #[error("configuration file {path} is not valid TOML: {message}")]
     Syntax { path: PathBuf, message: String },
     #[error("invalid configuration key `{key}`{source_hint}: {message}. Allowed: {allowed}")]
-    Invalid { key: String, source_hint: String, message: String, allowed: String },
+    Invalid {
+        key: String,
+        source_hint: String,
+        message: String,
+        allowed: String,
+    },
 }
 
 fn allowed(key: &str) -> String {
@@ -96,10 +148,16 @@ fn allowed(key: &str) -> String {
 }
 
 fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { key: key.into(), source_hint: String::new(), message: message.into(), allowed: allowed(key) }
+    ConfigError::Invalid {
+        key: key.into(),
+        source_hint: String::new(),
+        message: message.into(),
+        allowed: allowed(key),
+    }
 }
 
 /// The loaded configuration plus warnings (unknown keys) to log once logging is set up.
+#[derive(Debug)]
 pub struct Loaded {
     pub config: Config,
     pub warnings: Vec<String>,
@@ -116,7 +174,9 @@ pub fn config_path(env: &BTreeMap<String, String>) -> Result<Option<PathBuf>, Co
                 Err(ConfigError::Missing(p))
             }
         }
-        None => Ok(Path::new("clavis.toml").is_file().then(|| PathBuf::from("clavis.toml"))),
+        None => Ok(Path::new("clavis.toml")
+            .is_file()
+            .then(|| PathBuf::from("clavis.toml"))),
     }
 }
 
@@ -128,24 +188,36 @@ pub fn load() -> Result<Loaded, ConfigError> {
 }
 
 /// Loads from an explicit file (if any) and environment map. Used by `load` and by tests.
-pub fn load_from(path: Option<&Path>, env: &BTreeMap<String, String>) -> Result<Loaded, ConfigError> {
+pub fn load_from(
+    path: Option<&Path>,
+    env: &BTreeMap<String, String>,
+) -> Result<Loaded, ConfigError> {
     let mut warnings = Vec::new();
     let mut figment = Figment::new();
     if let Some(path) = path {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::Syntax { path: path.to_path_buf(), message: e.to_string() })?;
-        let table: toml::Table = toml::from_str(&text)
-            .map_err(|e| ConfigError::Syntax { path: path.to_path_buf(), message: e.message().to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        })?;
         for key in table.keys() {
             if !KEYS.iter().any(|(k, _, _)| k == key) {
-                warnings.push(format!("unknown configuration key `{key}` in {} is ignored", path.display()));
+                warnings.push(format!(
+                    "unknown configuration key `{key}` in {} is ignored",
+                    path.display()
+                ));
             }
         }
         figment = figment.merge(Toml::string(&text));
     }
     let mut env_pairs = Vec::new();
     for (name, value) in env {
-        let Some(key) = name.strip_prefix("CLAVIS_") else { continue };
+        let Some(key) = name.strip_prefix("CLAVIS_") else {
+            continue;
+        };
         let key = key.to_ascii_lowercase();
         if NON_KEYS.contains(&key.as_str()) {
             continue;
@@ -164,9 +236,15 @@ pub fn load_from(path: Option<&Path>, env: &BTreeMap<String, String>) -> Result<
         let source_hint = if env_pairs.iter().any(|(k, _)| *k == key) {
             format!(" (from CLAVIS_{})", key.to_ascii_uppercase())
         } else {
-            path.map(|p| format!(" (in {})", p.display())).unwrap_or_default()
+            path.map(|p| format!(" (in {})", p.display()))
+                .unwrap_or_default()
         };
-        ConfigError::Invalid { allowed: allowed(&key), key, source_hint, message: e.kind.to_string() }
+        ConfigError::Invalid {
+            allowed: allowed(&key),
+            key,
+            source_hint,
+            message: e.kind.to_string(),
+        }
     })?;
     validate(&config)?;
     Ok(Loaded { config, warnings })
@@ -202,14 +280,37 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         || issuer.query().is_some()
         || issuer.fragment().is_some()
     {
-        return Err(invalid("issuer", format!("`{}` is not a bare http(s) origin", c.issuer)));
+        return Err(invalid(
+            "issuer",
+            format!("`{}` is not a bare http(s) origin", c.issuer),
+        ));
     }
-    in_range("max_number_of_client_rotated_secrets", c.max_number_of_client_rotated_secrets.into(), 0, 100)?;
+    in_range(
+        "max_number_of_client_rotated_secrets",
+        c.max_number_of_client_rotated_secrets.into(),
+        0,
+        100,
+    )?;
     in_range("access_token_ttl", c.access_token_ttl, 60, 86_400)?;
     in_range("session_idle_timeout", c.session_idle_timeout, 60, 86_400)?;
-    in_range("session_absolute_timeout", c.session_absolute_timeout, 300, 2_592_000)?;
-    in_range("login_max_failures_per_account", c.login_max_failures_per_account.into(), 0, 1000)?;
-    in_range("login_max_failures_per_ip", c.login_max_failures_per_ip.into(), 0, 100_000)?;
+    in_range(
+        "session_absolute_timeout",
+        c.session_absolute_timeout,
+        300,
+        2_592_000,
+    )?;
+    in_range(
+        "login_max_failures_per_account",
+        c.login_max_failures_per_account.into(),
+        0,
+        1000,
+    )?;
+    in_range(
+        "login_max_failures_per_ip",
+        c.login_max_failures_per_ip.into(),
+        0,
+        100_000,
+    )?;
     in_range("login_failure_window", c.login_failure_window, 1, 86_400)?;
     tracing_subscriber::EnvFilter::try_new(&c.log).map_err(|e| invalid("log", e.to_string()))?;
     Ok(())
@@ -241,7 +342,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn file(text: &str) -> tempfile::NamedTempFile {
@@ -255,15 +359,21 @@ mod tests {
         let l = load_from(None, &env(&[])).expect("defaults load");
         assert_eq!(l.config.listen.to_string(), "127.0.0.1:3000");
         assert_eq!(l.config.max_number_of_client_rotated_secrets, 1);
-        assert_eq!(l.config.database_url.expose_secret(), "sqlite://data/clavis.db");
+        assert_eq!(
+            l.config.database_url.expose_secret(),
+            "sqlite://data/clavis.db"
+        );
         assert!(l.warnings.is_empty());
     }
 
     #[test]
     fn env_overrides_file() {
         let f = file("listen = \"127.0.0.1:4000\"\nmax_number_of_client_rotated_secrets = 3\n");
-        let l = load_from(Some(f.path()), &env(&[("CLAVIS_MAX_NUMBER_OF_CLIENT_ROTATED_SECRETS", "0")]))
-            .expect("load");
+        let l = load_from(
+            Some(f.path()),
+            &env(&[("CLAVIS_MAX_NUMBER_OF_CLIENT_ROTATED_SECRETS", "0")]),
+        )
+        .expect("load");
         assert_eq!(l.config.listen.to_string(), "127.0.0.1:4000");
         assert_eq!(l.config.max_number_of_client_rotated_secrets, 0);
     }
@@ -271,25 +381,30 @@ mod tests {
     #[test]
     fn invalid_values_name_the_key_and_the_allowed_values() {
         let f = file("max_number_of_client_rotated_secrets = \"lots\"\n");
-        let e = load_from(Some(f.path()), &env(&[])).err().expect("must fail");
+        let e = load_from(Some(f.path()), &env(&[])).expect_err("must fail");
         let msg = e.to_string();
-        assert!(msg.contains("max_number_of_client_rotated_secrets"), "{msg}");
+        assert!(
+            msg.contains("max_number_of_client_rotated_secrets"),
+            "{msg}"
+        );
         assert!(msg.contains("a whole number from 0 to 100"), "{msg}");
 
-        let e = load_from(None, &env(&[("CLAVIS_ISSUER", "ftp://x")])).err().expect("must fail");
+        let e = load_from(None, &env(&[("CLAVIS_ISSUER", "ftp://x")])).expect_err("must fail");
         assert!(e.to_string().contains("`issuer`"), "{e}");
 
-        let e = load_from(None, &env(&[("CLAVIS_LISTEN", "not-an-address")])).err().expect("must fail");
+        let e =
+            load_from(None, &env(&[("CLAVIS_LISTEN", "not-an-address")])).expect_err("must fail");
         assert!(e.to_string().contains("`listen`"), "{e}");
 
-        let e = load_from(None, &env(&[("CLAVIS_SESSION_IDLE_TIMEOUT", "5")])).err().expect("must fail");
+        let e =
+            load_from(None, &env(&[("CLAVIS_SESSION_IDLE_TIMEOUT", "5")])).expect_err("must fail");
         assert!(e.to_string().contains("out of range"), "{e}");
     }
 
     #[test]
     fn malformed_toml_is_a_syntax_error_naming_the_file() {
         let f = file("listen = \n[[[");
-        let e = load_from(Some(f.path()), &env(&[])).err().expect("must fail");
+        let e = load_from(Some(f.path()), &env(&[])).expect_err("must fail");
         assert!(matches!(e, ConfigError::Syntax { .. }), "{e}");
         assert!(e.to_string().contains(&f.path().display().to_string()));
     }
@@ -297,8 +412,11 @@ mod tests {
     #[test]
     fn unknown_keys_are_warned_not_fatal() {
         let f = file("lisen = \"127.0.0.1:1\"\n");
-        let l = load_from(Some(f.path()), &env(&[("CLAVIS_FOO", "1"), ("CLAVIS_ADMIN_PASSWORD", "x")]))
-            .expect("load");
+        let l = load_from(
+            Some(f.path()),
+            &env(&[("CLAVIS_FOO", "1"), ("CLAVIS_ADMIN_PASSWORD", "x")]),
+        )
+        .expect("load");
         assert_eq!(l.warnings.len(), 2, "{:?}", l.warnings);
         assert!(l.warnings.iter().any(|w| w.contains("lisen")));
         assert!(l.warnings.iter().any(|w| w.contains("CLAVIS_FOO")));
@@ -306,14 +424,19 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug() {
-        let l = load_from(None, &env(&[("CLAVIS_DATABASE_URL", "postgres://u:hunter2@db/clavis")])).expect("load");
+        let l = load_from(
+            None,
+            &env(&[("CLAVIS_DATABASE_URL", "postgres://u:hunter2@db/clavis")]),
+        )
+        .expect("load");
         let dump = format!("{:?}", l.config);
         assert!(!dump.contains("hunter2"), "{dump}");
     }
 
     #[test]
     fn missing_named_file_is_an_error() {
-        let e = config_path(&env(&[("CLAVIS_CONFIG", "/nonexistent/clavis.toml")])).err().expect("must fail");
+        let e = config_path(&env(&[("CLAVIS_CONFIG", "/nonexistent/clavis.toml")]))
+            .expect_err("must fail");
         assert!(matches!(e, ConfigError::Missing(_)));
     }
 }

@@ -63,13 +63,18 @@ pub async fn open_database(config: &Config) -> Result<Db, StartError> {
     let db = Db::connect(config.database_url.expose_secret())
         .await
         .map_err(|e| StartError::Connect(e.to_string()))?;
-    db.migrate().await.map_err(|e| StartError::Migrate(e.to_string()))?;
+    db.migrate()
+        .await
+        .map_err(|e| StartError::Migrate(e.to_string()))?;
     Ok(db)
 }
 
 /// Creates the first administrator when there are no accounts. Returns what was done.
 pub async fn bootstrap_admin(state: &AppState) -> Result<Bootstrap, StartError> {
-    let from_env = match (std::env::var("CLAVIS_ADMIN_USERNAME"), std::env::var("CLAVIS_ADMIN_PASSWORD")) {
+    let from_env = match (
+        std::env::var("CLAVIS_ADMIN_USERNAME"),
+        std::env::var("CLAVIS_ADMIN_PASSWORD"),
+    ) {
         (Ok(u), Ok(p)) => Some((u, p)),
         _ => None,
     };
@@ -90,7 +95,10 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn metrics(State(state): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response()
@@ -100,16 +108,21 @@ async fn metrics(State(state): State<AppState>) -> Response {
 /// Leptos's default 500. This gives them the status their error type names.
 async fn server_fn_error_status(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
         return res;
     }
     let (mut parts, body) = res.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "error body unreadable").into_response(),
+        Err(_) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "error body unreadable").into_response()
+        }
     };
     if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -123,7 +136,10 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
     state
         .metrics
         .requests
-        .get_or_create(&RequestLabels { method, status: res.status().as_u16() })
+        .get_or_create(&RequestLabels {
+            method,
+            status: res.status().as_u16(),
+        })
         .inc();
     res
 }
@@ -138,27 +154,44 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, move |_| {
-            shell(fallback_options.clone())
-        }))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, move |_| shell(fallback_options.clone())))
         // Server functions are registered by `leptos_routes_with_context`, with the state in context.
         .layer(middleware::from_fn(server_fn_error_status))
-        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or(req.uri().path());
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            let path = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str)
+                .unwrap_or(req.uri().path());
             tracing::info_span!("request", request_id = %id, method = %req.method(), path = %path)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -222,7 +255,10 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     spawn_housekeeping(state.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|e| StartError::Listen { addr: config.listen.to_string(), message: e.to_string() })?;
+        .map_err(|e| StartError::Listen {
+            addr: config.listen.to_string(),
+            message: e.to_string(),
+        })?;
     tracing::info!(listen = %config.listen, issuer = %config.issuer, "Clavis is serving");
     axum::serve(
         listener,

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use server::config;
 
 #[derive(Parser)]
-#[command(name = "clavis", version, about = "OAuth client registry and client-secret lifecycle console")]
+#[command(
+    name = "clavis",
+    version,
+    about = "OAuth client registry and client-secret lifecycle console"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -64,7 +68,10 @@ fn main() -> ExitCode {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("clavis: cannot start the async runtime: {e}");
@@ -73,14 +80,16 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => server::serve(loaded.config).await.map_err(|e| e.to_string()),
+            Command::Serve => server::serve(loaded.config)
+                .await
+                .map_err(|e| e.to_string()),
             Command::Migrate => server::open_database(&loaded.config)
                 .await
                 .map(|_| tracing::info!("migrations applied"))
                 .map_err(|e| e.to_string()),
-            Command::Admin { command: AdminCommand::Create { username, role, .. } } => {
-                create_account(&loaded.config, &username, role).await
-            }
+            Command::Admin {
+                command: AdminCommand::Create { username, role, .. },
+            } => create_account(&loaded.config, &username, role).await,
         }
     });
     match result {
@@ -92,25 +101,43 @@ fn main() -> ExitCode {
     }
 }
 
-async fn create_account(config: &config::Config, username: &str, role: CliRole) -> Result<(), String> {
+async fn create_account(
+    config: &config::Config,
+    username: &str,
+    role: CliRole,
+) -> Result<(), String> {
     let mut password = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut password)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let db = server::open_database(config).await.map_err(|e| e.to_string())?;
+    let db = server::open_database(config)
+        .await
+        .map_err(|e| e.to_string())?;
     let hasher = accounts::PasswordHasher::new().map_err(|e| e.to_string())?;
     let role = match role {
         CliRole::Admin => Role::Admin,
         CliRole::Support => Role::Support,
     };
-    let created = accounts::create(&db, &hasher, "cli", &RequestMeta::default(), username, password, role)
-        .await
-        .map_err(|e| match e {
-            app::ssr::SvcError::App(a) => a.to_string(),
-            other => other.to_string(),
-        })?;
-    println!("created account {} with role {}", created.username, created.role.as_str());
+    let created = accounts::create(
+        &db,
+        &hasher,
+        "cli",
+        &RequestMeta::default(),
+        username,
+        password,
+        role,
+    )
+    .await
+    .map_err(|e| match e {
+        app::ssr::SvcError::App(a) => a.to_string(),
+        other => other.to_string(),
+    })?;
+    println!(
+        "created account {} with role {}",
+        created.username,
+        created.role.as_str()
+    );
     Ok(())
 }

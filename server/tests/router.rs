@@ -10,8 +10,8 @@ use app::ssr::accounts;
 use app::ssr::{AppState, Db, RequestMeta, Settings};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::Extension;
 use axum::http::{header, Request, StatusCode};
+use axum::Extension;
 use axum::Router;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -25,10 +25,18 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
     ("logout", "", false),
     ("audit/list", "", false),
     ("accounts/list", "", true),
-    ("accounts/create", "username=zed&password=correct+horse+battery&role=support", true),
+    (
+        "accounts/create",
+        "username=zed&password=correct+horse+battery&role=support",
+        true,
+    ),
     ("accounts/role", "id=1&role=support", true),
     ("accounts/disabled", "id=1&disabled=true", true),
-    ("accounts/password", "id=1&password=correct+horse+battery", true),
+    (
+        "accounts/password",
+        "id=1&password=correct+horse+battery",
+        true,
+    ),
 ];
 
 struct Harness {
@@ -39,20 +47,55 @@ struct Harness {
 
 async fn harness_with(settings: Settings) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+    let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
     db.migrate().await.unwrap();
-    let options = leptos::config::LeptosOptions::builder().output_name("clavis").build();
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("clavis")
+        .build();
     let state = AppState::new(options, db, settings).unwrap();
     let m = RequestMeta::default();
-    accounts::create(&state.db, &state.passwords, "test", &m, "root", PW, Role::Admin).await.unwrap();
-    accounts::create(&state.db, &state.passwords, "test", &m, "sam", PW, Role::Support).await.unwrap();
+    accounts::create(
+        &state.db,
+        &state.passwords,
+        "test",
+        &m,
+        "root",
+        PW,
+        Role::Admin,
+    )
+    .await
+    .unwrap();
+    accounts::create(
+        &state.db,
+        &state.passwords,
+        "test",
+        &m,
+        "sam",
+        PW,
+        Role::Support,
+    )
+    .await
+    .unwrap();
     // What `into_make_service_with_connect_info` gives every request in production.
-    let router = server::router(state.clone()).layer(Extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 4242)))));
-    Harness { router, state, _dir: dir }
+    let router = server::router(state.clone()).layer(Extension(ConnectInfo(SocketAddr::from((
+        [10, 0, 0, 7],
+        4242,
+    )))));
+    Harness {
+        router,
+        state,
+        _dir: dir,
+    }
 }
 
 async fn harness() -> Harness {
-    harness_with(Settings { issuer_origin: ORIGIN.into(), ..Settings::default() }).await
+    harness_with(Settings {
+        issuer_origin: ORIGIN.into(),
+        ..Settings::default()
+    })
+    .await
 }
 
 struct Reply {
@@ -66,11 +109,22 @@ impl Harness {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
-        Reply { status, headers, body }
+        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes())
+            .into_owned();
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
-    async fn call(&self, endpoint: &str, body: &str, cookie: Option<&str>, origin: Option<&str>) -> Reply {
+    async fn call(
+        &self,
+        endpoint: &str,
+        body: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Reply {
         let mut req = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::HOST, "clavis.test")
@@ -82,11 +136,14 @@ impl Harness {
             req = req.header(header::COOKIE, c);
         }
         req = req.header(header::CONTENT_LENGTH, body.len());
-        self.send(req.body(Body::from(body.to_string())).unwrap()).await
+        self.send(req.body(Body::from(body.to_string())).unwrap())
+            .await
     }
 
     async fn page(&self, path: &str, cookie: Option<&str>) -> Reply {
-        let mut req = Request::get(path).header(header::ACCEPT, "text/html").header(header::HOST, "clavis.test");
+        let mut req = Request::get(path)
+            .header(header::ACCEPT, "text/html")
+            .header(header::HOST, "clavis.test");
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }
@@ -95,9 +152,27 @@ impl Harness {
 
     /// Signs in and returns the `name=value` cookie pair.
     async fn sign_in(&self, user: &str) -> String {
-        let r = self.call("login", &format!("username={user}&password=correct+horse+battery"), None, Some(ORIGIN)).await;
-        assert_eq!(r.status, StatusCode::OK, "sign-in of {user} failed: {}", r.body);
-        let set = r.headers.get(header::SET_COOKIE).expect("Set-Cookie").to_str().unwrap().to_string();
+        let r = self
+            .call(
+                "login",
+                &format!("username={user}&password=correct+horse+battery"),
+                None,
+                Some(ORIGIN),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "sign-in of {user} failed: {}",
+            r.body
+        );
+        let set = r
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("Set-Cookie")
+            .to_str()
+            .unwrap()
+            .to_string();
         set.split(';').next().unwrap().to_string()
     }
 }
@@ -117,7 +192,12 @@ async fn without_a_session_every_protected_function_is_401_with_no_data() {
     }
     // A forged or expired cookie is no better than none.
     let fake = format!("clavis_session={}", "a".repeat(64));
-    assert_eq!(h.call("accounts/list", "", Some(&fake), Some(ORIGIN)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        h.call("accounts/list", "", Some(&fake), Some(ORIGIN))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -139,29 +219,68 @@ async fn support_gets_403_on_every_admin_function_and_changes_nothing() {
     let all = accounts::list(&h.state.db).await.unwrap();
     assert_eq!(all.len(), 2, "no account was created");
     assert!(all.iter().all(|a| !a.disabled));
-    assert_eq!(all.iter().find(|a| a.username == "root").unwrap().role, Role::Admin);
+    assert_eq!(
+        all.iter().find(|a| a.username == "root").unwrap().role,
+        Role::Admin
+    );
 }
 
 #[tokio::test]
 async fn admin_can_call_every_function() {
     let h = harness().await;
     let cookie = h.sign_in("root").await;
-    let r = h.call("accounts/create", FUNCTIONS[4].1, Some(&cookie), Some(ORIGIN)).await;
+    let r = h
+        .call(
+            "accounts/create",
+            FUNCTIONS[4].1,
+            Some(&cookie),
+            Some(ORIGIN),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("\"username\":\"zed\""));
     assert!(!r.body.contains("argon2"), "no hash in a response");
-    let list = h.call("accounts/list", "", Some(&cookie), Some(ORIGIN)).await;
+    let list = h
+        .call("accounts/list", "", Some(&cookie), Some(ORIGIN))
+        .await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains("zed") && !list.body.contains("password"));
-    let audit = h.call("audit/list", "actor=root", Some(&cookie), Some(ORIGIN)).await;
-    assert!(audit.body.contains("account.created") && audit.body.contains("auth.sign_in"), "{}", audit.body);
-    assert!(audit.body.contains("10.0.0.7"), "the audit log records where from");
-    let bad = h.call("audit/list", "action=drop+table", Some(&cookie), Some(ORIGIN)).await;
+    let audit = h
+        .call("audit/list", "actor=root", Some(&cookie), Some(ORIGIN))
+        .await;
+    assert!(
+        audit.body.contains("account.created") && audit.body.contains("auth.sign_in"),
+        "{}",
+        audit.body
+    );
+    assert!(
+        audit.body.contains("10.0.0.7"),
+        "the audit log records where from"
+    );
+    let bad = h
+        .call(
+            "audit/list",
+            "action=drop+table",
+            Some(&cookie),
+            Some(ORIGIN),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let out = h.call("logout", "", Some(&cookie), Some(ORIGIN)).await;
     assert_eq!(out.status, StatusCode::OK);
-    assert!(out.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(h.call("accounts/list", "", Some(&cookie), Some(ORIGIN)).await.status, StatusCode::UNAUTHORIZED);
+    assert!(out
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(
+        h.call("accounts/list", "", Some(&cookie), Some(ORIGIN))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -173,13 +292,23 @@ async fn cross_site_requests_are_refused_by_every_function() {
     for (endpoint, body) in all {
         for origin in [Some("https://evil.example"), Some("null"), None] {
             let r = h.call(endpoint, body, Some(&cookie), origin).await;
-            assert_eq!(r.status, StatusCode::FORBIDDEN, "{endpoint} from {origin:?}: {}", r.body);
+            assert_eq!(
+                r.status,
+                StatusCode::FORBIDDEN,
+                "{endpoint} from {origin:?}: {}",
+                r.body
+            );
             assert_eq!(r.body, "\"CrossSite\"");
         }
     }
     // Nothing changed, and the session still works.
     assert_eq!(accounts::list(&h.state.db).await.unwrap().len(), 2);
-    assert_eq!(h.call("accounts/list", "", Some(&cookie), Some(ORIGIN)).await.status, StatusCode::OK);
+    assert_eq!(
+        h.call("accounts/list", "", Some(&cookie), Some(ORIGIN))
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -194,15 +323,35 @@ async fn referer_is_the_fallback_and_host_origin_is_accepted() {
             .body(Body::empty())
             .unwrap()
     };
-    assert_eq!(h.send(req("http://clavis.test/accounts")).await.status, StatusCode::OK);
-    assert_eq!(h.send(req("https://evil.example/clavis.test")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.send(req("http://clavis.test/accounts")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.send(req("https://evil.example/clavis.test")).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
 async fn sign_in_failures_do_not_reveal_whether_a_user_exists() {
     let h = harness().await;
-    let wrong = h.call("login", "username=root&password=wrong+password+here", None, Some(ORIGIN)).await;
-    let unknown = h.call("login", "username=nobody&password=wrong+password+here", None, Some(ORIGIN)).await;
+    let wrong = h
+        .call(
+            "login",
+            "username=root&password=wrong+password+here",
+            None,
+            Some(ORIGIN),
+        )
+        .await;
+    let unknown = h
+        .call(
+            "login",
+            "username=nobody&password=wrong+password+here",
+            None,
+            Some(ORIGIN),
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!((wrong.status, &wrong.body), (unknown.status, &unknown.body));
     assert!(wrong.headers.get(header::SET_COOKIE).is_none());
@@ -210,27 +359,69 @@ async fn sign_in_failures_do_not_reveal_whether_a_user_exists() {
 
 #[tokio::test]
 async fn repeated_failures_get_429_with_retry_after() {
-    let h = harness_with(Settings { issuer_origin: ORIGIN.into(), login_max_failures_per_account: 2, ..Settings::default() }).await;
+    let h = harness_with(Settings {
+        issuer_origin: ORIGIN.into(),
+        login_max_failures_per_account: 2,
+        ..Settings::default()
+    })
+    .await;
     for _ in 0..2 {
-        let r = h.call("login", "username=root&password=wrong+password+here", None, Some(ORIGIN)).await;
+        let r = h
+            .call(
+                "login",
+                "username=root&password=wrong+password+here",
+                None,
+                Some(ORIGIN),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
-    let r = h.call("login", "username=root&password=correct+horse+battery", None, Some(ORIGIN)).await;
+    let r = h
+        .call(
+            "login",
+            "username=root&password=correct+horse+battery",
+            None,
+            Some(ORIGIN),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = r.headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
+    let retry: u64 = r
+        .headers
+        .get(header::RETRY_AFTER)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=900).contains(&retry));
     assert!(r.body.contains("Throttled"));
-    let metrics = h.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
-    assert!(metrics.body.contains("clavis_sign_in_failures_total 2"), "{}", metrics.body);
+    let metrics = h
+        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await;
+    assert!(
+        metrics.body.contains("clavis_sign_in_failures_total 2"),
+        "{}",
+        metrics.body
+    );
     assert!(metrics.body.contains("clavis_sign_in_throttled_total 1"));
 }
 
 #[tokio::test]
 async fn session_cookie_attributes() {
     let h = harness().await;
-    let r = h.call("login", "username=root&password=correct+horse+battery", None, Some(ORIGIN)).await;
+    let r = h
+        .call(
+            "login",
+            "username=root&password=correct+horse+battery",
+            None,
+            Some(ORIGIN),
+        )
+        .await;
     let c = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    assert!(c.starts_with("clavis_session=") && c.contains("HttpOnly") && c.contains("SameSite=Strict"), "{c}");
+    assert!(
+        c.starts_with("clavis_session=") && c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+        "{c}"
+    );
     assert!(!c.contains("Secure"), "plain http issuer: no Secure flag");
     let https = harness_with(Settings {
         issuer_origin: "https://clavis.test".into(),
@@ -238,9 +429,19 @@ async fn session_cookie_attributes() {
         ..Settings::default()
     })
     .await;
-    let r = https.call("login", "username=root&password=correct+horse+battery", None, Some("https://clavis.test")).await;
+    let r = https
+        .call(
+            "login",
+            "username=root&password=correct+horse+battery",
+            None,
+            Some("https://clavis.test"),
+        )
+        .await;
     let c = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    assert!(c.starts_with("__Host-clavis_session=") && c.contains("; Secure"), "{c}");
+    assert!(
+        c.starts_with("__Host-clavis_session=") && c.contains("; Secure"),
+        "{c}"
+    );
 }
 
 #[tokio::test]
@@ -257,23 +458,42 @@ async fn plain_form_posts_redirect_with_the_error_for_the_page() {
     let r = h.send(req).await;
     assert_eq!(r.status, StatusCode::FOUND);
     let loc = r.headers.get(header::LOCATION).unwrap().to_str().unwrap();
-    assert!(loc.starts_with("http://clavis.test/login?") && loc.contains("__err="), "{loc}");
+    assert!(
+        loc.starts_with("http://clavis.test/login?") && loc.contains("__err="),
+        "{loc}"
+    );
     // The page it lands on shows the message.
     let path = loc.trim_start_matches("http://clavis.test");
     let page = h.page(path, None).await;
-    assert!(page.body.contains("The username or password is incorrect."), "{}", page.body);
+    assert!(
+        page.body.contains("The username or password is incorrect."),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
 async fn pages_and_operations_endpoints() {
     let h = harness().await;
-    let health = h.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
-    assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "ok\n"));
-    assert!(health.headers.get("x-request-id").is_some(), "every response carries a request id");
+    let health = h
+        .send(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (StatusCode::OK, "ok\n")
+    );
+    assert!(
+        health.headers.get("x-request-id").is_some(),
+        "every response carries a request id"
+    );
 
     let login = h.page("/login", None).await;
     assert_eq!(login.status, StatusCode::OK);
-    for needle in ["<label for=\"username\">Username</label>", "<label for=\"password\">Password</label>", "Sign in</button>"] {
+    for needle in [
+        "<label for=\"username\">Username</label>",
+        "<label for=\"password\">Password</label>",
+        "Sign in</button>",
+    ] {
         assert!(login.body.contains(needle), "{needle}");
     }
     // Signed out: protected pages send you to sign in.
@@ -303,7 +523,10 @@ async fn pages_and_operations_endpoints() {
 #[tokio::test]
 async fn oversized_bodies_are_refused_before_parsing() {
     let h = harness().await;
-    let body = format!("username={}&password=x", "a".repeat(server::MAX_BODY_BYTES + 1));
+    let body = format!(
+        "username={}&password=x",
+        "a".repeat(server::MAX_BODY_BYTES + 1)
+    );
     let r = h.call("login", &body, None, Some(ORIGIN)).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     // Without Content-Length (chunked), the limit stops the read: a 400, never a 500.
@@ -314,6 +537,12 @@ async fn oversized_bodies_are_refused_before_parsing() {
         .body(Body::from(body))
         .unwrap();
     let r = h.send(req).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{} {:?}", r.body, r.headers);
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "{} {:?}",
+        r.body,
+        r.headers
+    );
     assert!(r.body.contains("too large"), "{}", r.body);
 }

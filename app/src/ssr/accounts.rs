@@ -66,7 +66,9 @@ impl PasswordHasher {
         let stored = stored.unwrap_or_else(|| self.dummy.to_string());
         let password = password.to_string();
         tokio::task::spawn_blocking(move || match PasswordHash::new(&stored) {
-            Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+            Ok(h) => Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok(),
             Err(_) => false,
         })
         .await
@@ -89,9 +91,11 @@ fn row_to_view(r: &sqlx::any::AnyRow) -> Result<AccountView, sqlx::Error> {
 const ACCOUNT_COLUMNS: &str = "id, username, role, disabled, created_at, last_sign_in_at";
 
 pub async fn list(db: &Db) -> SvcResult<Vec<AccountView>> {
-    let rows = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username"))
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
     Ok(rows.iter().map(row_to_view).collect::<Result<_, _>>()?)
 }
 
@@ -103,23 +107,31 @@ pub async fn count(db: &Db) -> SvcResult<i64> {
 }
 
 async fn find(conn: &mut AnyConnection, id: i64) -> SvcResult<AccountView> {
-    let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("The account".into()))?;
+    let row = sqlx::query(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::NotFound("The account".into()))?;
     Ok(row_to_view(&row)?)
 }
 
 async fn active_admins(conn: &mut AnyConnection) -> SvcResult<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) AS n FROM accounts WHERE role = 'admin' AND disabled = 0")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("n")?)
+    Ok(
+        sqlx::query("SELECT COUNT(*) AS n FROM accounts WHERE role = 'admin' AND disabled = 0")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("n")?,
+    )
 }
 
 /// Refuses a change that would leave no active administrator.
-async fn guard_last_admin(conn: &mut AnyConnection, target: &AccountView, what: &str) -> SvcResult<()> {
+async fn guard_last_admin(
+    conn: &mut AnyConnection,
+    target: &AccountView,
+    what: &str,
+) -> SvcResult<()> {
     if target.role == Role::Admin && !target.disabled && active_admins(conn).await? <= 1 {
         return Err(AppError::Conflict(format!(
             "{} is the last active administrator and cannot be {what}. Make another account an administrator first.",
@@ -142,7 +154,11 @@ async fn insert(
         .fetch_optional(&mut *conn)
         .await?;
     if taken.is_some() {
-        return Err(AppError::validation("username", format!("An account named {username} already exists.")).into());
+        return Err(AppError::validation(
+            "username",
+            format!("An account named {username} already exists."),
+        )
+        .into());
     }
     let now = now_ms();
     let row = sqlx::query(
@@ -173,7 +189,12 @@ pub async fn create(
     check_password(password)?;
     let hash = hasher.hash(password).await?;
     db.write(|conn| {
-        let (username, hash, actor, meta) = (username.clone(), hash.clone(), actor.to_string(), meta.clone());
+        let (username, hash, actor, meta) = (
+            username.clone(),
+            hash.clone(),
+            actor.to_string(),
+            meta.clone(),
+        );
         async move {
             let id = insert(conn, &username, role, &hash).await?;
             audit::record(
@@ -194,7 +215,13 @@ pub async fn create(
     .await
 }
 
-pub async fn change_role(db: &Db, actor: &str, meta: &RequestMeta, id: i64, role: Role) -> SvcResult<AccountView> {
+pub async fn change_role(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    id: i64,
+    role: Role,
+) -> SvcResult<AccountView> {
     db.write(|conn| {
         let (actor, meta) = (actor.to_string(), meta.clone());
         async move {
@@ -258,7 +285,11 @@ pub async fn set_disabled(
                 &meta,
                 Event {
                     actor: &actor,
-                    action: if disabled { "account.disabled" } else { "account.enabled" },
+                    action: if disabled {
+                        "account.disabled"
+                    } else {
+                        "account.enabled"
+                    },
                     target: Some(&target.username),
                     detail: None,
                 },
@@ -296,7 +327,12 @@ pub async fn reset_password(
             audit::record(
                 conn,
                 &meta,
-                Event { actor: &actor, action: "account.password_reset", target: Some(&target.username), detail: None },
+                Event {
+                    actor: &actor,
+                    action: "account.password_reset",
+                    target: Some(&target.username),
+                    detail: None,
+                },
             )
             .await?;
             Ok(target)
@@ -307,7 +343,13 @@ pub async fn reset_password(
 }
 
 /// How long until `key` (a username or an IP) may try again, if it is over its limit.
-async fn throttled_for(db: &Db, column: &str, key: &str, limit: u32, window_secs: i64) -> SvcResult<Option<u64>> {
+async fn throttled_for(
+    db: &Db,
+    column: &str,
+    key: &str,
+    limit: u32,
+    window_secs: i64,
+) -> SvcResult<Option<u64>> {
     if limit == 0 {
         return Ok(None);
     }
@@ -365,20 +407,31 @@ pub async fn sign_in(
         return Err(AppError::validation("password", "Enter your password.").into());
     }
     let window = settings.login_failure_window_secs;
-    let by_account = throttled_for(db, "actor", &username, settings.login_max_failures_per_account, window).await?;
+    let by_account = throttled_for(
+        db,
+        "actor",
+        &username,
+        settings.login_max_failures_per_account,
+        window,
+    )
+    .await?;
     let by_ip = match meta.ip.as_deref() {
         Some(ip) => throttled_for(db, "ip", ip, settings.login_max_failures_per_ip, window).await?,
         None => None,
     };
     if let Some(wait) = by_account.max(by_ip) {
         metrics.sign_in_throttled.inc();
-        return Err(AppError::Throttled { retry_after_secs: wait }.into());
+        return Err(AppError::Throttled {
+            retry_after_secs: wait,
+        }
+        .into());
     }
 
-    let row = sqlx::query("SELECT id, password_hash, role, disabled FROM accounts WHERE username = $1")
-        .bind(username.clone())
-        .fetch_optional(&db.pool)
-        .await?;
+    let row =
+        sqlx::query("SELECT id, password_hash, role, disabled FROM accounts WHERE username = $1")
+            .bind(username.clone())
+            .fetch_optional(&db.pool)
+            .await?;
     let (stored, account) = match &row {
         Some(r) => {
             let hash: String = r.try_get("password_hash")?;
@@ -396,9 +449,11 @@ pub async fn sign_in(
             let role: Role = role.parse()?;
             let token = db
                 .write(|conn| {
-                    let (username, meta, settings) = (username.clone(), meta.clone(), settings.clone());
+                    let (username, meta, settings) =
+                        (username.clone(), meta.clone(), settings.clone());
                     async move {
-                        let token = session::create(conn, &settings, id, meta.ip.as_deref()).await?;
+                        let token =
+                            session::create(conn, &settings, id, meta.ip.as_deref()).await?;
                         sqlx::query("UPDATE accounts SET last_sign_in_at = $1 WHERE id = $2")
                             .bind(now_ms())
                             .bind(id)
@@ -407,7 +462,12 @@ pub async fn sign_in(
                         audit::record(
                             conn,
                             &meta,
-                            Event { actor: &username, action: "auth.sign_in", target: None, detail: None },
+                            Event {
+                                actor: &username,
+                                action: "auth.sign_in",
+                                target: None,
+                                detail: None,
+                            },
                         )
                         .await?;
                         Ok(token)
@@ -415,7 +475,14 @@ pub async fn sign_in(
                     .boxed()
                 })
                 .await?;
-            Ok((token, SessionAccount { account_id: id, username, role }))
+            Ok((
+                token,
+                SessionAccount {
+                    account_id: id,
+                    username,
+                    role,
+                },
+            ))
         }
         _ => {
             metrics.sign_in_failures.inc();
@@ -425,7 +492,12 @@ pub async fn sign_in(
                     audit::record(
                         conn,
                         &meta,
-                        Event { actor: &username, action: "auth.sign_in_failed", target: None, detail: None },
+                        Event {
+                            actor: &username,
+                            action: "auth.sign_in_failed",
+                            target: None,
+                            detail: None,
+                        },
                     )
                     .await
                 }
@@ -437,7 +509,12 @@ pub async fn sign_in(
     }
 }
 
-pub async fn sign_out(db: &Db, meta: &RequestMeta, token: &str, who: &SessionAccount) -> SvcResult<()> {
+pub async fn sign_out(
+    db: &Db,
+    meta: &RequestMeta,
+    token: &str,
+    who: &SessionAccount,
+) -> SvcResult<()> {
     session::delete(db, token).await?;
     db.write(|conn| {
         let (username, meta) = (who.username.clone(), meta.clone());
@@ -445,7 +522,12 @@ pub async fn sign_out(db: &Db, meta: &RequestMeta, token: &str, who: &SessionAcc
             audit::record(
                 conn,
                 &meta,
-                Event { actor: &username, action: "auth.sign_out", target: None, detail: None },
+                Event {
+                    actor: &username,
+                    action: "auth.sign_out",
+                    target: None,
+                    detail: None,
+                },
             )
             .await
         }

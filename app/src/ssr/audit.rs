@@ -38,7 +38,9 @@ pub async fn record(conn: &mut AnyConnection, meta: &RequestMeta, ev: Event<'_>)
 /// A page of events matching `filter`, newest first, keyset-paginated on the event id.
 pub async fn query(db: &Db, filter: &AuditFilter) -> SvcResult<AuditPage> {
     // The SQL is assembled from fixed fragments only; every value is a bound parameter.
-    let mut sql = String::from("SELECT id, at, actor, action, target, ip, detail FROM audit_events WHERE 1 = 1");
+    let mut sql = String::from(
+        "SELECT id, at, actor, action, target, ip, detail FROM audit_events WHERE 1 = 1",
+    );
     let mut texts: Vec<(usize, String)> = Vec::new();
     let mut ints: Vec<(usize, i64)> = Vec::new();
     let mut n = 0usize;
@@ -46,7 +48,12 @@ pub async fn query(db: &Db, filter: &AuditFilter) -> SvcResult<AuditPage> {
         n += 1;
         n
     };
-    if let Some(actor) = filter.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(actor) = filter
+        .actor
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let i = next();
         sql.push_str(&format!(" AND actor = ${i}"));
         texts.push((i, actor.to_ascii_lowercase()));
@@ -104,5 +111,8 @@ pub async fn query(db: &Db, filter: &AuditFilter) -> SvcResult<AuditPage> {
     } else {
         None
     };
-    Ok(AuditPage { entries, next_before })
+    Ok(AuditPage {
+        entries,
+        next_before,
+    })
 }

@@ -39,7 +39,9 @@ pub struct Db {
 impl std::fmt::Debug for Db {
     // CAUTION: the URL may hold a database password, so it is never printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("engine", &self.engine).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
     }
 }
 
@@ -63,12 +65,14 @@ impl Db {
             if let Some(path) = sqlite_file_path(url) {
                 if let Some(dir) = std::path::Path::new(&path).parent() {
                     if !dir.as_os_str().is_empty() {
-                        std::fs::create_dir_all(dir).map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
+                        std::fs::create_dir_all(dir)
+                            .map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
                     }
                 }
             }
         }
-        let url = if engine == Engine::Sqlite && !url.contains("mode=") && !url.contains(":memory:") {
+        let url = if engine == Engine::Sqlite && !url.contains("mode=") && !url.contains(":memory:")
+        {
             let sep = if url.contains('?') { '&' } else { '?' };
             format!("{url}{sep}mode=rwc")
         } else {
@@ -81,7 +85,11 @@ impl Db {
         if engine == Engine::Sqlite {
             // An in-memory database exists once per connection: keep exactly one.
             if url.contains(":memory:") {
-                pool = pool.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+                pool = pool
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
             }
             pool = pool.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -100,8 +108,16 @@ impl Db {
     /// Applies the migrations of this engine. Forward only; a failure stops the start.
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self.engine {
-            Engine::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?,
-            Engine::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await?,
+            Engine::Sqlite => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Engine::Postgres => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -155,7 +171,9 @@ pub fn is_retryable(e: &sqlx::Error) -> bool {
 }
 
 fn sqlite_file_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     if path.is_empty() || path.contains(":memory:") {
         None

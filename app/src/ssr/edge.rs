@@ -45,18 +45,25 @@ pub fn request_meta(parts: &Parts) -> RequestMeta {
 }
 
 fn parts() -> SvcResult<Parts> {
-    use_context::<Parts>().ok_or_else(|| SvcError::Internal("request parts missing from context".into()))
+    use_context::<Parts>()
+        .ok_or_else(|| SvcError::Internal("request parts missing from context".into()))
 }
 
 pub fn state() -> SvcResult<AppState> {
-    use_context::<AppState>().ok_or_else(|| SvcError::Internal("AppState missing from context".into()))
+    use_context::<AppState>()
+        .ok_or_else(|| SvcError::Internal("AppState missing from context".into()))
 }
 
 /// True when `Origin` (or, failing that, `Referer`) names this site: either the configured
 /// issuer origin or the origin of the `Host` the request was sent to. A request with neither
 /// header is refused: every browser sends `Origin` on a POST.
 pub fn is_same_origin(parts: &Parts, issuer_origin: &str) -> bool {
-    let header = |name| parts.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let header = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     let origin = match header(ORIGIN) {
         Some(o) if o != "null" => o.to_string(),
         Some(_) => return false,
@@ -103,7 +110,9 @@ where
         let plain_form = is_plain_form(&parts);
         if let Some(res) = use_context::<ResponseOptions>() {
             if !plain_form {
-                res.set_status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+                res.set_status(
+                    StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                );
             }
             if let AppError::Throttled { retry_after_secs } = &err {
                 res.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
@@ -144,7 +153,9 @@ pub fn to_app_error(e: SvcError, request_id: Option<&str>) -> AppError {
 
 /// Finds the caller's session and checks the role. `None` means any signed-in role.
 /// Every server function calls this itself, whatever the UI shows or hides.
-pub async fn authorize(required: Option<Role>) -> SvcResult<(AppState, SessionAccount, RequestMeta)> {
+pub async fn authorize(
+    required: Option<Role>,
+) -> SvcResult<(AppState, SessionAccount, RequestMeta)> {
     let st = state()?;
     let parts = parts()?;
     let token = session::token_from_headers(&parts.headers).ok_or(AppError::Unauthorized)?;

@@ -28,19 +28,33 @@ impl Metrics {
         let latency = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
         let sign_in_failures = Counter::default();
         let sign_in_throttled = Counter::default();
-        registry.register("http_requests", "HTTP requests served, by method and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests served, by method and status",
+            requests.clone(),
+        );
         registry.register(
             "http_request_duration_seconds",
             "Time to produce a response, in seconds",
             latency.clone(),
         );
-        registry.register("sign_in_failures", "Failed sign-in attempts", sign_in_failures.clone());
+        registry.register(
+            "sign_in_failures",
+            "Failed sign-in attempts",
+            sign_in_failures.clone(),
+        );
         registry.register(
             "sign_in_throttled",
             "Sign-in attempts refused by the failure limits",
             sign_in_throttled.clone(),
         );
-        Metrics { registry, requests, latency, sign_in_failures, sign_in_throttled }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            sign_in_failures,
+            sign_in_throttled,
+        }
     }
 
     /// The Prometheus text exposition of every metric.

@@ -105,7 +105,11 @@ pub async fn create(
 
 /// The account of a live session, or `None`. Touches `last_seen_at` at most once a minute,
 /// so an active user is not written to the database on every request.
-pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> SvcResult<Option<SessionAccount>> {
+pub async fn lookup(
+    db: &Db,
+    settings: &Settings,
+    token: &str,
+) -> SvcResult<Option<SessionAccount>> {
     let now = now_ms();
     let idle_cutoff = now - settings.session_idle_timeout_secs * 1000;
     let row = sqlx::query(

@@ -22,7 +22,10 @@ pub async fn sqlite() -> TestDb {
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let db = Db::connect(&url).await.expect("connect sqlite");
     db.migrate().await.expect("migrate sqlite");
-    TestDb { db, _dir: Some(dir) }
+    TestDb {
+        db,
+        _dir: Some(dir),
+    }
 }
 
 pub async fn postgres() -> Option<TestDb> {
@@ -33,7 +36,9 @@ pub async fn postgres() -> Option<TestDb> {
         eprintln!("note: PostgreSQL variant skipped (CLAVIS_TEST_POSTGRES_URL not set)");
         return None;
     };
-    let admin = Db::connect(&base).await.expect("connect to the PostgreSQL test server");
+    let admin = Db::connect(&base)
+        .await
+        .expect("connect to the PostgreSQL test server");
     let name = format!("clavis_t_{}", uuid_like());
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&admin.pool)
@@ -42,7 +47,9 @@ pub async fn postgres() -> Option<TestDb> {
     admin.pool.close().await;
     let mut url = url::Url::parse(&base).expect("postgres url");
     url.set_path(&name);
-    let db = Db::connect(url.as_str()).await.expect("connect test database");
+    let db = Db::connect(url.as_str())
+        .await
+        .expect("connect test database");
     db.migrate().await.expect("migrate postgres");
     Some(TestDb { db, _dir: None })
 }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds Clavis (release) and serves the console on the embedded SQLite default.
+# Installs what is missing first. Configuration: clavis.toml and CLAVIS_* (see README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh run
+# wasm-opt (binaryen from npm) shrinks the WebAssembly in release builds.
+export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+cargo leptos build --release
+export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=clavis
+exec target/release/clavis serve

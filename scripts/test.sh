@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every check and test of Clavis. Installs what is missing first (scripts/setup.sh),
+# starts a local PostgreSQL for the store tests and stops it again if it was not running.
+# Order: format, clippy (server and browser side), site build, browser tests, Rust tests last
+# (so that cargo's summary closes the output).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+
+step() {
+  local name=$1 limit=$2; shift 2
+  printf '\n\033[1m==> %s\033[0m\n' "$name"
+  local start=$SECONDS
+  # A hung step must not eat the whole CI budget.
+  timeout --foreground "$limit" "$@"
+  printf '\033[2m    (%s: %ss)\033[0m\n' "$name" $((SECONDS - start))
+}
+
+pg_was_running=0
+pg_lsclusters -h 2>/dev/null | grep -q '^15 *main .* online' && pg_was_running=1
+CLAVIS_TEST_POSTGRES_URL=$(./scripts/postgres.sh start)
+export CLAVIS_TEST_POSTGRES_URL CLAVIS_TEST_REQUIRE_POSTGRES=1
+cleanup() { [ "$pg_was_running" = 1 ] || ./scripts/postgres.sh stop; }
+trap cleanup EXIT
+
+step "format" 120 cargo fmt --all --check
+step "clippy (server side)" 1800 cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+step "clippy (browser side)" 1200 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+step "build the site" 1800 cargo leptos build
+step "browser tests (JavaScript off and on)" 900 bash -c 'cd end2end && npx playwright test'
+step "Rust tests (unit, store on SQLite and PostgreSQL, router, binary)" 1800 \
+  cargo test -p app -p server --features app/ssr

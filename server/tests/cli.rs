@@ -1,0 +1,362 @@
+//! The real `clavis` binary: start-up failures, `migrate`, `admin create`, first start and
+//! graceful shutdown. Each test runs in its own temporary directory.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_clavis");
+
+fn clavis(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CLAVIS_LOG", "info");
+    c
+}
+
+fn run(cmd: &mut Command, stdin: Option<&str>) -> (i32, String, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn malformed_config_file_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("clavis.toml"), "listen = \n[[[ not toml").unwrap();
+    let (code, _, err) = run(clavis(dir.path()).arg("serve"), None);
+    assert_ne!(code, 0);
+    assert!(err.contains("clavis.toml is not valid TOML"), "{err}");
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
+#[test]
+fn invalid_value_names_the_key_and_allowed_values() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("clavis.toml"), "access_token_ttl = 5\n").unwrap();
+    let (code, _, err) = run(clavis(dir.path()).arg("migrate"), None);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("`access_token_ttl`") && err.contains("from 60 to 86400"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(
+        clavis(dir.path())
+            .env("CLAVIS_CONFIG", "missing.toml")
+            .arg("migrate"),
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("missing.toml does not exist"), "{err}");
+}
+
+#[test]
+fn unreachable_database_stops_the_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port(); // nothing listens there
+    let url = format!("postgres://clavis:hunter2-secret@127.0.0.1:{port}/clavis");
+    let (code, out, err) = run(
+        clavis(dir.path())
+            .env("CLAVIS_DATABASE_URL", &url)
+            .arg("serve"),
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot open the database"), "{err}");
+    assert!(
+        !err.contains("hunter2-secret") && !out.contains("hunter2-secret"),
+        "the password never shows"
+    );
+}
+
+#[test]
+fn unknown_keys_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("clavis.toml"),
+        "database_url = \"sqlite://x.db\"\nlisten_address = \"1\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(clavis(dir.path()).arg("migrate"), None);
+    assert_eq!(code, 0, "{err}");
+    assert!(format!("{out}{err}").contains("unknown configuration key `listen_address`"));
+    assert!(
+        dir.path().join("x.db").exists(),
+        "migrate created the database"
+    );
+}
+
+#[test]
+fn admin_create_reads_the_password_from_stdin_and_rejects_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(
+        clavis(dir.path()).args([
+            "admin",
+            "create",
+            "--username",
+            "ops",
+            "--role",
+            "support",
+            "--password-stdin",
+        ]),
+        Some("too short\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("at least 12 characters"), "{err}");
+    let (code, _, err) = run(
+        clavis(dir.path()).args([
+            "admin",
+            "create",
+            "--username",
+            "",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ]),
+        Some("long enough password\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("Enter a username"), "{err}");
+    let long = "u".repeat(65);
+    let (code, _, err) = run(
+        clavis(dir.path()).args([
+            "admin",
+            "create",
+            "--username",
+            &long,
+            "--role",
+            "admin",
+            "--password-stdin",
+        ]),
+        Some("long enough password\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("at most 64"), "{err}");
+    let (code, _, err) = run(
+        clavis(dir.path()).args([
+            "admin",
+            "create",
+            "--username",
+            "ops",
+            "--role",
+            "root",
+            "--password-stdin",
+        ]),
+        Some("long enough password\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("invalid value 'root'"), "{err}");
+
+    let (code, out, err) = run(
+        clavis(dir.path()).args([
+            "admin",
+            "create",
+            "--username",
+            "Ops",
+            "--role",
+            "support",
+            "--password-stdin",
+        ]),
+        Some("long enough password\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("created account ops with role support"),
+        "{out}"
+    );
+    assert!(!format!("{out}{err}").contains("long enough password"));
+    let (code, _, err) = run(
+        clavis(dir.path()).args([
+            "admin",
+            "create",
+            "--username",
+            "ops",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ]),
+        Some("long enough password\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+/// Starts `clavis serve`, waits until it answers, and returns the child and everything it logged.
+fn start(
+    dir: &std::path::Path,
+    port: u16,
+    envs: &[(&str, &str)],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let mut cmd = clavis(dir);
+    cmd.env("CLAVIS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("NO_COLOR", "1");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (child, rx)
+}
+
+fn stop(child: &mut std::process::Child) -> i32 {
+    // SIGTERM, then the server must finish on its own.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn collect(rx: &std::sync::mpsc::Receiver<String>) -> String {
+    std::thread::sleep(Duration::from_millis(300));
+    rx.try_iter().collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn first_start_prints_a_generated_password_once_and_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (mut child, rx) = start(dir.path(), port, &[]);
+    let code = stop(&mut child);
+    let log = collect(&rx);
+    assert_eq!(code, 0, "graceful exit on SIGTERM:\n{log}");
+    assert!(log.contains("shutdown requested"), "{log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("created administrator `admin` with password"))
+        .expect(&log);
+    let password = line
+        .split("with password ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert!(password.len() >= 32);
+    assert!(
+        dir.path().join("data/clavis.db").exists(),
+        "the default database lives under data/"
+    );
+
+    // The second start creates nothing and prints no password.
+    let (mut child, rx) = start(dir.path(), port, &[]);
+    stop(&mut child);
+    let log2 = collect(&rx);
+    assert!(
+        !log2.contains("with password") && !log2.contains(password),
+        "{log2}"
+    );
+}
+
+#[test]
+fn first_start_uses_the_admin_named_in_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (mut child, rx) = start(
+        dir.path(),
+        port,
+        &[
+            ("CLAVIS_ADMIN_USERNAME", "boss"),
+            ("CLAVIS_ADMIN_PASSWORD", "a password from the env"),
+        ],
+    );
+    stop(&mut child);
+    let log = collect(&rx);
+    assert!(
+        log.contains("created the administrator named by CLAVIS_ADMIN_USERNAME"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("a password from the env"),
+        "the password is never logged"
+    );
+    let (code, _, err) = run(
+        clavis(dir.path()).args([
+            "admin",
+            "create",
+            "--username",
+            "boss",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ]),
+        Some("another long password\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn a_bad_first_admin_password_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(
+        clavis(dir.path())
+            .env("CLAVIS_ADMIN_USERNAME", "boss")
+            .env("CLAVIS_ADMIN_PASSWORD", "short")
+            .env("CLAVIS_LISTEN", format!("127.0.0.1:{}", free_port()))
+            .arg("serve"),
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("cannot create the first administrator") && err.contains("at least 12"),
+        "{err}"
+    );
+}
