@@ -24,10 +24,19 @@ export CLAVIS_TEST_POSTGRES_URL CLAVIS_TEST_REQUIRE_POSTGRES=1
 cleanup() { [ "$pg_was_running" = 1 ] || ./scripts/postgres.sh stop; }
 trap cleanup EXIT
 
+log=$(mktemp)
+
 step "format" 120 cargo fmt --all --check
 step "clippy (server side)" 1800 cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 step "clippy (browser side)" 1200 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "build the site" 1800 cargo leptos build
-step "browser tests (JavaScript off and on)" 900 bash -c 'cd end2end && npx playwright test'
+step "browser tests (JavaScript off and on)" 900 bash -c 'cd end2end && npx playwright test' | tee -a "$log"
 step "Rust tests (unit, store on SQLite and PostgreSQL, router, binary)" 1800 \
-  cargo test -p app -p server --features app/ssr
+  cargo test -p app -p server --features app/ssr --all-targets 2>&1 | tee -a "$log"
+
+# One closing line with the totals of both runners.
+passed=$(grep -oE '(test result: ok\. )?[0-9]+ passed' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -oE '[0-9]+ failed' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+rm -f "$log"
+echo
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
