@@ -189,6 +189,15 @@ fn Accounts() -> impl IntoView {
         |_| list_accounts(),
     );
     let create_err = Signal::derive(move || create.value().get().and_then(Result::err));
+    // A created account's password must not linger in the form.
+    let create_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = create_form.get() {
+                form.reset();
+            }
+        }
+    });
 
     // The status line shows the latest outcome: tracked in the browser; on a server-rendered
     // page it comes from the error a failed form post carries, or from `?done=` after success.
@@ -242,7 +251,7 @@ fn Accounts() -> impl IntoView {
         {row_error}
         <section class="card" aria-labelledby="new-account-title">
             <h2 id="new-account-title">"New account"</h2>
-            <ActionForm action=create attr:class="inline-form">
+            <ActionForm action=create node_ref=create_form attr:class="inline-form">
                 <div class="field">
                     <label for="new-username">"Username"</label>
                     <input id="new-username" name="username" required maxlength=USERNAME_MAX

@@ -28,6 +28,8 @@ test('an administrator creates an account, changes its role and disables it', as
   await accountsPage.create(name, password, 'support');
   await expect(accountsPage.status()).toHaveText(`Account ${name} created.`);
   await expect(accountsPage.row(name)).toContainText('Support');
+  // The password typed for the new account does not linger in the form.
+  await expect(page.locator('#new-password')).toHaveValue('');
 
   await accountsPage.row(name).getByRole('button', { name: `Make ${name} Administrator` }).click();
   await expect(accountsPage.status()).toHaveText(`${name} is now Administrator.`);
