@@ -84,6 +84,7 @@ fn Layout() -> impl IntoView {
             </Transition>
         </header>
         <main id="main" tabindex="-1">
+            <ErrorBoundary fallback=|errors| view! { <ui::ErrorPanel errors/> }>
             <Routes fallback=|| view! { <ui::NotFound/> }>
                 <Route path=path!("/") view=|| view! { <Redirect path="/clients"/> } ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
@@ -91,6 +92,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/audit") view=audit::AuditLogPage ssr=SsrMode::Async/>
                 <Route path=path!("/accounts") view=accounts::AccountsPage ssr=SsrMode::Async/>
             </Routes>
+            </ErrorBoundary>
         </main>
     }
 }

@@ -84,3 +84,24 @@ pub fn NotFound() -> impl IntoView {
         </section>
     }
 }
+
+/// What the error boundary shows when a page fails to render. Every error that reaches it is an
+/// `AppError` (safe to show) or a transport failure; internal details never get this far.
+#[component]
+pub fn ErrorPanel(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
+    view! {
+        <section class="card" role="alert">
+            <h1>"Something went wrong"</h1>
+            <ul>
+                {move || {
+                    errors
+                        .get()
+                        .into_iter()
+                        .map(|(_, e)| view! { <li>{e.to_string()}</li> })
+                        .collect_view()
+                }}
+            </ul>
+            <p><a href="/clients">"Back to the client list"</a></p>
+        </section>
+    }
+}

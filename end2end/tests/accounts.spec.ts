@@ -59,3 +59,34 @@ test('a duplicate username is refused next to the field', async ({ page, signInP
   await accountsPage.create('support', 'some long password', 'support');
   await expect(page.locator('#new-username-error')).toHaveText('An account named support already exists.');
 });
+
+test('an administrator resets a password, which ends that account\'s sessions', async ({ page, signInPage, accountsPage, browser, js }) => {
+  const name = unique('reset');
+  await signInPage.signInAs(ADMIN);
+  await accountsPage.goto();
+  await accountsPage.create(name, 'the first long password', 'support');
+  await expect(accountsPage.row(name)).toBeVisible();
+
+  // The account signs in elsewhere.
+  const other = await browser.newContext({ javaScriptEnabled: js });
+  const p2 = await other.newPage();
+  await p2.goto('/login');
+  await p2.getByLabel('Username').fill(name);
+  await p2.getByLabel('Password').fill('the first long password');
+  await p2.getByRole('button', { name: 'Sign in' }).click();
+  await expect(p2).toHaveURL(/\/clients$/);
+
+  await accountsPage.resetPassword(name, 'short');
+  await expect(page.getByRole('alert')).toContainText('at least 12 characters');
+  await accountsPage.resetPassword(name, 'the second long password');
+  await expect(accountsPage.status()).toHaveText(`The password of ${name} was reset; their sessions ended.`);
+
+  // Their open session is gone, and only the new password works.
+  await p2.goto('/clients');
+  await expect(p2).toHaveURL(/\/login$/);
+  await p2.getByLabel('Username').fill(name);
+  await p2.getByLabel('Password').fill('the second long password');
+  await p2.getByRole('button', { name: 'Sign in' }).click();
+  await expect(p2).toHaveURL(/\/clients$/);
+  await other.close();
+});

@@ -183,3 +183,68 @@ pub async fn current_session() -> SvcResult<Option<SessionAccount>> {
 pub fn meta() -> SvcResult<RequestMeta> {
     Ok(request_meta(&parts()?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_reach_the_browser_as_a_request_id_only() {
+        let e = to_app_error(
+            SvcError::Db(sqlx::Error::Protocol(
+                "relation \"accounts\" does not exist".into(),
+            )),
+            Some("req-42"),
+        );
+        assert_eq!(
+            e,
+            AppError::Internal {
+                request_id: "req-42".into()
+            }
+        );
+        let shown = e.to_string();
+        assert!(shown.contains("req-42"), "{shown}");
+        assert!(!shown.contains("relation"), "no internals: {shown}");
+        assert_eq!(e.status(), 500);
+        // Safe errors pass through unchanged.
+        let safe = to_app_error(SvcError::App(AppError::Forbidden), Some("x"));
+        assert_eq!(safe, AppError::Forbidden);
+    }
+
+    #[test]
+    fn same_origin_rules() {
+        let parts = |headers: &[(&str, &str)]| {
+            let mut b = http::Request::post("/api/x");
+            for (k, v) in headers {
+                b = b.header(*k, *v);
+            }
+            b.body(()).map(|r| r.into_parts().0)
+        };
+        let issuer = "https://clavis.example";
+        let ok = [
+            vec![("origin", "https://clavis.example")],
+            vec![
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000"),
+            ],
+            vec![("referer", "https://clavis.example/accounts?x=1")],
+        ];
+        for h in ok {
+            assert!(is_same_origin(&parts(&h).unwrap(), issuer), "{h:?}");
+        }
+        let refused = [
+            vec![],
+            vec![("origin", "null")],
+            vec![
+                ("origin", "https://evil.example"),
+                ("host", "clavis.example"),
+            ],
+            vec![("origin", "https://clavis.example.evil.test")],
+            vec![("referer", "https://evil.example/https://clavis.example")],
+            vec![("referer", "not a url")],
+        ];
+        for h in refused {
+            assert!(!is_same_origin(&parts(&h).unwrap(), issuer), "{h:?}");
+        }
+    }
+}
