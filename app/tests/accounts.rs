@@ -43,6 +43,27 @@ struct Kit {
     settings: Settings,
 }
 
+impl Kit {
+    async fn sign_in(
+        &self,
+        db: &Db,
+        meta: &RequestMeta,
+        username: &str,
+        password: &str,
+    ) -> Result<(session::SessionToken, session::SessionAccount), SvcError> {
+        accounts::sign_in(
+            db,
+            &self.settings,
+            &self.hasher,
+            &self.metrics,
+            meta,
+            username,
+            password,
+        )
+        .await
+    }
+}
+
 fn kit() -> Kit {
     Kit {
         hasher: PasswordHasher::new().unwrap(),
@@ -134,17 +155,7 @@ on_both!(bad_input_changes_nothing, |db| {
 on_both!(sign_in_and_session, |db| {
     let k = kit();
     admin(db, &k, "carol").await;
-    let (token, who) = accounts::sign_in(
-        db,
-        &k.settings,
-        &k.hasher,
-        &k.metrics,
-        &meta("10.1.1.1"),
-        "Carol",
-        PW,
-    )
-    .await
-    .unwrap();
+    let (token, who) = k.sign_in(db, &meta("10.1.1.1"), "Carol", PW).await.unwrap();
     assert_eq!(who.username, "carol");
     let found = session::lookup(db, &k.settings, token.expose())
         .await
@@ -187,20 +198,8 @@ on_both!(failures_look_the_same, |db| {
     let k = kit();
     admin(db, &k, "dave").await;
     let m = meta("10.2.2.2");
-    let wrong = app_err(
-        accounts::sign_in(
-            db,
-            &k.settings,
-            &k.hasher,
-            &k.metrics,
-            &m,
-            "dave",
-            "not the password",
-        )
-        .await,
-    );
-    let unknown =
-        app_err(accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "nobody", PW).await);
+    let wrong = app_err(k.sign_in(db, &m, "dave", "not the password").await);
+    let unknown = app_err(k.sign_in(db, &m, "nobody", PW).await);
     assert_eq!(wrong, AppError::BadCredentials);
     assert_eq!(unknown, AppError::BadCredentials);
     assert_eq!(wrong.to_string(), unknown.to_string());
@@ -225,22 +224,11 @@ on_both!(throttling_per_account_and_ip, |db| {
     admin(db, &k, "erin").await;
     let m = meta("10.3.3.3");
     for _ in 0..3 {
-        let e = app_err(
-            accounts::sign_in(
-                db,
-                &k.settings,
-                &k.hasher,
-                &k.metrics,
-                &m,
-                "erin",
-                "wrong password!",
-            )
-            .await,
-        );
+        let e = app_err(k.sign_in(db, &m, "erin", "wrong password!").await);
         assert_eq!(e, AppError::BadCredentials);
     }
     // Even the right password is refused while throttled, and the refusal says how long to wait.
-    match app_err(accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "erin", PW).await) {
+    match app_err(k.sign_in(db, &m, "erin", PW).await) {
         AppError::Throttled { retry_after_secs } => {
             assert!(
                 retry_after_secs > 0 && retry_after_secs <= 900,
@@ -252,43 +240,22 @@ on_both!(throttling_per_account_and_ip, |db| {
     // An unknown name is throttled exactly like a real one.
     let m2 = meta("10.4.4.4");
     for _ in 0..3 {
-        app_err(
-            accounts::sign_in(
-                db,
-                &k.settings,
-                &k.hasher,
-                &k.metrics,
-                &m2,
-                "ghost",
-                "wrong password!",
-            )
-            .await,
-        );
+        app_err(k.sign_in(db, &m2, "ghost", "wrong password!").await);
     }
     assert!(matches!(
-        app_err(accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m2, "ghost", PW).await),
+        app_err(k.sign_in(db, &m2, "ghost", PW).await),
         AppError::Throttled { .. }
     ));
     // Per IP: five failures over different names lock the IP out, for other names too.
     let m3 = meta("10.5.5.5");
     for i in 0..5 {
         app_err(
-            accounts::sign_in(
-                db,
-                &k.settings,
-                &k.hasher,
-                &k.metrics,
-                &m3,
-                &format!("user{i}"),
-                "wrong password!",
-            )
-            .await,
+            k.sign_in(db, &m3, &format!("user{i}"), "wrong password!")
+                .await,
         );
     }
     assert!(matches!(
-        app_err(
-            accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m3, "someone", "x").await
-        ),
+        app_err(k.sign_in(db, &m3, "someone", "x").await),
         AppError::Throttled { .. }
     ));
     assert!(k.metrics.sign_in_throttled.get() >= 3);
@@ -300,40 +267,14 @@ on_both!(success_resets_the_account_count, |db| {
     admin(db, &k, "fred").await;
     let m = meta("10.6.6.6");
     for _ in 0..2 {
-        app_err(
-            accounts::sign_in(
-                db,
-                &k.settings,
-                &k.hasher,
-                &k.metrics,
-                &m,
-                "fred",
-                "wrong password!",
-            )
-            .await,
-        );
+        app_err(k.sign_in(db, &m, "fred", "wrong password!").await);
     }
-    accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "fred", PW)
-        .await
-        .unwrap();
+    k.sign_in(db, &m, "fred", PW).await.unwrap();
     for _ in 0..2 {
-        let e = app_err(
-            accounts::sign_in(
-                db,
-                &k.settings,
-                &k.hasher,
-                &k.metrics,
-                &m,
-                "fred",
-                "wrong password!",
-            )
-            .await,
-        );
+        let e = app_err(k.sign_in(db, &m, "fred", "wrong password!").await);
         assert_eq!(e, AppError::BadCredentials);
     }
-    accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "fred", PW)
-        .await
-        .unwrap();
+    k.sign_in(db, &m, "fred", PW).await.unwrap();
 });
 
 on_both!(last_admin_is_protected, |db| {
@@ -393,9 +334,7 @@ on_both!(disable_and_reset_end_sessions, |db| {
         .await
         .unwrap()
         .id;
-    let (t1, _) = accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "jack", PW)
-        .await
-        .unwrap();
+    let (t1, _) = k.sign_in(db, &m, "jack", PW).await.unwrap();
     accounts::set_disabled(db, "ivy", &m, id, true)
         .await
         .unwrap();
@@ -404,16 +343,14 @@ on_both!(disable_and_reset_end_sessions, |db| {
         .unwrap()
         .is_none());
     assert_eq!(
-        app_err(accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "jack", PW).await),
+        app_err(k.sign_in(db, &m, "jack", PW).await),
         AppError::BadCredentials,
         "a disabled account is refused with the same message"
     );
     accounts::set_disabled(db, "ivy", &m, id, false)
         .await
         .unwrap();
-    let (t2, _) = accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "jack", PW)
-        .await
-        .unwrap();
+    let (t2, _) = k.sign_in(db, &m, "jack", PW).await.unwrap();
     assert!(
         app_err(accounts::reset_password(db, &k.hasher, "ivy", &m, id, "short").await)
             .field_message("password")
@@ -427,12 +364,10 @@ on_both!(disable_and_reset_end_sessions, |db| {
         .unwrap()
         .is_none());
     assert_eq!(
-        app_err(accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "jack", PW).await),
+        app_err(k.sign_in(db, &m, "jack", PW).await),
         AppError::BadCredentials
     );
-    accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "jack", PW2)
-        .await
-        .unwrap();
+    k.sign_in(db, &m, "jack", PW2).await.unwrap();
     let missing = app_err(accounts::set_disabled(db, "ivy", &m, 9999, true).await);
     assert!(matches!(missing, AppError::NotFound(_)));
 });
@@ -441,15 +376,9 @@ on_both!(session_timeouts, |db| {
     let k = kit();
     let m = meta("127.0.0.1");
     admin(db, &k, "kate").await;
-    let (idle, _) = accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "kate", PW)
-        .await
-        .unwrap();
-    let (absolute, _) = accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "kate", PW)
-        .await
-        .unwrap();
-    let (fresh, _) = accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "kate", PW)
-        .await
-        .unwrap();
+    let (idle, _) = k.sign_in(db, &m, "kate", PW).await.unwrap();
+    let (absolute, _) = k.sign_in(db, &m, "kate", PW).await.unwrap();
+    let (fresh, _) = k.sign_in(db, &m, "kate", PW).await.unwrap();
     let hash = |t: &str| {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(t.as_bytes()))
@@ -501,11 +430,8 @@ on_both!(audit_filters_and_pages, |db| {
     for i in 0..119 {
         let who = if i % 2 == 0 { "mallory" } else { "nina" };
         app_err(
-            accounts::sign_in(
+            k.sign_in(
                 db,
-                &k.settings,
-                &k.hasher,
-                &k.metrics,
                 &RequestMeta {
                     ip: Some(format!("10.0.{i}.1")),
                     ..m.clone()
@@ -591,21 +517,8 @@ on_both!(no_password_reaches_the_audit_log_or_sessions, |db| {
     let k = kit();
     let m = meta("127.0.0.1");
     let id = admin(db, &k, "olga").await;
-    app_err(
-        accounts::sign_in(
-            db,
-            &k.settings,
-            &k.hasher,
-            &k.metrics,
-            &m,
-            "olga",
-            "a typo in the password",
-        )
-        .await,
-    );
-    accounts::sign_in(db, &k.settings, &k.hasher, &k.metrics, &m, "olga", PW)
-        .await
-        .unwrap();
+    app_err(k.sign_in(db, &m, "olga", "a typo in the password").await);
+    k.sign_in(db, &m, "olga", PW).await.unwrap();
     accounts::reset_password(db, &k.hasher, "olga", &m, id, PW2)
         .await
         .unwrap();
@@ -636,17 +549,9 @@ on_both!(bootstrap_first_admin, |db| {
         !format!("{pw:?}").contains(&pw.0),
         "Debug must hide the password"
     );
-    accounts::sign_in(
-        db,
-        &k.settings,
-        &k.hasher,
-        &k.metrics,
-        &meta("127.0.0.1"),
-        "admin",
-        &pw.0,
-    )
-    .await
-    .unwrap();
+    k.sign_in(db, &meta("127.0.0.1"), "admin", &pw.0)
+        .await
+        .unwrap();
     assert_eq!(
         accounts::bootstrap(db, &k.hasher, None).await.unwrap(),
         Bootstrap::Existing

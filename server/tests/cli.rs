@@ -41,6 +41,27 @@ fn run(cmd: &mut Command, stdin: Option<&str>) -> (i32, String, String) {
     )
 }
 
+/// `clavis admin create --username USER --role ROLE --password-stdin` with `stdin` as input.
+fn admin_create(
+    dir: &std::path::Path,
+    user: &str,
+    role: &str,
+    stdin: &str,
+) -> (i32, String, String) {
+    run(
+        clavis(dir).args([
+            "admin",
+            "create",
+            "--username",
+            user,
+            "--role",
+            role,
+            "--password-stdin",
+        ]),
+        Some(stdin),
+    )
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -119,94 +140,28 @@ fn unknown_keys_are_warned_about() {
 #[test]
 fn admin_create_reads_the_password_from_stdin_and_rejects_bad_input() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = run(
-        clavis(dir.path()).args([
-            "admin",
-            "create",
-            "--username",
-            "ops",
-            "--role",
-            "support",
-            "--password-stdin",
-        ]),
-        Some("too short\n"),
-    );
+    let (code, _, err) = admin_create(dir.path(), "ops", "support", "too short\n");
     assert_ne!(code, 0);
     assert!(err.contains("at least 12 characters"), "{err}");
-    let (code, _, err) = run(
-        clavis(dir.path()).args([
-            "admin",
-            "create",
-            "--username",
-            "",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ]),
-        Some("long enough password\n"),
-    );
+    let (code, _, err) = admin_create(dir.path(), "", "admin", "long enough password\n");
     assert_ne!(code, 0);
     assert!(err.contains("Enter a username"), "{err}");
     let long = "u".repeat(65);
-    let (code, _, err) = run(
-        clavis(dir.path()).args([
-            "admin",
-            "create",
-            "--username",
-            &long,
-            "--role",
-            "admin",
-            "--password-stdin",
-        ]),
-        Some("long enough password\n"),
-    );
+    let (code, _, err) = admin_create(dir.path(), &long, "admin", "long enough password\n");
     assert_ne!(code, 0);
     assert!(err.contains("at most 64"), "{err}");
-    let (code, _, err) = run(
-        clavis(dir.path()).args([
-            "admin",
-            "create",
-            "--username",
-            "ops",
-            "--role",
-            "root",
-            "--password-stdin",
-        ]),
-        Some("long enough password\n"),
-    );
+    let (code, _, err) = admin_create(dir.path(), "ops", "root", "long enough password\n");
     assert_ne!(code, 0);
     assert!(err.contains("invalid value 'root'"), "{err}");
 
-    let (code, out, err) = run(
-        clavis(dir.path()).args([
-            "admin",
-            "create",
-            "--username",
-            "Ops",
-            "--role",
-            "support",
-            "--password-stdin",
-        ]),
-        Some("long enough password\n"),
-    );
+    let (code, out, err) = admin_create(dir.path(), "Ops", "support", "long enough password\n");
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("created account ops with role support"),
         "{out}"
     );
     assert!(!format!("{out}{err}").contains("long enough password"));
-    let (code, _, err) = run(
-        clavis(dir.path()).args([
-            "admin",
-            "create",
-            "--username",
-            "ops",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ]),
-        Some("long enough password\n"),
-    );
+    let (code, _, err) = admin_create(dir.path(), "ops", "admin", "long enough password\n");
     assert_ne!(code, 0);
     assert!(err.contains("already exists"), "{err}");
 }
@@ -327,18 +282,7 @@ fn first_start_uses_the_admin_named_in_the_environment() {
         !log.contains("a password from the env"),
         "the password is never logged"
     );
-    let (code, _, err) = run(
-        clavis(dir.path()).args([
-            "admin",
-            "create",
-            "--username",
-            "boss",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ]),
-        Some("another long password\n"),
-    );
+    let (code, _, err) = admin_create(dir.path(), "boss", "admin", "another long password\n");
     assert_ne!(code, 0);
     assert!(err.contains("already exists"), "{err}");
 }

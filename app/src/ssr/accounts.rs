@@ -215,6 +215,41 @@ pub async fn create(
     .await
 }
 
+/// Sets one column of `target`, records `action` in the audit log and returns the account as
+/// it now is, all inside the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn update_and_audit<T>(
+    conn: &mut AnyConnection,
+    meta: &RequestMeta,
+    actor: &str,
+    target: &AccountView,
+    // CAUTION: interpolated into the SQL; only ever a fixed column name.
+    column: &'static str,
+    value: T,
+    action: &str,
+    detail: Option<String>,
+) -> SvcResult<AccountView>
+where
+    T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + 'static,
+{
+    sqlx::query(&format!(
+        "UPDATE accounts SET {column} = $1, updated_at = $2 WHERE id = $3"
+    ))
+    .bind(value)
+    .bind(now_ms())
+    .bind(target.id)
+    .execute(&mut *conn)
+    .await?;
+    let ev = Event {
+        actor,
+        action,
+        target: Some(&target.username),
+        detail,
+    };
+    audit::record(conn, meta, ev).await?;
+    find(conn, target.id).await
+}
+
 pub async fn change_role(
     db: &Db,
     actor: &str,
@@ -232,24 +267,18 @@ pub async fn change_role(
             if role != Role::Admin {
                 guard_last_admin(conn, &target, "demoted").await?;
             }
-            sqlx::query("UPDATE accounts SET role = $1, updated_at = $2 WHERE id = $3")
-                .bind(role.as_str())
-                .bind(now_ms())
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            audit::record(
+            let detail = format!("{} → {}", target.role.as_str(), role.as_str());
+            update_and_audit(
                 conn,
                 &meta,
-                Event {
-                    actor: &actor,
-                    action: "account.role_changed",
-                    target: Some(&target.username),
-                    detail: Some(format!("{} → {}", target.role.as_str(), role.as_str())),
-                },
+                &actor,
+                &target,
+                "role",
+                role.as_str().to_string(),
+                "account.role_changed",
+                Some(detail),
             )
-            .await?;
-            find(conn, id).await
+            .await
         }
         .boxed()
     })
@@ -274,28 +303,22 @@ pub async fn set_disabled(
                 guard_last_admin(conn, &target, "disabled").await?;
                 session::delete_for_account(conn, id).await?;
             }
-            sqlx::query("UPDATE accounts SET disabled = $1, updated_at = $2 WHERE id = $3")
-                .bind(i64::from(disabled))
-                .bind(now_ms())
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            audit::record(
+            let action = if disabled {
+                "account.disabled"
+            } else {
+                "account.enabled"
+            };
+            update_and_audit(
                 conn,
                 &meta,
-                Event {
-                    actor: &actor,
-                    action: if disabled {
-                        "account.disabled"
-                    } else {
-                        "account.enabled"
-                    },
-                    target: Some(&target.username),
-                    detail: None,
-                },
+                &actor,
+                &target,
+                "disabled",
+                i64::from(disabled),
+                action,
+                None,
             )
-            .await?;
-            find(conn, id).await
+            .await
         }
         .boxed()
     })
@@ -317,25 +340,18 @@ pub async fn reset_password(
         let (actor, meta, hash) = (actor.to_string(), meta.clone(), hash.clone());
         async move {
             let target = find(conn, id).await?;
-            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(hash.0.clone())
-                .bind(now_ms())
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
             session::delete_for_account(conn, id).await?;
-            audit::record(
+            update_and_audit(
                 conn,
                 &meta,
-                Event {
-                    actor: &actor,
-                    action: "account.password_reset",
-                    target: Some(&target.username),
-                    detail: None,
-                },
+                &actor,
+                &target,
+                "password_hash",
+                hash.0,
+                "account.password_reset",
+                None,
             )
-            .await?;
-            Ok(target)
+            .await
         }
         .boxed()
     })
