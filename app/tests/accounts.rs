@@ -575,3 +575,35 @@ on_both!(bootstrap_from_environment, |db| {
         .unwrap();
     assert_eq!(ok, Bootstrap::FromEnvironment("root".into()));
 });
+
+#[tokio::test]
+async fn sqlite_connections_use_wal_busy_timeout_and_foreign_keys() {
+    let t = common::sqlite().await;
+    // Several pooled connections, each set up by `after_connect`.
+    for _ in 0..3 {
+        let mut conn = t.pool.acquire().await.unwrap();
+        let mode: String = sqlx::query("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .get(0);
+        let busy: i64 = sqlx::query("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .get(0);
+        let fk: i64 = sqlx::query("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!((mode.as_str(), busy, fk), ("wal", 5000, 1));
+    }
+    // Foreign keys really are enforced: a session for a missing account is refused.
+    let orphan = sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at) VALUES ('x', 999, 0, 0, 0)",
+    )
+    .execute(&t.pool)
+    .await;
+    assert!(orphan.is_err());
+}

@@ -304,3 +304,41 @@ fn a_bad_first_admin_password_stops_the_start() {
         "{err}"
     );
 }
+
+#[test]
+fn a_failed_migration_stops_the_start_and_serves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // A database that already has an `accounts` table Clavis did not create.
+    let (code, _, err) = run(
+        clavis(dir.path())
+            .env("CLAVIS_DATABASE_URL", "sqlite://foreign.db")
+            .arg("migrate"),
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    // Forget that Clavis made it, so that the first migration runs again and collides.
+    let url = format!("sqlite://{}", dir.path().join("foreign.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = app::ssr::Db::connect(&url).await.unwrap();
+        sqlx::query("DROP TABLE _sqlx_migrations")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        db.pool.close().await;
+    });
+    let port = free_port();
+    let (code, out, err) = run(
+        clavis(dir.path())
+            .env("CLAVIS_DATABASE_URL", "sqlite://foreign.db")
+            .env("CLAVIS_LISTEN", format!("127.0.0.1:{port}"))
+            .arg("serve"),
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("database migration failed, nothing was started"),
+        "{out}{err}"
+    );
+    assert!(err.contains("already exists"), "the cause is named: {err}");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
