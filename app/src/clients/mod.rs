@@ -1,4 +1,9 @@
-//! The client registry. For now only the (empty) list page; registration comes next.
+//! The client registry. So far: the client types with the guided choice (`kind`), the server's
+//! input rules (`rules`), and the (empty) list page. Storage and the pages come next.
+
+pub mod kind;
+#[cfg(feature = "ssr")]
+pub mod rules;
 
 use leptos::prelude::*;
 
