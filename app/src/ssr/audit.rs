@@ -5,6 +5,7 @@
 
 use sqlx::{AnyConnection, Row};
 
+use super::db::SqlBuilder;
 use super::{now_ms, Db, RequestMeta, SvcResult};
 use crate::model::{AuditEntry, AuditFilter, AuditPage};
 
@@ -37,59 +38,31 @@ pub async fn record(conn: &mut AnyConnection, meta: &RequestMeta, ev: Event<'_>)
 
 /// A page of events matching `filter`, newest first, keyset-paginated on the event id.
 pub async fn query(db: &Db, filter: &AuditFilter) -> SvcResult<AuditPage> {
-    // The SQL is assembled from fixed fragments only; every value is a bound parameter.
-    let mut sql = String::from(
+    let mut sql = SqlBuilder::new(
         "SELECT id, at, actor, action, target, ip, detail FROM audit_events WHERE 1 = 1",
     );
-    let mut texts: Vec<(usize, String)> = Vec::new();
-    let mut ints: Vec<(usize, i64)> = Vec::new();
-    let mut n = 0usize;
-    let mut next = || {
-        n += 1;
-        n
-    };
     if let Some(actor) = filter
         .actor
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        let i = next();
-        sql.push_str(&format!(" AND actor = ${i}"));
-        texts.push((i, actor.to_ascii_lowercase()));
+        sql.push(" AND actor = ").text(actor.to_ascii_lowercase());
     }
     if let Some(action) = filter.action.as_deref().filter(|s| !s.is_empty()) {
-        let i = next();
-        sql.push_str(&format!(" AND action = ${i}"));
-        texts.push((i, action.to_string()));
+        sql.push(" AND action = ").text(action);
     }
-    for (value, op) in [(filter.from, ">="), (filter.to, "<="), (filter.before, "<")] {
-        if let Some(v) = value {
-            let i = next();
-            let col = if op == "<" { "id" } else { "at" };
-            sql.push_str(&format!(" AND {col} {op} ${i}"));
-            ints.push((i, v));
-        }
+    if let Some(from) = filter.from {
+        sql.push(" AND at >= ").int(from);
     }
-    let i = next();
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${i}"));
-    ints.push((i, PAGE_SIZE + 1));
-
-    // Bind in placeholder order.
-    enum V {
-        T(String),
-        I(i64),
+    if let Some(to) = filter.to {
+        sql.push(" AND at <= ").int(to);
     }
-    let mut binds: Vec<(usize, V)> = texts.into_iter().map(|(i, t)| (i, V::T(t))).collect();
-    binds.extend(ints.into_iter().map(|(i, v)| (i, V::I(v))));
-    binds.sort_by_key(|(i, _)| *i);
-    let mut q = sqlx::query(&sql);
-    for (_, v) in binds {
-        q = match v {
-            V::T(t) => q.bind(t),
-            V::I(i) => q.bind(i),
-        };
+    if let Some(before) = filter.before {
+        sql.push(" AND id < ").int(before);
     }
+    sql.push(" ORDER BY id DESC LIMIT ").int(PAGE_SIZE + 1);
+    let q = sql.query();
     let rows = q.fetch_all(&db.pool).await?;
     let mut entries = rows
         .iter()

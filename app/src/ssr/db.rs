@@ -186,3 +186,60 @@ fn sqlite_file_path(url: &str) -> Option<String> {
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+/// A value bound to a `$n` placeholder.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL assembled from fixed fragments, with every value bound to a numbered placeholder (`$1`,
+/// `$2`, …), which both SQLite and PostgreSQL accept. The `Any` driver's own query builder
+/// would write `?`, which PostgreSQL rejects.
+#[derive(Debug, Default)]
+pub struct SqlBuilder {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl SqlBuilder {
+    pub fn new(sql: &str) -> Self {
+        SqlBuilder {
+            sql: sql.to_string(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends a fixed fragment. CAUTION: never pass user input here; bind it with `arg`.
+    pub fn push(&mut self, fragment: &str) -> &mut Self {
+        self.sql.push_str(fragment);
+        self
+    }
+
+    /// Binds `value` and appends its placeholder.
+    pub fn arg(&mut self, value: Arg) -> &mut Self {
+        self.args.push(value);
+        self.sql.push_str(&format!("${}", self.args.len()));
+        self
+    }
+
+    pub fn text(&mut self, v: impl Into<String>) -> &mut Self {
+        self.arg(Arg::Text(v.into()))
+    }
+
+    pub fn int(&mut self, v: i64) -> &mut Self {
+        self.arg(Arg::Int(v))
+    }
+
+    pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.sql);
+        for a in &self.args {
+            q = match a {
+                Arg::Text(t) => q.bind(t.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
+}

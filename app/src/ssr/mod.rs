@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod clients;
 pub mod db;
 pub mod edge;
 pub mod metrics;

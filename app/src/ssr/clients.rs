@@ -1,0 +1,394 @@
+//! The client registry's rules and storage: create, read, search, update, enable/disable and
+//! delete clients, each change audited with its actor.
+//!
+//! Rules that live here: a client's type never changes; redirect URIs and scopes follow from the
+//! type (see `clients::rules`); deleting needs the client's exact name as confirmation.
+
+use futures::FutureExt;
+use rand::RngCore;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::audit::{self, Event};
+use super::db::SqlBuilder;
+use super::{now_ms, Db, RequestMeta, SvcResult};
+use crate::clients::kind::ClientType;
+use crate::clients::{
+    rules, ApplicationRef, ClientInput, ClientPage, ClientQuery, ClientSort, ClientView,
+};
+use crate::error::AppError;
+
+pub const PAGE_DEFAULT: u32 = 50;
+pub const PAGE_MAX: u32 = 200;
+
+const COLUMNS: &str =
+    "c.client_id, c.name, c.description, c.client_type, c.redirect_uris, c.scopes, \
+    c.enabled, c.application_id, a.name AS application_name, c.created_at, c.created_by, \
+    c.updated_at, c.updated_by, c.name_key, c.id";
+const FROM: &str = " FROM clients c LEFT JOIN applications a ON a.id = c.application_id";
+
+/// Lower-cased name used for search and sorting.
+fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// 128 random bits as 32 lower-case hex characters: URL-safe, and not guessable.
+fn new_client_id() -> String {
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn split_list(s: &str, sep: char) -> Vec<String> {
+    s.split(sep)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn row_to_view(r: &AnyRow) -> Result<ClientView, sqlx::Error> {
+    let kind: String = r.try_get("client_type")?;
+    let application = match r.try_get::<Option<i64>, _>("application_id")? {
+        Some(id) => Some(ApplicationRef {
+            id,
+            name: r.try_get("application_name")?,
+        }),
+        None => None,
+    };
+    Ok(ClientView {
+        client_id: r.try_get("client_id")?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        client_type: ClientType::parse(&kind)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown client type {kind}").into()))?,
+        redirect_uris: split_list(&r.try_get::<String, _>("redirect_uris")?, '\n'),
+        scopes: split_list(&r.try_get::<String, _>("scopes")?, ' '),
+        enabled: r.try_get::<i64, _>("enabled")? != 0,
+        application,
+        created_at: r.try_get("created_at")?,
+        created_by: r.try_get("created_by")?,
+        updated_at: r.try_get("updated_at")?,
+        updated_by: r.try_get("updated_by")?,
+    })
+}
+
+/// Every field of `input` checked for a client of type `kind`.
+#[derive(Clone)]
+struct Checked {
+    name: String,
+    description: String,
+    redirect_uris: Vec<String>,
+    scopes: Vec<String>,
+    application_id: Option<i64>,
+}
+
+fn check(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
+    Ok(Checked {
+        name: rules::name("name", &input.name)?,
+        description: rules::description(&input.description)?,
+        redirect_uris: rules::redirect_uris(kind, &input.redirect_uris)?,
+        scopes: rules::scopes(kind, &input.scopes)?,
+        application_id: input.application_id,
+    })
+}
+
+async fn check_application(conn: &mut AnyConnection, id: Option<i64>) -> SvcResult<()> {
+    if let Some(id) = id {
+        let found = sqlx::query("SELECT id FROM applications WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if found.is_none() {
+            return Err(
+                AppError::validation("application_id", "Choose an existing application.").into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn find(conn: &mut AnyConnection, client_id: &str) -> SvcResult<ClientView> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS}{FROM} WHERE c.client_id = $1"))
+        .bind(client_id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("The client".into()))?;
+    Ok(row_to_view(&row)?)
+}
+
+/// Inserts one client inside the caller's transaction and audits it.
+async fn insert(
+    conn: &mut AnyConnection,
+    meta: &RequestMeta,
+    actor: &str,
+    kind: ClientType,
+    c: &Checked,
+) -> SvcResult<ClientView> {
+    check_application(conn, c.application_id).await?;
+    let client_id = new_client_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO clients (client_id, application_id, name, name_key, description, client_type, \
+         redirect_uris, scopes, enabled, created_at, created_by, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12)",
+    )
+    .bind(client_id.clone())
+    .bind(c.application_id)
+    .bind(c.name.clone())
+    .bind(name_key(&c.name))
+    .bind(c.description.clone())
+    .bind(kind.as_str())
+    .bind(c.redirect_uris.join("\n"))
+    .bind(c.scopes.join(" "))
+    .bind(now)
+    .bind(actor.to_string())
+    .bind(now)
+    .bind(actor.to_string())
+    .execute(&mut *conn)
+    .await?;
+    let ev = Event {
+        actor,
+        action: "client.created",
+        target: Some(&client_id),
+        detail: Some(format!("{} “{}”", kind.as_str(), c.name)),
+    };
+    audit::record(conn, meta, ev).await?;
+    find(conn, &client_id).await
+}
+
+pub async fn create(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    input: &ClientInput,
+) -> SvcResult<ClientView> {
+    let kind = ClientType::parse(&input.client_type)
+        .ok_or_else(|| AppError::validation("client_type", "Choose a client type."))?;
+    let checked = check(kind, input)?;
+    db.write(|conn| {
+        let (meta, actor) = (meta.clone(), actor.to_string());
+        let checked = checked.clone();
+        async move { insert(conn, &meta, &actor, kind, &checked).await }.boxed()
+    })
+    .await
+}
+
+pub async fn get(db: &Db, client_id: &str) -> SvcResult<ClientView> {
+    let mut conn = db.pool.acquire().await?;
+    find(&mut conn, client_id).await
+}
+
+/// Changes name, description, redirect URIs, scopes and application. The type is fixed.
+pub async fn update(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    client_id: &str,
+    input: &ClientInput,
+) -> SvcResult<ClientView> {
+    db.write(|conn| {
+        let (meta, actor, client_id, input) = (meta.clone(), actor.to_string(), client_id.to_string(), input.clone());
+        async move {
+            let current = find(conn, &client_id).await?;
+            if !input.client_type.is_empty() && input.client_type != current.client_type.as_str() {
+                return Err(AppError::validation(
+                    "client_type",
+                    format!(
+                        "A client's type cannot change: tokens, secrets and redirect rules all depend on it. \
+                         Create a new {} client instead, then delete this one.",
+                        ClientType::parse(&input.client_type).map_or("", |t| t.label())
+                    ),
+                )
+                .into());
+            }
+            let c = check(current.client_type, &input)?;
+            check_application(conn, c.application_id).await?;
+            sqlx::query(
+                "UPDATE clients SET name = $1, name_key = $2, description = $3, redirect_uris = $4, scopes = $5, \
+                 application_id = $6, updated_at = $7, updated_by = $8 WHERE client_id = $9",
+            )
+            .bind(c.name.clone())
+            .bind(name_key(&c.name))
+            .bind(c.description.clone())
+            .bind(c.redirect_uris.join("\n"))
+            .bind(c.scopes.join(" "))
+            .bind(c.application_id)
+            .bind(now_ms())
+            .bind(actor.clone())
+            .bind(client_id.clone())
+            .execute(&mut *conn)
+            .await?;
+            let ev = Event { actor: &actor, action: "client.updated", target: Some(&client_id), detail: None };
+            audit::record(conn, &meta, ev).await?;
+            find(conn, &client_id).await
+        }
+        .boxed()
+    })
+    .await
+}
+
+pub async fn set_enabled(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    client_id: &str,
+    enabled: bool,
+) -> SvcResult<ClientView> {
+    db.write(|conn| {
+        let (meta, actor, client_id) = (meta.clone(), actor.to_string(), client_id.to_string());
+        async move {
+            let current = find(conn, &client_id).await?;
+            if current.enabled == enabled {
+                return Ok(current);
+            }
+            sqlx::query("UPDATE clients SET enabled = $1, updated_at = $2, updated_by = $3 WHERE client_id = $4")
+                .bind(i64::from(enabled))
+                .bind(now_ms())
+                .bind(actor.clone())
+                .bind(client_id.clone())
+                .execute(&mut *conn)
+                .await?;
+            let action = if enabled { "client.enabled" } else { "client.disabled" };
+            audit::record(conn, &meta, Event { actor: &actor, action, target: Some(&client_id), detail: None }).await?;
+            find(conn, &client_id).await
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// Deletes a client. `confirm_name` must be its exact name, as typed by the person deleting it.
+pub async fn delete(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    client_id: &str,
+    confirm_name: &str,
+) -> SvcResult<()> {
+    db.write(|conn| {
+        let (meta, actor, client_id, confirm) = (
+            meta.clone(),
+            actor.to_string(),
+            client_id.to_string(),
+            confirm_name.trim().to_string(),
+        );
+        async move {
+            let current = find(conn, &client_id).await?;
+            if confirm != current.name {
+                return Err(AppError::validation(
+                    "confirm_name",
+                    "Type the client's name exactly as shown to confirm the deletion.",
+                )
+                .into());
+            }
+            sqlx::query("DELETE FROM clients WHERE client_id = $1")
+                .bind(client_id.clone())
+                .execute(&mut *conn)
+                .await?;
+            let detail = Some(format!(
+                "{} “{}”",
+                current.client_type.as_str(),
+                current.name
+            ));
+            audit::record(
+                conn,
+                &meta,
+                Event {
+                    actor: &actor,
+                    action: "client.deleted",
+                    target: Some(&client_id),
+                    detail,
+                },
+            )
+            .await
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// Cursor: the sort key and id of the last row shown, hex-encoded so that it is URL-safe.
+fn encode_cursor(key: &str, id: i64) -> String {
+    hex::encode(format!("{key}\n{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<(String, i64)> {
+    let raw = String::from_utf8(hex::decode(cursor).ok()?).ok()?;
+    let (key, id) = raw.rsplit_once('\n')?;
+    Some((key.to_string(), id.parse().ok()?))
+}
+
+/// One page of clients matching `q`, in the requested order, after the cursor.
+pub async fn list(db: &Db, q: &ClientQuery) -> SvcResult<ClientPage> {
+    let limit = i64::from(q.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX));
+    let mut sql = SqlBuilder::new(&format!("SELECT {COLUMNS}{FROM} WHERE 1 = 1"));
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let key = name_key(text);
+        // A prefix range on name_key (bytewise on both engines), or an exact client id.
+        sql.push(" AND ((c.name_key >= ").text(key.clone());
+        sql.push(" AND c.name_key < ")
+            .text(format!("{key}\u{10FFFF}"));
+        sql.push(") OR c.client_id = ")
+            .text(text.to_ascii_lowercase())
+            .push(")");
+    }
+    if let Some(t) = q.client_type {
+        sql.push(" AND c.client_type = ").text(t.as_str());
+    }
+    if let Some(app) = q.application_id {
+        sql.push(" AND c.application_id = ").int(app);
+    }
+    if let Some(enabled) = q.enabled {
+        sql.push(" AND c.enabled = ").int(i64::from(enabled));
+    }
+    let cursor = match q.after.as_deref() {
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+            AppError::validation("after", "This page link is not valid any more.")
+        })?),
+        None => None,
+    };
+    match q.sort {
+        ClientSort::Name => {
+            if let Some((key, id)) = cursor {
+                sql.push(" AND (c.name_key > ").text(key.clone());
+                sql.push(" OR (c.name_key = ")
+                    .text(key)
+                    .push(" AND c.id > ")
+                    .int(id)
+                    .push("))");
+            }
+            sql.push(" ORDER BY c.name_key, c.id");
+        }
+        ClientSort::Newest => {
+            if let Some((at, id)) = cursor {
+                let at: i64 = at.parse().map_err(|_| {
+                    AppError::validation("after", "This page link is not valid any more.")
+                })?;
+                sql.push(" AND (c.created_at < ").int(at);
+                sql.push(" OR (c.created_at = ")
+                    .int(at)
+                    .push(" AND c.id < ")
+                    .int(id)
+                    .push("))");
+            }
+            sql.push(" ORDER BY c.created_at DESC, c.id DESC");
+        }
+    }
+    sql.push(" LIMIT ").int(limit + 1);
+    let rows = sql.query().fetch_all(&db.pool).await?;
+    let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let next = match (more, rows.last()) {
+        (true, Some(last)) => {
+            let id: i64 = last.try_get("id")?;
+            let key = match q.sort {
+                ClientSort::Name => last.try_get::<String, _>("name_key")?,
+                ClientSort::Newest => last.try_get::<i64, _>("created_at")?.to_string(),
+            };
+            Some(encode_cursor(&key, id))
+        }
+        _ => None,
+    };
+    let clients = rows.iter().map(row_to_view).collect::<Result<_, _>>()?;
+    Ok(ClientPage { clients, next })
+}

@@ -1,0 +1,362 @@
+//! Service tests for the client registry, on SQLite and PostgreSQL.
+
+mod common;
+
+use app::clients::kind::ClientType;
+use app::clients::{ClientInput, ClientQuery, ClientSort};
+use app::error::AppError;
+use app::model::AuditFilter;
+use app::ssr::{audit, clients, Db, RequestMeta, SvcError};
+
+fn meta() -> RequestMeta {
+    RequestMeta {
+        ip: Some("10.0.0.9".into()),
+        ..Default::default()
+    }
+}
+
+fn input(name: &str, kind: ClientType) -> ClientInput {
+    ClientInput {
+        name: name.into(),
+        client_type: kind.as_str().into(),
+        redirect_uris: if kind.uses_redirect_uris() {
+            "https://app.example/cb".into()
+        } else {
+            String::new()
+        },
+        scopes: if kind == ClientType::ClientCredentials {
+            "read write".into()
+        } else {
+            String::new()
+        },
+        ..Default::default()
+    }
+}
+
+fn app_err<T: std::fmt::Debug>(r: Result<T, SvcError>) -> AppError {
+    match r {
+        Err(SvcError::App(e)) => e,
+        other => panic!("expected an AppError, got {other:?}"),
+    }
+}
+
+async fn count(db: &Db) -> usize {
+    clients::list(
+        db,
+        &ClientQuery {
+            limit: Some(200),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .clients
+    .len()
+}
+
+on_both!(create_each_type_and_read_back, |db| {
+    for kind in ClientType::ALL {
+        let c = clients::create(
+            db,
+            "root",
+            &meta(),
+            &input(&format!("  {} app ", kind.as_str()), kind),
+        )
+        .await
+        .unwrap();
+        assert_eq!(c.client_id.len(), 32);
+        assert!(c.client_id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(c.name, format!("{} app", kind.as_str()));
+        assert_eq!(c.client_type, kind);
+        assert_eq!(c.redirect_uris.is_empty(), !kind.uses_redirect_uris());
+        assert_eq!(
+            c.scopes,
+            if kind == ClientType::ClientCredentials {
+                vec!["read", "write"]
+            } else {
+                vec![]
+            }
+        );
+        assert!(c.enabled);
+        assert_eq!(
+            (c.created_by.as_str(), c.updated_by.as_str()),
+            ("root", "root")
+        );
+        assert_eq!(clients::get(db, &c.client_id).await.unwrap(), c);
+    }
+    let created = audit::query(
+        db,
+        &AuditFilter {
+            action: Some("client.created".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.entries.len(), 3);
+    assert!(created
+        .entries
+        .iter()
+        .all(|e| e.actor == "root" && e.ip.as_deref() == Some("10.0.0.9")));
+});
+
+on_both!(bad_input_is_refused_per_field_and_writes_nothing, |db| {
+    let long = "n".repeat(10_000);
+    let cases: Vec<(ClientInput, &str)> = vec![
+        (
+            ClientInput {
+                name: String::new(),
+                ..input("x", ClientType::PublicPkce)
+            },
+            "name",
+        ),
+        (
+            ClientInput {
+                name: long,
+                ..input("x", ClientType::PublicPkce)
+            },
+            "name",
+        ),
+        (
+            ClientInput {
+                client_type: "implicit".into(),
+                ..input("x", ClientType::PublicPkce)
+            },
+            "client_type",
+        ),
+        (
+            ClientInput {
+                redirect_uris: "javascript:alert(1)".into(),
+                ..input("x", ClientType::PublicPkce)
+            },
+            "redirect_uris",
+        ),
+        (
+            ClientInput {
+                redirect_uris: String::new(),
+                ..input("x", ClientType::ConfidentialPkce)
+            },
+            "redirect_uris",
+        ),
+        (
+            ClientInput {
+                scopes: "bad\"scope".into(),
+                ..input("x", ClientType::ClientCredentials)
+            },
+            "scopes",
+        ),
+        (
+            ClientInput {
+                application_id: Some(9999),
+                ..input("x", ClientType::PublicPkce)
+            },
+            "application_id",
+        ),
+    ];
+    for (bad, field) in cases {
+        let e = app_err(clients::create(db, "root", &meta(), &bad).await);
+        assert!(e.field_message(field).is_some(), "{field}: {e:?}");
+    }
+    assert_eq!(count(db).await, 0);
+    assert!(audit::query(db, &AuditFilter::default())
+        .await
+        .unwrap()
+        .entries
+        .is_empty());
+});
+
+on_both!(update_keeps_the_type, |db| {
+    let c = clients::create(
+        db,
+        "root",
+        &meta(),
+        &input("Orders SPA", ClientType::PublicPkce),
+    )
+    .await
+    .unwrap();
+    let changed = ClientInput {
+        name: "Orders web".into(),
+        redirect_uris: "https://orders.example/cb\ncom.example.orders:/cb".into(),
+        ..input("", ClientType::PublicPkce)
+    };
+    let u = clients::update(db, "ops", &meta(), &c.client_id, &changed)
+        .await
+        .unwrap();
+    assert_eq!(u.name, "Orders web");
+    assert_eq!(u.redirect_uris.len(), 2);
+    assert_eq!(u.updated_by, "ops");
+    assert_eq!(u.client_id, c.client_id, "the client id never changes");
+
+    let retype = ClientInput {
+        client_type: "confidential_pkce".into(),
+        ..changed.clone()
+    };
+    let e = app_err(clients::update(db, "ops", &meta(), &c.client_id, &retype).await);
+    assert!(e
+        .field_message("client_type")
+        .unwrap()
+        .contains("cannot change"));
+    assert_eq!(
+        clients::get(db, &c.client_id).await.unwrap(),
+        u,
+        "nothing changed"
+    );
+
+    let missing = app_err(clients::update(db, "ops", &meta(), "0000", &changed).await);
+    assert!(matches!(missing, AppError::NotFound(_)));
+});
+
+on_both!(disable_enable_and_delete_with_confirmation, |db| {
+    let c = clients::create(
+        db,
+        "root",
+        &meta(),
+        &input("Nightly export", ClientType::ClientCredentials),
+    )
+    .await
+    .unwrap();
+    assert!(
+        !clients::set_enabled(db, "root", &meta(), &c.client_id, false)
+            .await
+            .unwrap()
+            .enabled
+    );
+    assert!(
+        clients::set_enabled(db, "root", &meta(), &c.client_id, true)
+            .await
+            .unwrap()
+            .enabled
+    );
+    let e = app_err(clients::delete(db, "root", &meta(), &c.client_id, "nightly export").await);
+    assert!(
+        e.field_message("confirm_name").is_some(),
+        "the name must match exactly"
+    );
+    assert!(clients::get(db, &c.client_id).await.is_ok());
+    clients::delete(db, "root", &meta(), &c.client_id, " Nightly export ")
+        .await
+        .unwrap();
+    assert!(matches!(
+        app_err(clients::get(db, &c.client_id).await),
+        AppError::NotFound(_)
+    ));
+    let actions: Vec<String> = audit::query(db, &AuditFilter::default())
+        .await
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "client.deleted",
+            "client.enabled",
+            "client.disabled",
+            "client.created"
+        ]
+    );
+});
+
+on_both!(search_filters_and_keyset_pages, |db| {
+    let names = ["alpha", "Beta", "beta two", "Gamma", "ünïcode", "delta"];
+    let mut ids = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let kind = ClientType::ALL[i % 3];
+        ids.push(
+            clients::create(db, "root", &meta(), &input(n, kind))
+                .await
+                .unwrap()
+                .client_id,
+        );
+    }
+    let page = |q: ClientQuery| async move { clients::list(db, &q).await.unwrap() };
+    let names_of =
+        |p: &app::clients::ClientPage| p.clients.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+
+    let beta = page(ClientQuery {
+        q: Some("BE".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(names_of(&beta), ["Beta", "beta two"]);
+    let by_id = page(ClientQuery {
+        q: Some(ids[3].to_uppercase()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(names_of(&by_id), ["Gamma"]);
+    let uni = page(ClientQuery {
+        q: Some("Ü".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(names_of(&uni), ["ünïcode"]);
+    let public = page(ClientQuery {
+        client_type: Some(ClientType::PublicPkce),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(names_of(&public), ["Beta", "ünïcode"]);
+
+    // Pages of two, by name, then newest first; every client exactly once.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let p = page(ClientQuery {
+            limit: Some(2),
+            after: after.clone(),
+            ..Default::default()
+        })
+        .await;
+        seen.extend(names_of(&p));
+        match p.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["alpha", "Beta", "beta two", "delta", "Gamma", "ünïcode"]
+    );
+    let mut newest = Vec::new();
+    let mut after = None;
+    loop {
+        let p = page(ClientQuery {
+            limit: Some(4),
+            sort: ClientSort::Newest,
+            after: after.clone(),
+            ..Default::default()
+        })
+        .await;
+        newest.extend(names_of(&p));
+        match p.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    let mut want: Vec<String> = names.iter().rev().map(|s| s.to_string()).collect();
+    assert_eq!(newest.len(), 6);
+    // Clients created in the same millisecond fall back to id order, newest id first.
+    want.sort_by_key(|n| std::cmp::Reverse(names.iter().position(|x| x == n)));
+    assert_eq!(newest, want);
+
+    clients::set_enabled(db, "root", &meta(), &ids[0], false)
+        .await
+        .unwrap();
+    let disabled = page(ClientQuery {
+        enabled: Some(false),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(names_of(&disabled), ["alpha"]);
+    let bad = clients::list(
+        db,
+        &ClientQuery {
+            after: Some("zz".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(app_err(bad).field_message("after").is_some());
+});
