@@ -42,6 +42,8 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
 struct Harness {
     router: Router,
     state: AppState,
+    /// The client id of "Orders SPA", a public client every harness starts with.
+    client: String,
     _dir: tempfile::TempDir,
 }
 
@@ -79,6 +81,16 @@ async fn harness_with(settings: Settings) -> Harness {
     .await
     .unwrap();
     // What `into_make_service_with_connect_info` gives every request in production.
+    let spa = app::clients::ClientInput {
+        name: "Orders SPA".into(),
+        client_type: "public_pkce".into(),
+        redirect_uris: "https://orders.example/cb".into(),
+        ..Default::default()
+    };
+    let client = app::ssr::clients::create(&state.db, "test", &m, &spa)
+        .await
+        .unwrap()
+        .client_id;
     let router = server::router(state.clone()).layer(Extension(ConnectInfo(SocketAddr::from((
         [10, 0, 0, 7],
         4242,
@@ -86,6 +98,7 @@ async fn harness_with(settings: Settings) -> Harness {
     Harness {
         router,
         state,
+        client,
         _dir: dir,
     }
 }
@@ -136,8 +149,8 @@ impl Harness {
             req = req.header(header::COOKIE, c);
         }
         req = req.header(header::CONTENT_LENGTH, body.len());
-        self.send(req.body(Body::from(body.to_string())).unwrap())
-            .await
+        let body = body.replace("{client}", &self.client);
+        self.send(req.body(Body::from(body)).unwrap()).await
     }
 
     async fn page(&self, path: &str, cookie: Option<&str>) -> Reply {
@@ -223,6 +236,10 @@ async fn support_gets_403_on_every_admin_function_and_changes_nothing() {
         all.iter().find(|a| a.username == "root").unwrap().role,
         Role::Admin
     );
+    let spa = app::ssr::clients::get(&h.state.db, &h.client).await.unwrap();
+    assert_eq!((spa.name.as_str(), spa.enabled), ("Orders SPA", true));
+    let page = app::ssr::clients::list(&h.state.db, &Default::default()).await.unwrap();
+    assert_eq!(page.clients.len(), 1, "support created no client");
 }
 
 #[tokio::test]

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use kind::ClientType;
 
+use crate::error::AppError;
+use crate::model::Role;
+
 /// The application a client belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplicationRef {
@@ -75,6 +78,70 @@ pub struct ClientPage {
 }
 
 use crate::ui::Guarded;
+
+#[server(endpoint = "clients/list")]
+pub async fn list_clients(query: ClientQuery) -> Result<ClientPage, AppError> {
+    use crate::ssr::{clients, edge};
+    edge::edge(async move {
+        let (st, _, _) = edge::authorize(None).await?;
+        clients::list(&st.db, &query).await
+    })
+    .await
+}
+
+#[server(endpoint = "clients/get")]
+pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
+    use crate::ssr::{clients, edge};
+    edge::edge(async move {
+        let (st, _, _) = edge::authorize(None).await?;
+        clients::get(&st.db, &client_id).await
+    })
+    .await
+}
+
+#[server(endpoint = "clients/create")]
+pub async fn create_client(input: ClientInput) -> Result<ClientView, AppError> {
+    use crate::ssr::{clients, edge};
+    edge::edge(async move {
+        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        let c = clients::create(&st.db, &me.username, &meta, &input).await?;
+        edge::redirect_plain_form(&format!("/clients/{}", c.client_id));
+        Ok(c)
+    })
+    .await
+}
+
+#[server(endpoint = "clients/update")]
+pub async fn update_client(client_id: String, input: ClientInput) -> Result<ClientView, AppError> {
+    use crate::ssr::{clients, edge};
+    edge::edge(async move {
+        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        clients::update(&st.db, &me.username, &meta, &client_id, &input).await
+    })
+    .await
+}
+
+#[server(endpoint = "clients/enabled")]
+pub async fn set_client_enabled(client_id: String, enabled: bool) -> Result<ClientView, AppError> {
+    use crate::ssr::{clients, edge};
+    edge::edge(async move {
+        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        clients::set_enabled(&st.db, &me.username, &meta, &client_id, enabled).await
+    })
+    .await
+}
+
+#[server(endpoint = "clients/delete")]
+pub async fn delete_client(client_id: String, confirm_name: String) -> Result<(), AppError> {
+    use crate::ssr::{clients, edge};
+    edge::edge(async move {
+        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        clients::delete(&st.db, &me.username, &meta, &client_id, &confirm_name).await?;
+        edge::redirect_plain_form("/clients");
+        Ok(())
+    })
+    .await
+}
 
 #[component]
 pub fn ClientsPage() -> impl IntoView {
