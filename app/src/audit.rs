@@ -50,6 +50,7 @@ pub async fn list_audit(
         }
         let filter = crate::model::AuditFilter {
             actor,
+            target: None,
             action,
             from: parse_local_time("from", from.as_deref())?,
             to: parse_local_time("to", to.as_deref())?,

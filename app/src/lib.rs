@@ -89,6 +89,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Redirect path="/clients"/> } ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/clients") view=clients::ClientsPage ssr=SsrMode::Async/>
+                <Route path=path!("/clients/new") view=clients::NewClientPage ssr=SsrMode::Async/>
+                <Route path=path!("/clients/:client_id") view=clients::ClientPage ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view=audit::AuditLogPage ssr=SsrMode::Async/>
                 <Route path=path!("/accounts") view=accounts::AccountsPage ssr=SsrMode::Async/>
             </Routes>

@@ -89,6 +89,8 @@ pub struct AuditPage {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditFilter {
     pub actor: Option<String>,
+    /// Events about one thing (an account name or a client id).
+    pub target: Option<String>,
     pub action: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
@@ -105,6 +107,11 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "account.disabled",
     "account.enabled",
     "account.password_reset",
+    "client.created",
+    "client.updated",
+    "client.disabled",
+    "client.enabled",
+    "client.deleted",
 ];
 
 pub const USERNAME_MAX: usize = 64;

@@ -37,6 +37,21 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
         "id=1&password=correct+horse+battery",
         true,
     ),
+    ("clients/list", "query[q]=orders", false),
+    ("clients/get", "client_id={client}", false),
+    ("clients/audit", "client_id={client}", false),
+    (
+        "clients/create",
+        "input[name]=New&input[client_type]=public_pkce&input[redirect_uris]=https%3A%2F%2Fa.example%2Fcb",
+        true,
+    ),
+    (
+        "clients/update",
+        "client_id={client}&input[name]=Renamed&input[client_type]=public_pkce&input[redirect_uris]=https%3A%2F%2Fa.example%2Fcb",
+        true,
+    ),
+    ("clients/enabled", "client_id={client}&enabled=false", true),
+    ("clients/delete", "client_id={client}&confirm_name=Orders+SPA", true),
 ];
 
 struct Harness {
@@ -148,8 +163,8 @@ impl Harness {
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }
-        req = req.header(header::CONTENT_LENGTH, body.len());
         let body = body.replace("{client}", &self.client);
+        req = req.header(header::CONTENT_LENGTH, body.len());
         self.send(req.body(Body::from(body)).unwrap()).await
     }
 
@@ -236,9 +251,13 @@ async fn support_gets_403_on_every_admin_function_and_changes_nothing() {
         all.iter().find(|a| a.username == "root").unwrap().role,
         Role::Admin
     );
-    let spa = app::ssr::clients::get(&h.state.db, &h.client).await.unwrap();
+    let spa = app::ssr::clients::get(&h.state.db, &h.client)
+        .await
+        .unwrap();
     assert_eq!((spa.name.as_str(), spa.enabled), ("Orders SPA", true));
-    let page = app::ssr::clients::list(&h.state.db, &Default::default()).await.unwrap();
+    let page = app::ssr::clients::list(&h.state.db, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(page.clients.len(), 1, "support created no client");
 }
 
@@ -274,6 +293,25 @@ async fn admin_can_call_every_function() {
         audit.body.contains("10.0.0.7"),
         "the audit log records where from"
     );
+    // Client functions, through the same form encoding a browser uses.
+    let body = FUNCTIONS
+        .iter()
+        .find(|f| f.0 == "clients/create")
+        .unwrap()
+        .1;
+    let made = h
+        .call("clients/create", body, Some(&cookie), Some(ORIGIN))
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert!(
+        made.body.contains("\"client_type\":\"public_pkce\""),
+        "{}",
+        made.body
+    );
+    let found = h
+        .call("clients/list", "query[q]=new", Some(&cookie), Some(ORIGIN))
+        .await;
+    assert!(found.body.contains("\"name\":\"New\""), "{}", found.body);
     let bad = h
         .call(
             "audit/list",

@@ -6,12 +6,19 @@ pub mod kind;
 pub mod rules;
 
 use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use kind::ClientType;
 
+use crate::auth::AuthCtx;
 use crate::error::AppError;
-use crate::model::Role;
+use crate::model::fmt_time;
+use crate::ui::{FieldError, FormError, Guarded};
+
+/// The longest client name, in characters (the server's rules enforce it).
+pub const NAME_MAX: usize = 100;
 
 /// The application a client belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +47,7 @@ pub struct ClientView {
 /// What a person fills in to create or edit a client. Lists are raw text: redirect URIs one per
 /// line, scopes separated by spaces; the server parses and checks them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ClientInput {
     pub name: String,
     pub description: String,
@@ -59,6 +67,7 @@ pub enum ClientSort {
 
 /// Search, filters, order and the keyset cursor of the client list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ClientQuery {
     /// Case-insensitive name prefix, or an exact client id.
     pub q: Option<String>,
@@ -76,8 +85,6 @@ pub struct ClientPage {
     pub clients: Vec<ClientView>,
     pub next: Option<String>,
 }
-
-use crate::ui::Guarded;
 
 #[server(endpoint = "clients/list")]
 pub async fn list_clients(query: ClientQuery) -> Result<ClientPage, AppError> {
@@ -103,7 +110,7 @@ pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
 pub async fn create_client(input: ClientInput) -> Result<ClientView, AppError> {
     use crate::ssr::{clients, edge};
     edge::edge(async move {
-        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        let (st, me, meta) = edge::authorize(Some(crate::model::Role::Admin)).await?;
         let c = clients::create(&st.db, &me.username, &meta, &input).await?;
         edge::redirect_plain_form(&format!("/clients/{}", c.client_id));
         Ok(c)
@@ -115,7 +122,7 @@ pub async fn create_client(input: ClientInput) -> Result<ClientView, AppError> {
 pub async fn update_client(client_id: String, input: ClientInput) -> Result<ClientView, AppError> {
     use crate::ssr::{clients, edge};
     edge::edge(async move {
-        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        let (st, me, meta) = edge::authorize(Some(crate::model::Role::Admin)).await?;
         clients::update(&st.db, &me.username, &meta, &client_id, &input).await
     })
     .await
@@ -125,7 +132,7 @@ pub async fn update_client(client_id: String, input: ClientInput) -> Result<Clie
 pub async fn set_client_enabled(client_id: String, enabled: bool) -> Result<ClientView, AppError> {
     use crate::ssr::{clients, edge};
     edge::edge(async move {
-        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        let (st, me, meta) = edge::authorize(Some(crate::model::Role::Admin)).await?;
         clients::set_enabled(&st.db, &me.username, &meta, &client_id, enabled).await
     })
     .await
@@ -135,7 +142,7 @@ pub async fn set_client_enabled(client_id: String, enabled: bool) -> Result<Clie
 pub async fn delete_client(client_id: String, confirm_name: String) -> Result<(), AppError> {
     use crate::ssr::{clients, edge};
     edge::edge(async move {
-        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        let (st, me, meta) = edge::authorize(Some(crate::model::Role::Admin)).await?;
         clients::delete(&st.db, &me.username, &meta, &client_id, &confirm_name).await?;
         edge::redirect_plain_form("/clients");
         Ok(())
@@ -143,15 +150,519 @@ pub async fn delete_client(client_id: String, confirm_name: String) -> Result<()
     .await
 }
 
+fn status_label(enabled: bool) -> &'static str {
+    if enabled {
+        "Enabled"
+    } else {
+        "Disabled"
+    }
+}
+
+/// The list query as the page's URL carries it: `?q=&type=&status=&sort=&after=`.
+fn query_from_url(q: &leptos_router::params::ParamsMap) -> ClientQuery {
+    let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
+    ClientQuery {
+        q: get("q"),
+        client_type: get("type").and_then(|t| ClientType::parse(&t)),
+        application_id: get("application").and_then(|a| a.parse().ok()),
+        enabled: match get("status").as_deref() {
+            Some("enabled") => Some(true),
+            Some("disabled") => Some(false),
+            _ => None,
+        },
+        sort: if get("sort").as_deref() == Some("newest") {
+            ClientSort::Newest
+        } else {
+            ClientSort::Name
+        },
+        after: get("after"),
+        limit: None,
+    }
+}
+
 #[component]
 pub fn ClientsPage() -> impl IntoView {
     view! {
         <Guarded>
-            <h1>"Clients"</h1>
-            <p class="empty">
-                "No clients are registered yet. Registering clients and managing their secrets "
-                "is the next part of Clavis to arrive."
-            </p>
+            <ClientList/>
         </Guarded>
+    }
+}
+
+#[component]
+fn ClientList() -> impl IntoView {
+    let auth = expect_context::<AuthCtx>();
+    let query = use_query_map();
+    let page = Resource::new(move || query_from_url(&query.read()), list_clients);
+    let get = move |k: &str| query.read().get(k).unwrap_or_default();
+    let next_href = move |after: String| {
+        let mut q = query.get();
+        q.replace("after", after);
+        format!("/clients{}", q.to_query_string())
+    };
+    let is_admin = move || matches!(auth.me.get(), Some(Ok(Some(me))) if me.is_admin());
+    view! {
+        <div class="page-head">
+            <h1>"Clients"</h1>
+            <Show when=is_admin>
+                <a class="button-link primary" href="/clients/new">"New client"</a>
+            </Show>
+        </div>
+        <Form method="GET" action="/clients" attr:class="filters" attr:aria-label="Find clients">
+            <div class="field">
+                <label for="c-q">"Search"</label>
+                <input id="c-q" name="q" type="search" maxlength=100 placeholder="Name or client id"
+                    value=move || get("q")/>
+            </div>
+            <div class="field">
+                <label for="c-type">"Type"</label>
+                <select id="c-type" name="type">
+                    <option value="">"Any type"</option>
+                    {ClientType::ALL
+                        .into_iter()
+                        .map(|t| view! {
+                            <option value=t.as_str() selected=move || get("type") == t.as_str()>{t.label()}</option>
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="c-status">"Status"</label>
+                <select id="c-status" name="status">
+                    <option value="">"Any status"</option>
+                    <option value="enabled" selected=move || get("status") == "enabled">"Enabled"</option>
+                    <option value="disabled" selected=move || get("status") == "disabled">"Disabled"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="c-sort">"Sort by"</label>
+                <select id="c-sort" name="sort">
+                    <option value="name">"Name"</option>
+                    <option value="newest" selected=move || get("sort") == "newest">"Newest first"</option>
+                </select>
+            </div>
+            <button type="submit">"Search"</button>
+            <a href="/clients" class="button-link">"Clear"</a>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading clients…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) if p.clients.is_empty() => {
+                        let filtered = ["q", "type", "status", "application"].iter().any(|k| !get(k).is_empty());
+                        view! {
+                            <p class="empty">
+                                {if filtered {
+                                    "No clients match this search."
+                                } else {
+                                    "No clients are registered yet. Register each part of your software (web app, SPA, API, worker) as its own client."
+                                }}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Ok(p) => {
+                        let next = p.next.clone();
+                        view! {
+                            <table class="data">
+                                <caption class="visually-hidden">"Registered clients"</caption>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Type"</th>
+                                        <th scope="col">"Client ID"</th>
+                                        <th scope="col">"Application"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Created"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {p.clients
+                                        .into_iter()
+                                        .map(|c| view! {
+                                            <tr>
+                                                <th scope="row">
+                                                    <a href=format!("/clients/{}", c.client_id)>{c.name.clone()}</a>
+                                                </th>
+                                                <td>{c.client_type.label()}</td>
+                                                <td><code>{c.client_id.clone()}</code></td>
+                                                <td>{c.application.map(|a| a.name).unwrap_or_default()}</td>
+                                                <td>{status_label(c.enabled)}</td>
+                                                <td>{fmt_time(c.created_at)}</td>
+                                            </tr>
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                            <nav class="pager" aria-label="Pages">
+                                {(!get("after").is_empty()).then(|| {
+                                    let mut q = query.get();
+                                    q.remove("after");
+                                    view! { <a href=format!("/clients{}", q.to_query_string())>"First page"</a> }
+                                })}
+                                {next.map(|n| view! { <a href=next_href(n)>"Next page"</a> })}
+                            </nav>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The newest events about one client, for its page.
+#[server(endpoint = "clients/audit")]
+pub async fn client_audit(client_id: String) -> Result<crate::model::AuditPage, AppError> {
+    use crate::ssr::{audit, edge};
+    edge::edge(async move {
+        let (st, _, _) = edge::authorize(None).await?;
+        let filter = crate::model::AuditFilter {
+            target: Some(client_id),
+            ..Default::default()
+        };
+        audit::query(&st.db, &filter).await
+    })
+    .await
+}
+
+#[component]
+pub fn ClientPage() -> impl IntoView {
+    view! {
+        <Guarded>
+            <ClientDetail/>
+        </Guarded>
+    }
+}
+
+#[component]
+fn ClientDetail() -> impl IntoView {
+    let auth = expect_context::<AuthCtx>();
+    let params = leptos_router::hooks::use_params_map();
+    let client_id = move || params.read().get("client_id").unwrap_or_default();
+    let update = ServerAction::<UpdateClient>::new();
+    let toggle = ServerAction::<SetClientEnabled>::new();
+    let delete = ServerAction::<DeleteClient>::new();
+    let client = Resource::new(
+        move || (client_id(), update.version().get(), toggle.version().get()),
+        |(id, _, _)| get_client(id),
+    );
+    let trail = Resource::new(
+        move || (client_id(), update.version().get(), toggle.version().get()),
+        |(id, _, _)| client_audit(id),
+    );
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            leptos_router::hooks::use_navigate()("/clients", Default::default());
+        }
+    });
+    let is_admin = move || matches!(auth.me.get(), Some(Ok(Some(me))) if me.is_admin());
+    let update_err = Signal::derive(move || update.value().get().and_then(Result::err));
+    let delete_err = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let toggle_err = Signal::derive(move || toggle.value().get().and_then(Result::err));
+    let saved = move || matches!(update.value().get(), Some(Ok(_))).then_some("Changes saved.");
+
+    view! {
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading client…"</p> }>
+            {move || Suspend::new(async move {
+                let c = match client.await {
+                    Ok(c) => c,
+                    Err(e) => return view! {
+                        <h1>"Client"</h1>
+                        <p class="form-error" role="alert">{e.to_string()}</p>
+                        <p><a href="/clients">"Back to the client list"</a></p>
+                    }.into_any(),
+                };
+                let admin = is_admin();
+                let id = c.client_id.clone();
+                let kind = c.client_type;
+                view! {
+                    <p><a href="/clients">"← All clients"</a></p>
+                    <h1>{c.name.clone()}</h1>
+                    <p class="status" role="status">{saved}</p>
+                    <FormError err=toggle_err/>
+                    <dl class="facts">
+                        <dt>"Client ID"</dt>
+                        <dd>
+                            <code id="client-id">{id.clone()}</code>
+                            " "
+                            <CopyButton text=id.clone() label="Copy client ID"/>
+                        </dd>
+                        <dt>"Type"</dt>
+                        <dd>{kind.label()} <small>" — " {kind.implication()}</small></dd>
+                        <dt>"Status"</dt>
+                        <dd>{status_label(c.enabled)}</dd>
+                        <dt>"Application"</dt>
+                        <dd>{c.application.clone().map(|a| a.name).unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Description"</dt>
+                        <dd class="pre">{if c.description.is_empty() { "—".to_string() } else { c.description.clone() }}</dd>
+                        {kind.uses_redirect_uris().then(|| view! {
+                            <dt>"Redirect URIs"</dt>
+                            <dd><ul class="plain">{c.redirect_uris.iter().map(|u| view! { <li><code>{u.clone()}</code></li> }).collect_view()}</ul></dd>
+                        })}
+                        {(kind == ClientType::ClientCredentials).then(|| view! {
+                            <dt>"Scopes"</dt>
+                            <dd>{c.scopes.iter().map(|s| view! { <code class="tag">{s.clone()}</code> " " }).collect_view()}</dd>
+                        })}
+                        <dt>"Grant types"</dt>
+                        <dd>{kind.grant_types().join(", ")}</dd>
+                        <dt>"Token endpoint authentication"</dt>
+                        <dd>{kind.token_endpoint_auth_methods().join(", ")}</dd>
+                        <dt>"Created"</dt>
+                        <dd>{format!("{} by {}", fmt_time(c.created_at), c.created_by)}</dd>
+                        <dt>"Last changed"</dt>
+                        <dd>{format!("{} by {}", fmt_time(c.updated_at), c.updated_by)}</dd>
+                    </dl>
+                    <section class="card" aria-labelledby="secrets-title">
+                        <h2 id="secrets-title">"Client secret"</h2>
+                        {if kind.has_secret() {
+                            view! { <p>"Secrets for this client (create, rotate, revoke) arrive in the next release of Clavis."</p> }.into_any()
+                        } else {
+                            view! { <p>"Public clients have no secret: their code runs on people's devices, where any secret could be read."</p> }.into_any()
+                        }}
+                    </section>
+                    {admin.then(|| {
+                        let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
+                        let name = c.name.clone();
+                        view! {
+                            <section class="card" aria-labelledby="edit-title">
+                                <h2 id="edit-title">"Edit"</h2>
+                                <ActionForm action=update attr:class="client-form">
+                                    <input type="hidden" name="client_id" value=id1/>
+                                    <input type="hidden" name="input[client_type]" value=kind.as_str()/>
+                                    <div class="field">
+                                        <label for="e-name">"Name"</label>
+                                        <input id="e-name" name="input[name]" required maxlength=NAME_MAX value=c.name.clone()/>
+                                        <FieldError err=update_err field="name"/>
+                                    </div>
+                                    <div class="field">
+                                        <label for="e-description">"Description"</label>
+                                        <textarea id="e-description" name="input[description]" rows=2 prop:value=c.description.clone()>{c.description.clone()}</textarea>
+                                        <FieldError err=update_err field="description"/>
+                                    </div>
+                                    {kind.uses_redirect_uris().then(|| view! {
+                                        <div class="field">
+                                            <label for="e-redirects">"Redirect URIs"</label>
+                                            <textarea id="e-redirects" name="input[redirect_uris]" rows=3>{c.redirect_uris.join("\n")}</textarea>
+                                            <FieldError err=update_err field="redirect_uris"/>
+                                        </div>
+                                    })}
+                                    {(kind == ClientType::ClientCredentials).then(|| view! {
+                                        <div class="field">
+                                            <label for="e-scopes">"Scopes"</label>
+                                            <input id="e-scopes" name="input[scopes]" value=c.scopes.join(" ")/>
+                                            <FieldError err=update_err field="scopes"/>
+                                        </div>
+                                    })}
+                                    <p><small>"The type cannot change. To use another type, create a new client and delete this one."</small></p>
+                                    <FormError err=update_err/>
+                                    <button type="submit" class="primary">"Save changes"</button>
+                                </ActionForm>
+                            </section>
+                            <section class="card danger-zone" aria-labelledby="danger-title">
+                                <h2 id="danger-title">"Disable or delete"</h2>
+                                <ActionForm action=toggle>
+                                    <input type="hidden" name="client_id" value=id2/>
+                                    <input type="hidden" name="enabled" value=(!c.enabled).to_string()/>
+                                    <button type="submit">{if c.enabled { "Disable client" } else { "Enable client" }}</button>
+                                </ActionForm>
+                                <details class="confirm">
+                                    <summary>"Delete client…"</summary>
+                                    <ActionForm action=delete>
+                                        <input type="hidden" name="client_id" value=id3/>
+                                        <label for="confirm-name">{format!("Type “{name}” to delete this client for good")}</label>
+                                        <input id="confirm-name" name="confirm_name" autocomplete="off" required/>
+                                        <button type="submit" class="danger">"Delete client"</button>
+                                    </ActionForm>
+                                    <FieldError err=delete_err field="confirm_name"/>
+                                </details>
+                            </section>
+                        }
+                    })}
+                }.into_any()
+            })}
+        </Transition>
+        <section aria-labelledby="trail-title">
+            <h2 id="trail-title">"History"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    trail.await.ok().map(|p| view! {
+                        <ul class="trail">
+                            {p.entries.into_iter().map(|e| view! {
+                                <li>{fmt_time(e.at)} " · " <code>{e.action}</code> " by " {e.actor}</li>
+                            }).collect_view()}
+                        </ul>
+                    })
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Copies `text` with the Clipboard API and says so; without JavaScript it does nothing, and
+/// the text next to it can be selected by hand.
+#[component]
+fn CopyButton(text: String, label: &'static str) -> impl IntoView {
+    let done = RwSignal::new(None::<&'static str>);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let text = text.clone();
+            leptos::task::spawn_local(async move {
+                let clipboard = window().navigator().clipboard();
+                let ok = wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&text))
+                    .await
+                    .is_ok();
+                done.set(Some(if ok {
+                    "Copied."
+                } else {
+                    "Copy failed: select the text and copy it by hand."
+                }));
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
+    view! {
+        <button type="button" aria-label=label on:click=copy>"Copy"</button>
+        <span class="copied" role="status">{move || done.get()}</span>
+    }
+}
+
+#[component]
+pub fn NewClientPage() -> impl IntoView {
+    view! {
+        <Guarded admin=true>
+            <NewClient/>
+        </Guarded>
+    }
+}
+
+fn yes_no(v: Option<String>) -> Option<bool> {
+    match v.as_deref() {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    }
+}
+
+#[component]
+fn NewClient() -> impl IntoView {
+    let query = use_query_map();
+    // The two questions: from the URL on the server (no JavaScript), live in the browser.
+    let person = RwSignal::new(yes_no(query.read_untracked().get("person")));
+    let secret = RwSignal::new(yes_no(query.read_untracked().get("secret")));
+    let recommendation = move || match (person.get(), secret.get()) {
+        (Some(p), Some(s)) => Some(kind::recommend(p, s)),
+        _ => None,
+    };
+    let chosen = RwSignal::new(None::<ClientType>);
+    let selected = move || chosen.get().or_else(|| recommendation().map(|(t, _)| t));
+
+    let create = ServerAction::<CreateClient>::new();
+    let err = Signal::derive(move || create.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if let Some(Ok(c)) = create.value().get() {
+            leptos_router::hooks::use_navigate()(
+                &format!("/clients/{}", c.client_id),
+                Default::default(),
+            );
+        }
+    });
+
+    let question =
+        move |name: &'static str, legend: &'static str, signal: RwSignal<Option<bool>>| {
+            view! {
+                <fieldset class="question">
+                    <legend>{legend}</legend>
+                    <label>
+                        <input type="radio" name=name value="yes"
+                            checked=move || signal.get() == Some(true)
+                            prop:checked=move || signal.get() == Some(true)
+                            on:change=move |_| { signal.set(Some(true)); chosen.set(None); }/>
+                        " Yes"
+                    </label>
+                    <label>
+                        <input type="radio" name=name value="no"
+                            checked=move || signal.get() == Some(false)
+                            prop:checked=move || signal.get() == Some(false)
+                            on:change=move |_| { signal.set(Some(false)); chosen.set(None); }/>
+                        " No"
+                    </label>
+                </fieldset>
+            }
+        };
+
+    view! {
+        <h1>"New client"</h1>
+        <section class="card" aria-labelledby="guide-title">
+            <h2 id="guide-title">"Which type fits?"</h2>
+            <p class="lede">"Register each part of your software as its own client. Two questions decide its type."</p>
+            <form method="GET" action="/clients/new" class="guide">
+                {question("person", "Does a person sign in through this part of your software?", person)}
+                {question("secret", "Can the machine that runs it keep a secret (a server you control, not a browser or a user's device)?", secret)}
+                <noscript><button type="submit">"Recommend a type"</button></noscript>
+            </form>
+            <p class="recommendation" role="status">
+                {move || recommendation().map(|(t, why)| view! { <strong>{format!("Recommended: {}. ", t.label())}</strong> {why} })}
+            </p>
+        </section>
+        <ActionForm action=create attr:class="card client-form">
+            <fieldset class="types">
+                <legend>"Client type"</legend>
+                {ClientType::ALL
+                    .into_iter()
+                    .map(|t| {
+                        let id = format!("type-{}", t.as_str());
+                        view! {
+                            <div class="type-option">
+                                <input type="radio" id=id.clone() name="input[client_type]" value=t.as_str()
+                                    checked=move || selected() == Some(t)
+                                    prop:checked=move || selected() == Some(t)
+                                    on:change=move |_| chosen.set(Some(t))/>
+                                <label for=id>{t.label()}</label>
+                                <small>{t.implication()}</small>
+                                {move || {
+                                    let rec = recommendation().map(|(r, _)| r);
+                                    (selected() == Some(t) && rec.is_some() && rec != Some(t)).then(|| view! {
+                                        <small class="warning">"This is not the recommended type for your answers above."</small>
+                                    })
+                                }}
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+                <FieldError err=err field="client_type"/>
+            </fieldset>
+            <div class="field">
+                <label for="c-name">"Name"</label>
+                <input id="c-name" name="input[name]" required maxlength=NAME_MAX aria-describedby="name-error"/>
+                <FieldError err=err field="name"/>
+            </div>
+            <div class="field">
+                <label for="c-description">"Description"</label>
+                <textarea id="c-description" name="input[description]" rows=2 aria-describedby="description-error"></textarea>
+                <FieldError err=err field="description"/>
+            </div>
+            <div class="field" class:hidden=move || selected() == Some(ClientType::ClientCredentials)>
+                <label for="c-redirects">"Redirect URIs"</label>
+                <textarea id="c-redirects" name="input[redirect_uris]" rows=3
+                    placeholder="https://app.example.com/callback"
+                    aria-describedby="redirect_uris-hint redirect_uris-error"></textarea>
+                <small id="redirect_uris-hint">
+                    "One per line, up to 20. For the two PKCE types. https, or http on 127.0.0.1, [::1] or localhost; native apps may use a scheme like com.example.app:/callback."
+                </small>
+                <FieldError err=err field="redirect_uris"/>
+            </div>
+            <div class="field" class:hidden=move || matches!(selected(), Some(ClientType::ConfidentialPkce | ClientType::PublicPkce))>
+                <label for="c-scopes">"Scopes"</label>
+                <input id="c-scopes" name="input[scopes]" placeholder="orders:read orders:write"
+                    aria-describedby="scopes-hint scopes-error"/>
+                <small id="scopes-hint">"For client credentials: the scopes it may request, separated by spaces."</small>
+                <FieldError err=err field="scopes"/>
+            </div>
+            <FormError err=err/>
+            <button type="submit" class="primary" disabled=move || create.pending().get()>"Create client"</button>
+        </ActionForm>
     }
 }

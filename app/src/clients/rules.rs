@@ -4,7 +4,7 @@
 use crate::clients::kind::ClientType;
 use crate::error::AppError;
 
-pub const NAME_MAX: usize = 100;
+pub use super::NAME_MAX;
 pub const DESCRIPTION_MAX: usize = 1000;
 pub const REDIRECT_URIS_MAX: usize = 20;
 pub const REDIRECT_URI_MAX_LEN: usize = 2000;

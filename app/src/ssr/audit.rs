@@ -49,6 +49,9 @@ pub async fn query(db: &Db, filter: &AuditFilter) -> SvcResult<AuditPage> {
     {
         sql.push(" AND actor = ").text(actor.to_ascii_lowercase());
     }
+    if let Some(target) = filter.target.as_deref().filter(|s| !s.is_empty()) {
+        sql.push(" AND target = ").text(target);
+    }
     if let Some(action) = filter.action.as_deref().filter(|s| !s.is_empty()) {
         sql.push(" AND action = ").text(action);
     }

@@ -1,0 +1,187 @@
+import { test, expect, ADMIN, SUPPORT, unique, open, hydrated } from './fixtures/console';
+import type { Page } from '@playwright/test';
+
+/** Creates a client through its server function, as automation would. */
+async function apiCreate(page: Page, baseURL: string, fields: Record<string, string>) {
+  const body = Object.entries(fields)
+    .map(([k, v]) => `input[${k}]=${encodeURIComponent(v)}`)
+    .join('&');
+  return page.request.post('/api/clients/create', {
+    headers: { Origin: baseURL, 'Content-Type': 'application/x-www-form-urlencoded' },
+    data: body,
+  });
+}
+
+const TYPES = {
+  confidential_pkce: 'Confidential, with PKCE',
+  public_pkce: 'Public, with PKCE',
+  client_credentials: 'Client credentials',
+} as const;
+
+async function answer(page: Page, js: boolean, person: boolean, secret: boolean) {
+  const q1 = page.getByRole('group', { name: /Does a person sign in/ });
+  const q2 = page.getByRole('group', { name: /Can the machine that runs it keep a secret/ });
+  await q1.getByLabel(person ? 'Yes' : 'No').check();
+  await q2.getByLabel(secret ? 'Yes' : 'No').check();
+  if (!js) {
+    await page.getByRole('button', { name: 'Recommend a type' }).click();
+    await hydrated(page, js);
+  }
+}
+
+async function createClient(page: Page, name: string, type: keyof typeof TYPES, extra: { redirects?: string; scopes?: string } = {}) {
+  await page.getByRole('group', { name: 'Client type' }).getByLabel(TYPES[type]).check();
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  if (extra.redirects !== undefined) await page.getByLabel('Redirect URIs').fill(extra.redirects);
+  if (extra.scopes !== undefined) await page.getByLabel('Scopes').fill(extra.scopes);
+  await page.getByRole('button', { name: 'Create client' }).click();
+}
+
+test('the guided choice recommends a type for each pair of answers', async ({ page, signInPage, js }) => {
+  await signInPage.signInAs(ADMIN);
+  const cases: [boolean, boolean, keyof typeof TYPES][] = [
+    [true, true, 'confidential_pkce'],
+    [true, false, 'public_pkce'],
+    [false, true, 'client_credentials'],
+    [false, false, 'client_credentials'],
+  ];
+  for (const [person, secret, want] of cases) {
+    await open(page, '/clients/new', js);
+    await answer(page, js, person, secret);
+    await expect(page.getByRole('status').filter({ hasText: 'Recommended' })).toContainText(`Recommended: ${TYPES[want]}.`);
+    await expect(page.getByRole('group', { name: 'Client type' }).getByLabel(TYPES[want])).toBeChecked();
+  }
+});
+
+test('an administrator creates one client of each type', async ({ page, signInPage, js }) => {
+  await signInPage.signInAs(ADMIN);
+  const made: [string, keyof typeof TYPES, { redirects?: string; scopes?: string }][] = [
+    [unique('Portal'), 'confidential_pkce', { redirects: 'https://portal.example.com/callback' }],
+    [unique('Orders SPA'), 'public_pkce', { redirects: 'http://localhost:5173/cb\ncom.example.orders:/cb' }],
+    [unique('Export worker'), 'client_credentials', { scopes: 'orders:read exports:write' }],
+  ];
+  for (const [name, type, extra] of made) {
+    await open(page, '/clients/new', js);
+    await createClient(page, name, type, extra);
+    await expect(page).toHaveURL(/\/clients\/[0-9a-f]{32}$/);
+    await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+    const id = page.url().split('/').pop()!;
+    await expect(page.locator('#client-id')).toHaveText(id);
+    await expect(page.locator('dl.facts')).toContainText(TYPES[type]);
+  }
+  await expect(page.getByText('Public clients have no secret')).toHaveCount(0);
+  await open(page, '/clients', js);
+  for (const [name] of made) {
+    await expect(page.getByRole('link', { name, exact: true })).toBeVisible();
+  }
+});
+
+test('bad input shows an error next to its field and creates nothing', async ({ page, signInPage, js }) => {
+  await signInPage.signInAs(ADMIN);
+  const name = unique('Bad');
+  await open(page, '/clients/new', js);
+  await createClient(page, name, 'public_pkce', { redirects: 'javascript:alert(1)' });
+  await expect(page.locator('#redirect_uris-error')).toContainText('javascript: scheme');
+  await open(page, '/clients/new', js);
+  await createClient(page, name, 'confidential_pkce', { redirects: 'https://*.example.com/cb' });
+  await expect(page.locator('#redirect_uris-error')).toContainText('wildcard');
+  await open(page, '/clients/new', js);
+  await createClient(page, name, 'client_credentials', { scopes: 'say"hi"' });
+  await expect(page.locator('#scopes-error')).toContainText('not a valid scope');
+  await open(page, '/clients/new', js);
+  await createClient(page, '   ', 'client_credentials', { scopes: 'a' });
+  await expect(page.locator('#name-error')).toHaveText('Enter a name.');
+  await open(page, `/clients?q=${encodeURIComponent(name)}`, js);
+  await expect(page.getByText('No clients match this search.')).toBeVisible();
+});
+
+test('edit, disable and delete with the name as confirmation', async ({ page, signInPage, js }) => {
+  await signInPage.signInAs(ADMIN);
+  const name = unique('Lifecycle');
+  await open(page, '/clients/new', js);
+  await createClient(page, name, 'confidential_pkce', { redirects: 'https://app.example.com/cb' });
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+  await hydrated(page, js);
+  await expect(page.getByText('Secrets for this client')).toBeVisible();
+
+  const renamed = `${name} v2`;
+  await page.getByRole('region', { name: 'Edit' }).getByLabel('Name', { exact: true }).fill(renamed);
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('heading', { name: renamed, level: 1 })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Disable client' }).click();
+  await expect(page.locator('dl.facts')).toContainText('Disabled');
+  await page.getByRole('button', { name: 'Enable client' }).click();
+  await expect(page.locator('dl.facts')).toContainText('Enabled');
+  await expect(page.getByRole('region', { name: 'History' })).toContainText('client.disabled');
+
+  await page.getByText('Delete client…').click();
+  await page.getByLabel(/to delete this client for good/).fill('not the name');
+  await page.getByRole('button', { name: 'Delete client' }).click();
+  await expect(page.locator('#confirm_name-error')).toContainText('Type the client');
+  if (!(await page.getByLabel(/to delete this client for good/).isVisible())) {
+    await page.getByText('Delete client…').click();
+  }
+  await page.getByLabel(/to delete this client for good/).fill(renamed);
+  await page.getByRole('button', { name: 'Delete client' }).click();
+  await expect(page).toHaveURL(/\/clients$/);
+  await open(page, `/clients?q=${encodeURIComponent(renamed)}`, js);
+  await expect(page.getByText('No clients match this search.')).toBeVisible();
+});
+
+test('search and pages over a few hundred clients', async ({ page, signInPage, js, baseURL }) => {
+  await signInPage.signInAs(ADMIN);
+  const prefix = unique('bulk');
+  for (let i = 0; i < 120; i++) {
+    const res = await apiCreate(page, baseURL!, {
+      name: `${prefix} ${String(i).padStart(3, '0')}`,
+      client_type: 'client_credentials',
+      scopes: 'jobs:run',
+    });
+    expect(res.status()).toBe(200);
+  }
+  await open(page, '/clients', js);
+  await page.getByLabel('Search').fill(prefix.toUpperCase());
+  await page.getByRole('button', { name: 'Search' }).click();
+  const rows = page.getByRole('table', { name: 'Registered clients' }).getByRole('rowheader');
+  await expect(rows).toHaveCount(50);
+  await expect(rows.first()).toHaveText(`${prefix} 000`);
+  await page.getByRole('link', { name: 'Next page' }).click();
+  await expect(rows.first()).toHaveText(`${prefix} 050`);
+  await page.getByRole('link', { name: 'Next page' }).click();
+  await expect(rows).toHaveCount(20);
+  await expect(rows.last()).toHaveText(`${prefix} 119`);
+  await expect(page.getByRole('link', { name: 'Next page' })).toHaveCount(0);
+  await page.getByRole('link', { name: 'First page' }).click();
+  await expect(rows.first()).toHaveText(`${prefix} 000`);
+});
+
+test('support staff can look but see no edit controls', async ({ page, signInPage, js, browser, baseURL }) => {
+  await signInPage.signInAs(ADMIN);
+  const name = unique('Readonly');
+  const res = await apiCreate(page, baseURL!, {
+    name,
+    client_type: 'public_pkce',
+    redirect_uris: 'https://ro.example/cb',
+  });
+  expect(res.status()).toBe(200);
+  const id = (await res.json()).client_id as string;
+
+  const ctx = await browser.newContext({ javaScriptEnabled: js, baseURL });
+  const p = await ctx.newPage();
+  await p.goto('/login');
+  await p.getByLabel('Username').fill(SUPPORT.username);
+  await p.getByLabel('Password').fill(SUPPORT.password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await expect(p).toHaveURL(/\/clients$/);
+  await expect(p.getByRole('link', { name: 'New client' })).toHaveCount(0);
+  await p.goto(`/clients/${id}`);
+  await expect(p.getByRole('heading', { name, level: 1 })).toBeVisible();
+  await expect(p.getByText('Public clients have no secret')).toBeVisible();
+  await expect(p.getByRole('button', { name: 'Save changes' })).toHaveCount(0);
+  await expect(p.getByText('Delete client…')).toHaveCount(0);
+  await expect(p.getByRole('button', { name: 'Disable client' })).toHaveCount(0);
+  await p.goto('/clients/new');
+  await expect(p.getByRole('heading', { name: 'Not available to your role' })).toBeVisible();
+  await ctx.close();
+});
