@@ -107,6 +107,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "account.disabled",
     "account.enabled",
     "account.password_reset",
+    "application.created",
     "client.created",
     "client.updated",
     "client.disabled",

@@ -11,7 +11,7 @@ use crate::error::AppError;
 #[component]
 pub fn FieldError(
     #[prop(into)] err: Signal<Option<AppError>>,
-    field: &'static str,
+    #[prop(into)] field: String,
     /// DOM id, when `{field}-error` would not be unique on the page.
     #[prop(optional, into)]
     id: Option<String>,
@@ -19,7 +19,7 @@ pub fn FieldError(
     let id = id.unwrap_or_else(|| format!("{field}-error"));
     view! {
         <p class="field-error" id=id aria-live="polite">
-            {move || err.get().and_then(|e| e.field_message(field))}
+            {move || err.get().and_then(|e| e.field_message(&field))}
         </p>
     }
 }

@@ -360,3 +360,78 @@ on_both!(search_filters_and_keyset_pages, |db| {
     .await;
     assert!(app_err(bad).field_message("after").is_some());
 });
+
+fn from_preset(key: &str) -> Vec<ClientInput> {
+    app::clients::presets::find(key)
+        .unwrap()
+        .clients
+        .iter()
+        .map(|p| ClientInput {
+            name: p.name.into(),
+            client_type: p.client_type.as_str().into(),
+            redirect_uris: p.redirect_uris.into(),
+            scopes: p.scopes.into(),
+            ..Default::default()
+        })
+        .collect()
+}
+
+on_both!(presets_are_created_all_or_nothing, |db| {
+    // One bad field in the last client: nothing at all is created.
+    let mut inputs = from_preset("ssr-spa-api");
+    inputs[2].scopes = "bad\"scope".into();
+    let e = app_err(clients::create_with_application(db, "root", &meta(), "Shop", &inputs).await);
+    assert!(e.field_message("clients.2.scopes").is_some(), "{e:?}");
+    assert_eq!(count(db).await, 0);
+    assert!(audit::query(db, &AuditFilter::default())
+        .await
+        .unwrap()
+        .entries
+        .is_empty());
+
+    let (app, made) = clients::create_with_application(
+        db,
+        "root",
+        &meta(),
+        " Shop ",
+        &from_preset("ssr-spa-api"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.name, "Shop");
+    let kinds: Vec<ClientType> = made.iter().map(|c| c.client_type).collect();
+    assert_eq!(
+        kinds,
+        [
+            ClientType::ConfidentialPkce,
+            ClientType::PublicPkce,
+            ClientType::ClientCredentials
+        ]
+    );
+    assert!(made.iter().all(|c| c.application.as_ref() == Some(&app)));
+    let listed = clients::list(
+        db,
+        &ClientQuery {
+            application_id: Some(app.id),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.clients.len(), 3);
+
+    // The same application name again is refused, and nothing more is written.
+    let e = app_err(
+        clients::create_with_application(db, "root", &meta(), "shop", &from_preset("bff")).await,
+    );
+    assert!(e
+        .field_message("application_name")
+        .unwrap()
+        .contains("already exists"));
+    assert_eq!(count(db).await, 3);
+    let actions = audit::query(db, &AuditFilter::default())
+        .await
+        .unwrap()
+        .entries;
+    assert_eq!(actions.len(), 4, "one application and three clients");
+});

@@ -185,3 +185,39 @@ test('support staff can look but see no edit controls', async ({ page, signInPag
   await expect(p.getByRole('heading', { name: 'Not available to your role' })).toBeVisible();
   await ctx.close();
 });
+
+for (const [key, title, clients] of [
+  ['ssr-spa-api', 'Server-rendered app with SPA and API', 3],
+  ['bff', 'Backend-for-frontend', 2],
+  ['worker', 'Worker or command-line tool', 1],
+] as const) {
+  test(`preset "${title}" creates an application with ${clients} clients`, async ({ page, signInPage, js }) => {
+    await signInPage.signInAs(ADMIN);
+    await open(page, '/clients/new', js);
+    await page.getByRole('link', { name: title }).click();
+    await expect(page).toHaveURL(new RegExp(`preset=${key}`));
+    await hydrated(page, js);
+    const appName = unique(key);
+    await page.getByLabel('Application name').fill(appName);
+    await page.getByRole('button', { name: 'Create application and clients' }).click();
+    await expect(page).toHaveURL(/\/clients\?application=\d+$/);
+    const rows = page.getByRole('table', { name: 'Registered clients' }).getByRole('row');
+    await expect(rows).toHaveCount(clients + 1);
+    await expect(page.getByRole('table', { name: 'Registered clients' })).toContainText(appName);
+  });
+}
+
+test('a preset with one bad field creates nothing', async ({ page, signInPage, js }) => {
+  await signInPage.signInAs(ADMIN);
+  await open(page, '/clients/new?preset=ssr-spa-api', js);
+  const appName = unique('broken');
+  const webName = unique('Broken web');
+  await page.getByLabel('Application name').fill(appName);
+  await page.getByLabel('Name of the server-rendered web app').fill(webName);
+  await page.getByLabel('Redirect URIs of the single-page app').fill('http://example.com/cb');
+  await page.getByRole('button', { name: 'Create application and clients' }).click();
+  await expect(page.locator('#p-1-redirects-error')).toContainText('uses http');
+  // The valid first client was not created either.
+  await open(page, `/clients?q=${encodeURIComponent(webName)}`, js);
+  await expect(page.getByText('No clients match this search.')).toBeVisible();
+});

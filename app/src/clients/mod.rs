@@ -2,6 +2,7 @@
 //! input rules (`rules`), and the (empty) list page. Storage and the pages come next.
 
 pub mod kind;
+pub mod presets;
 #[cfg(feature = "ssr")]
 pub mod rules;
 
@@ -311,6 +312,87 @@ fn ClientList() -> impl IntoView {
     }
 }
 
+#[server(endpoint = "clients/preset")]
+pub async fn create_preset(
+    application_name: String,
+    clients: Vec<ClientInput>,
+) -> Result<ApplicationRef, AppError> {
+    use crate::ssr::{clients as svc, edge};
+    edge::edge(async move {
+        let (st, me, meta) = edge::authorize(Some(crate::model::Role::Admin)).await?;
+        let (app, _) =
+            svc::create_with_application(&st.db, &me.username, &meta, &application_name, &clients)
+                .await?;
+        edge::redirect_plain_form(&format!("/clients?application={}", app.id));
+        Ok(app)
+    })
+    .await
+}
+
+#[component]
+fn PresetReview(preset: presets::Preset) -> impl IntoView {
+    let create = ServerAction::<CreatePreset>::new();
+    let err = Signal::derive(move || create.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if let Some(Ok(app)) = create.value().get() {
+            leptos_router::hooks::use_navigate()(
+                &format!("/clients?application={}", app.id),
+                Default::default(),
+            );
+        }
+    });
+    view! {
+        <h1>{format!("New application: {}", preset.title)}</h1>
+        <p class="lede">{preset.summary} " Review the proposed clients; everything is created together, or nothing is."</p>
+        <ActionForm action=create attr:class="card client-form">
+            <div class="field">
+                <label for="p-app">"Application name"</label>
+                <input id="p-app" name="application_name" required maxlength=NAME_MAX aria-describedby="application_name-error"/>
+                <FieldError err=err field="application_name"/>
+            </div>
+            {preset
+                .clients
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let f = move |k: &str| format!("clients[{i}][{k}]");
+                    let key = move |k: &str| format!("clients.{i}.{k}");
+                    view! {
+                        <fieldset class="proposed">
+                            <legend>{c.artifact}</legend>
+                            <p><strong>{c.client_type.label()}</strong> ". " {c.why}</p>
+                            <input type="hidden" name=f("client_type") value=c.client_type.as_str()/>
+                            <div class="field">
+                                <label for=format!("p-{i}-name")>{format!("Name of the {}", c.artifact.to_lowercase())}</label>
+                                <input id=format!("p-{i}-name") name=f("name") required maxlength=NAME_MAX value=c.name/>
+                                <FieldError err=err field=key("name") id=format!("p-{i}-name-error")/>
+                            </div>
+                            {c.client_type.uses_redirect_uris().then(|| view! {
+                                <div class="field">
+                                    <label for=format!("p-{i}-redirects")>{format!("Redirect URIs of the {}", c.artifact.to_lowercase())}</label>
+                                    <textarea id=format!("p-{i}-redirects") name=f("redirect_uris") rows=2>{c.redirect_uris}</textarea>
+                                    <FieldError err=err field=key("redirect_uris") id=format!("p-{i}-redirects-error")/>
+                                </div>
+                            })}
+                            {(c.client_type == ClientType::ClientCredentials).then(|| view! {
+                                <div class="field">
+                                    <label for=format!("p-{i}-scopes")>{format!("Scopes of the {}", c.artifact.to_lowercase())}</label>
+                                    <input id=format!("p-{i}-scopes") name=f("scopes") value=c.scopes/>
+                                    <FieldError err=err field=key("scopes") id=format!("p-{i}-scopes-error")/>
+                                </div>
+                            })}
+                        </fieldset>
+                    }
+                })
+                .collect_view()}
+            <FormError err=err/>
+            <button type="submit" class="primary" disabled=move || create.pending().get()>"Create application and clients"</button>
+            " "
+            <a href="/clients/new">"Cancel"</a>
+        </ActionForm>
+    }
+}
+
 /// The newest events about one client, for its page.
 #[server(endpoint = "clients/audit")]
 pub async fn client_audit(client_id: String) -> Result<crate::model::AuditPage, AppError> {
@@ -531,9 +613,15 @@ fn CopyButton(text: String, label: &'static str) -> impl IntoView {
 
 #[component]
 pub fn NewClientPage() -> impl IntoView {
+    let query = use_query_map();
+    // Following a preset link changes only the query, so the choice must be reactive.
+    let preset = move || query.read().get("preset").and_then(|k| presets::find(&k));
     view! {
         <Guarded admin=true>
-            <NewClient/>
+            {move || match preset() {
+                Some(preset) => view! { <PresetReview preset/> }.into_any(),
+                None => view! { <NewClient/> }.into_any(),
+            }}
         </Guarded>
     }
 }
@@ -595,6 +683,17 @@ fn NewClient() -> impl IntoView {
 
     view! {
         <h1>"New client"</h1>
+        <section class="card" aria-labelledby="presets-title">
+            <h2 id="presets-title">"Start from an architecture"</h2>
+            <ul class="presets">
+                {presets::all()
+                    .into_iter()
+                    .map(|p| view! {
+                        <li><a href=format!("/clients/new?preset={}", p.key)>{p.title}</a> " — " {p.summary}</li>
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
         <section class="card" aria-labelledby="guide-title">
             <h2 id="guide-title">"Which type fits?"</h2>
             <p class="lede">"Register each part of your software as its own client. Two questions decide its type."</p>

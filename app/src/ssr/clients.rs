@@ -323,14 +323,18 @@ pub async fn list(db: &Db, q: &ClientQuery) -> SvcResult<ClientPage> {
     let limit = i64::from(q.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX));
     let mut sql = SqlBuilder::new(&format!("SELECT {COLUMNS}{FROM} WHERE 1 = 1"));
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let key = name_key(text);
-        // A prefix range on name_key (bytewise on both engines), or an exact client id.
-        sql.push(" AND ((c.name_key >= ").text(key.clone());
-        sql.push(" AND c.name_key < ")
-            .text(format!("{key}\u{10FFFF}"));
-        sql.push(") OR c.client_id = ")
-            .text(text.to_ascii_lowercase())
-            .push(")");
+        if text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            // Looks like a client id: an exact match on the unique index.
+            sql.push(" AND c.client_id = ")
+                .text(text.to_ascii_lowercase());
+        } else {
+            // A prefix range on name_key (compared bytewise on both engines), so that the
+            // name index yields matches already in order. No OR here: it would force a sort.
+            let key = name_key(text);
+            sql.push(" AND c.name_key >= ").text(key.clone());
+            sql.push(" AND c.name_key < ")
+                .text(format!("{key}\u{10FFFF}"));
+        }
     }
     if let Some(t) = q.client_type {
         sql.push(" AND c.client_type = ").text(t.as_str());
@@ -391,4 +395,92 @@ pub async fn list(db: &Db, q: &ClientQuery) -> SvcResult<ClientPage> {
     };
     let clients = rows.iter().map(row_to_view).collect::<Result<_, _>>()?;
     Ok(ClientPage { clients, next })
+}
+
+/// Creates an application and all its clients in one transaction: if any field is wrong,
+/// nothing is created. Field errors name the client: `clients.{i}.{field}`.
+pub async fn create_with_application(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    application_name: &str,
+    inputs: &[ClientInput],
+) -> SvcResult<(ApplicationRef, Vec<ClientView>)> {
+    let app_name = rules::name("application_name", application_name)?;
+    if inputs.is_empty() {
+        return Err(AppError::validation("application_name", "Add at least one client.").into());
+    }
+    let mut checked = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.iter().enumerate() {
+        let kind = ClientType::parse(&input.client_type).ok_or_else(|| {
+            AppError::validation(&format!("clients.{i}.client_type"), "Choose a client type.")
+        })?;
+        let c = check(kind, input).map_err(|e| match e {
+            AppError::Validation { field, message } => AppError::Validation {
+                field: format!("clients.{i}.{field}"),
+                message,
+            },
+            other => other,
+        })?;
+        checked.push((
+            kind,
+            Checked {
+                application_id: None,
+                ..c
+            },
+        ));
+    }
+    db.write(|conn| {
+        let (meta, actor, app_name, checked) = (
+            meta.clone(),
+            actor.to_string(),
+            app_name.clone(),
+            checked.clone(),
+        );
+        async move {
+            let taken = sqlx::query("SELECT id FROM applications WHERE name_key = $1")
+                .bind(name_key(&app_name))
+                .fetch_optional(&mut *conn)
+                .await?;
+            if taken.is_some() {
+                return Err(AppError::validation(
+                    "application_name",
+                    format!("An application named {app_name} already exists."),
+                )
+                .into());
+            }
+            let row = sqlx::query(
+                "INSERT INTO applications (name, name_key, description, created_at, created_by) \
+                 VALUES ($1, $2, '', $3, $4) RETURNING id",
+            )
+            .bind(app_name.clone())
+            .bind(name_key(&app_name))
+            .bind(now_ms())
+            .bind(actor.clone())
+            .fetch_one(&mut *conn)
+            .await?;
+            let app = ApplicationRef {
+                id: row.try_get("id")?,
+                name: app_name.clone(),
+            };
+            let ev = Event {
+                actor: &actor,
+                action: "application.created",
+                target: Some(&app_name),
+                detail: Some(format!("with {} clients", checked.len())),
+            };
+            audit::record(conn, &meta, ev).await?;
+            let mut made = Vec::with_capacity(checked.len());
+            for (kind, c) in checked {
+                let c = Checked {
+                    application_id: Some(app.id),
+                    ..c
+                };
+                made.push(insert(conn, &meta, &actor, kind, &c).await?);
+            }
+            Ok((app, made))
+        }
+        .boxed()
+    })
+    .await
 }
