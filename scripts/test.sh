@@ -32,7 +32,7 @@ step "clippy (browser side)" 1200 cargo clippy -p frontend --target wasm32-unkno
 step "build the site" 1800 cargo leptos build
 step "browser tests (JavaScript off and on)" 900 bash -c 'cd end2end && npx playwright test' | tee -a "$log"
 step "Rust tests (unit, store on SQLite and PostgreSQL, router, binary)" 1800 \
-  cargo test -p app -p server --features app/ssr --all-targets 2>&1 | tee -a "$log"
+  cargo test -p app -p server --features app/ssr --lib --bins --tests 2>&1 | tee -a "$log"
 
 # One closing line with the totals of both runners.
 passed=$(grep -oE '(test result: ok\. )?[0-9]+ passed' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
