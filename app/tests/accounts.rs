@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::app_err;
+
 use app::error::AppError;
 use app::model::{AuditFilter, Role};
 use app::ssr::accounts::{self, Bootstrap, PasswordHasher};
@@ -18,13 +20,6 @@ fn meta(ip: &str) -> RequestMeta {
         ip: Some(ip.into()),
         user_agent: None,
         request_id: Some("test-req".into()),
-    }
-}
-
-fn app_err<T: std::fmt::Debug>(r: Result<T, SvcError>) -> AppError {
-    match r {
-        Err(SvcError::App(e)) => e,
-        other => panic!("expected an AppError, got {other:?}"),
     }
 }
 

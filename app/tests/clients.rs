@@ -2,11 +2,13 @@
 
 mod common;
 
+use common::app_err;
+
 use app::clients::kind::ClientType;
 use app::clients::{ClientInput, ClientQuery, ClientSort};
 use app::error::AppError;
 use app::model::AuditFilter;
-use app::ssr::{audit, clients, Db, RequestMeta, SvcError};
+use app::ssr::{audit, clients, Db, RequestMeta};
 
 fn meta() -> RequestMeta {
     RequestMeta {
@@ -30,13 +32,6 @@ fn input(name: &str, kind: ClientType) -> ClientInput {
             String::new()
         },
         ..Default::default()
-    }
-}
-
-fn app_err<T: std::fmt::Debug>(r: Result<T, SvcError>) -> AppError {
-    match r {
-        Err(SvcError::App(e)) => e,
-        other => panic!("expected an AppError, got {other:?}"),
     }
 }
 

@@ -3,7 +3,8 @@
 //! `CLAVIS_TEST_REQUIRE_POSTGRES=1` a missing server fails the test instead of skipping it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use app::ssr::Db;
+use app::error::AppError;
+use app::ssr::{Db, SvcError};
 
 pub struct TestDb {
     pub db: Db,
@@ -82,4 +83,12 @@ macro_rules! on_both {
             }
         }
     };
+}
+
+/// The safe error a service call failed with; panics if it succeeded or failed otherwise.
+pub fn app_err<T: std::fmt::Debug>(r: Result<T, SvcError>) -> AppError {
+    match r {
+        Err(SvcError::App(e)) => e,
+        other => panic!("expected an AppError, got {other:?}"),
+    }
 }
