@@ -132,7 +132,7 @@ test('edit, disable and delete with the name as confirmation', async ({ page, si
 test('search and pages over a few hundred clients', async ({ page, signInPage, js, baseURL }) => {
   await signInPage.signInAs(ADMIN);
   const prefix = unique('bulk');
-  for (let i = 0; i < 120; i++) {
+  for (let i = 0; i < 250; i++) {
     const res = await apiCreate(page, baseURL!, {
       name: `${prefix} ${String(i).padStart(3, '0')}`,
       client_type: 'client_credentials',
@@ -146,11 +146,13 @@ test('search and pages over a few hundred clients', async ({ page, signInPage, j
   const rows = page.getByRole('table', { name: 'Registered clients' }).getByRole('rowheader');
   await expect(rows).toHaveCount(50);
   await expect(rows.first()).toHaveText(`${prefix} 000`);
-  await page.getByRole('link', { name: 'Next page' }).click();
-  await expect(rows.first()).toHaveText(`${prefix} 050`);
-  await page.getByRole('link', { name: 'Next page' }).click();
-  await expect(rows).toHaveCount(20);
-  await expect(rows.last()).toHaveText(`${prefix} 119`);
+  // Pages of 50 in name order, each starting where the last one ended, five in all.
+  for (const first of ['050', '100', '150', '200']) {
+    await page.getByRole('link', { name: 'Next page' }).click();
+    await expect(rows.first()).toHaveText(`${prefix} ${first}`);
+    await expect(rows).toHaveCount(50);
+  }
+  await expect(rows.last()).toHaveText(`${prefix} 249`);
   await expect(page.getByRole('link', { name: 'Next page' })).toHaveCount(0);
   await page.getByRole('link', { name: 'First page' }).click();
   await expect(rows.first()).toHaveText(`${prefix} 000`);
@@ -204,6 +206,9 @@ for (const [key, title, clients] of [
     const rows = page.getByRole('table', { name: 'Registered clients' }).getByRole('row');
     await expect(rows).toHaveCount(clients + 1);
     await expect(page.getByRole('table', { name: 'Registered clients' })).toContainText(appName);
+    // The list is filtered to the new application, and the filter says so.
+    await expect(page.getByLabel('Application')).toHaveValue(/\d+/);
+    await expect(page.getByLabel('Application').locator('option:checked')).toHaveText(appName);
   });
 }
 

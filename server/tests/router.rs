@@ -39,6 +39,7 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
     ),
     ("clients/list", "query[q]=orders", false),
     ("clients/get", "client_id={client}", false),
+    ("clients/applications", "", false),
     ("clients/audit", "client_id={client}", false),
     (
         "clients/create",
@@ -600,4 +601,33 @@ async fn oversized_bodies_are_refused_before_parsing() {
         r.headers
     );
     assert!(r.body.contains("too large"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn names_are_shown_as_text_never_as_html() {
+    let h = harness().await;
+    let m = RequestMeta::default();
+    let hostile = app::clients::ClientInput {
+        name: "<script>alert(1)</script> Ｏrders".into(),
+        client_type: "client_credentials".into(),
+        scopes: "read".into(),
+        ..Default::default()
+    };
+    let c = app::ssr::clients::create(&h.state.db, "test", &m, &hostile)
+        .await
+        .unwrap();
+    let root = h.sign_in("root").await;
+    for path in ["/clients".to_string(), format!("/clients/{}", c.client_id)] {
+        let page = h.page(&path, Some(&root)).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(
+            !page.body.contains("<script>alert(1)"),
+            "{path} renders the name as HTML"
+        );
+        assert!(
+            page.body
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt; Ｏrders"),
+            "{path}"
+        );
+    }
 }

@@ -97,6 +97,16 @@ pub async fn list_clients(query: ClientQuery) -> Result<ClientPage, AppError> {
     .await
 }
 
+#[server(endpoint = "clients/applications")]
+pub async fn list_applications() -> Result<Vec<ApplicationRef>, AppError> {
+    use crate::ssr::{clients, edge};
+    edge::edge(async move {
+        let (st, _, _) = edge::authorize(None).await?;
+        clients::applications(&st.db).await
+    })
+    .await
+}
+
 #[server(endpoint = "clients/get")]
 pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
     use crate::ssr::{clients, edge};
@@ -195,6 +205,7 @@ fn ClientList() -> impl IntoView {
     let auth = expect_context::<AuthCtx>();
     let query = use_query_map();
     let page = Resource::new(move || query_from_url(&query.read()), list_clients);
+    let apps = Resource::new(|| (), |_| list_applications());
     let get = move |k: &str| query.read().get(k).unwrap_or_default();
     let next_href = move |after: String| {
         let mut q = query.get();
@@ -225,6 +236,24 @@ fn ClientList() -> impl IntoView {
                             <option value=t.as_str() selected=move || get("type") == t.as_str()>{t.label()}</option>
                         })
                         .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="c-app">"Application"</label>
+                <select id="c-app" name="application">
+                    <option value="">"Any application"</option>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            apps.await.unwrap_or_default().into_iter().map(|a| {
+                                let id = a.id.to_string();
+                                let selected = {
+                                    let id = id.clone();
+                                    move || get("application") == id
+                                };
+                                view! { <option value=id selected=selected>{a.name}</option> }
+                            }).collect_view()
+                        })}
+                    </Transition>
                 </select>
             </div>
             <div class="field">

@@ -484,3 +484,19 @@ pub async fn create_with_application(
     })
     .await
 }
+
+/// Every application, by name, for the list's filter.
+pub async fn applications(db: &Db) -> SvcResult<Vec<ApplicationRef>> {
+    let rows = sqlx::query("SELECT id, name FROM applications ORDER BY name_key")
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            Ok(ApplicationRef {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?)
+}
