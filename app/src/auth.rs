@@ -92,6 +92,13 @@ impl AuthCtx {
     }
 }
 
+impl AuthCtx {
+    /// True once the signed-in account is known to be an administrator.
+    pub fn is_admin(&self) -> bool {
+        matches!(self.me.get(), Some(Ok(Some(me))) if me.is_admin())
+    }
+}
+
 /// After `action` succeeds in the browser, loads `path` afresh.
 fn reload_on_success<S>(action: ServerAction<S>, path: &'static str)
 where

@@ -18,7 +18,6 @@ const PW2: &str = "another long password";
 fn meta(ip: &str) -> RequestMeta {
     RequestMeta {
         ip: Some(ip.into()),
-        user_agent: None,
         request_id: Some("test-req".into()),
     }
 }

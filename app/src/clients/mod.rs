@@ -212,7 +212,7 @@ fn ClientList() -> impl IntoView {
         q.replace("after", after);
         format!("/clients{}", q.to_query_string())
     };
-    let is_admin = move || matches!(auth.me.get(), Some(Ok(Some(me))) if me.is_admin());
+    let is_admin = move || auth.is_admin();
     view! {
         <div class="page-head">
             <h1>"Clients"</h1>
@@ -467,7 +467,7 @@ fn ClientDetail() -> impl IntoView {
             leptos_router::hooks::use_navigate()("/clients", Default::default());
         }
     });
-    let is_admin = move || matches!(auth.me.get(), Some(Ok(Some(me))) if me.is_admin());
+    let is_admin = move || auth.is_admin();
     let update_err = Signal::derive(move || update.value().get().and_then(Result::err));
     let delete_err = Signal::derive(move || delete.value().get().and_then(Result::err));
     let toggle_err = Signal::derive(move || toggle.value().get().and_then(Result::err));

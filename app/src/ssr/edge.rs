@@ -6,7 +6,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
-use http::header::{ACCEPT, HOST, ORIGIN, REFERER, RETRY_AFTER, USER_AGENT};
+use http::header::{ACCEPT, HOST, ORIGIN, REFERER, RETRY_AFTER};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 use leptos::prelude::use_context;
@@ -21,7 +21,6 @@ use crate::model::Role;
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
     pub ip: Option<String>,
-    pub user_agent: Option<String>,
     pub request_id: Option<String>,
 }
 
@@ -31,11 +30,6 @@ pub fn request_meta(parts: &Parts) -> RequestMeta {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ci| ci.0.ip().to_string()),
-        user_agent: parts
-            .headers
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(200).collect()),
         request_id: parts
             .headers
             .get("x-request-id")
@@ -156,18 +150,13 @@ pub fn to_app_error(e: SvcError, request_id: Option<&str>) -> AppError {
 pub async fn authorize(
     required: Option<Role>,
 ) -> SvcResult<(AppState, SessionAccount, RequestMeta)> {
-    let st = state()?;
-    let parts = parts()?;
-    let token = session::token_from_headers(&parts.headers).ok_or(AppError::Unauthorized)?;
-    let account = session::lookup(&st.db, &st.settings, &token)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let account = current_session().await?.ok_or(AppError::Unauthorized)?;
     if let Some(role) = required {
         if account.role != role {
             return Err(AppError::Forbidden.into());
         }
     }
-    Ok((st, account, request_meta(&parts)))
+    Ok((state()?, account, meta()?))
 }
 
 /// The caller's session, if any, without failing. For pages that adapt to who is looking.

@@ -55,12 +55,17 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-pub fn set_cookie(settings: &Settings, token: &SessionToken) -> String {
-    let (name, secure) = if settings.cookie_secure {
+/// The cookie's name and its `Secure` attribute, which go together.
+fn cookie_name(settings: &Settings) -> (&'static str, &'static str) {
+    if settings.cookie_secure {
         (SECURE_COOKIE_NAME, "; Secure")
     } else {
         (COOKIE_NAME, "")
-    };
+    }
+}
+
+pub fn set_cookie(settings: &Settings, token: &SessionToken) -> String {
+    let (name, secure) = cookie_name(settings);
     format!(
         "{name}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         token.expose(),
@@ -69,11 +74,7 @@ pub fn set_cookie(settings: &Settings, token: &SessionToken) -> String {
 }
 
 pub fn clear_cookie(settings: &Settings) -> String {
-    let (name, secure) = if settings.cookie_secure {
-        (SECURE_COOKIE_NAME, "; Secure")
-    } else {
-        (COOKIE_NAME, "")
-    };
+    let (name, secure) = cookie_name(settings);
     format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
 }
 
@@ -112,12 +113,13 @@ pub async fn lookup(
 ) -> SvcResult<Option<SessionAccount>> {
     let now = now_ms();
     let idle_cutoff = now - settings.session_idle_timeout_secs * 1000;
+    let hash = token_hash(token);
     let row = sqlx::query(
         "SELECT s.account_id, s.last_seen_at, a.username, a.role FROM sessions s \
          JOIN accounts a ON a.id = s.account_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND a.disabled = 0",
     )
-    .bind(token_hash(token))
+    .bind(hash.clone())
     .bind(now)
     .bind(idle_cutoff)
     .fetch_optional(&db.pool)
@@ -127,7 +129,7 @@ pub async fn lookup(
     if now - last_seen > 60_000 {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
             .bind(now)
-            .bind(token_hash(token))
+            .bind(hash)
             .execute(&db.pool)
             .await?;
     }
