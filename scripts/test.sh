@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
+echo "disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free before the build"
 
 step() {
   local name=$1 limit=$2; shift 2
@@ -39,4 +40,5 @@ passed=$(grep -oE '(test result: ok\. )?[0-9]+ passed' "$log" | grep -oE '[0-9]+
 failed=$(grep -oE '[0-9]+ failed' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
 rm -f "$log"
 echo
+echo "disk: target/ is $(du -sh target 2>/dev/null | cut -f1), $(df -h --output=avail . | tail -1 | tr -d ' ') free"
 echo "tests: ${passed:-0} passed, ${failed:-0} failed"
