@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clients;
 pub mod error;
 pub mod model;
+pub mod secrets;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Layout() -> impl IntoView {
     let auth = AuthCtx::provide();
+    secrets::OneTimeSlot::provide();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -96,5 +98,6 @@ fn Layout() -> impl IntoView {
             </Routes>
             </ErrorBoundary>
         </main>
+        <secrets::OneTimeSecretDialog/>
     }
 }

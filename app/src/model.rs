@@ -113,6 +113,11 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "client.disabled",
     "client.enabled",
     "client.deleted",
+    "secret.created",
+    "secret.rotated",
+    "secret.revoked",
+    "secret.auto_revoked",
+    "secret.expired",
 ];
 
 pub const USERNAME_MAX: usize = 64;

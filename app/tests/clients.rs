@@ -248,6 +248,7 @@ on_both!(disable_enable_and_delete_with_confirmation, |db| {
             "client.deleted",
             "client.enabled",
             "client.disabled",
+            "secret.created",
             "client.created"
         ]
     );
@@ -384,7 +385,7 @@ on_both!(presets_are_created_all_or_nothing, |db| {
         .entries
         .is_empty());
 
-    let (app, made) = clients::create_with_application(
+    let (app, made, issued) = clients::create_with_application(
         db,
         "root",
         &meta(),
@@ -394,6 +395,14 @@ on_both!(presets_are_created_all_or_nothing, |db| {
     .await
     .unwrap();
     assert_eq!(app.name, "Shop");
+    // Each confidential client comes with its first secret, in the same transaction.
+    let with_secret: Vec<&str> = issued.iter().map(|s| s.client_id.as_str()).collect();
+    let confidential: Vec<&str> = made
+        .iter()
+        .filter(|c| c.client_type.has_secret())
+        .map(|c| c.client_id.as_str())
+        .collect();
+    assert_eq!(with_secret, confidential);
     let kinds: Vec<ClientType> = made.iter().map(|c| c.client_type).collect();
     assert_eq!(
         kinds,
@@ -428,5 +437,9 @@ on_both!(presets_are_created_all_or_nothing, |db| {
         .await
         .unwrap()
         .entries;
-    assert_eq!(actions.len(), 4, "one application and three clients");
+    assert_eq!(
+        actions.len(),
+        6,
+        "one application, three clients and the first secrets of two"
+    );
 });

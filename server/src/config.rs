@@ -35,6 +35,16 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "a whole number from 0 to 100",
     ),
     (
+        "rotated_secret_ttl",
+        "unset",
+        "seconds, a whole number from 60 to 31536000 (365 days); unset keeps a rotated secret valid until it is revoked",
+    ),
+    (
+        "rotated_secret_unused_days",
+        "7",
+        "days, a whole number from 1 to 365",
+    ),
+    (
         "access_token_ttl",
         "3600",
         "seconds, a whole number from 60 to 86400",
@@ -81,6 +91,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub issuer: String,
     pub max_number_of_client_rotated_secrets: u32,
+    pub rotated_secret_ttl: Option<u64>,
+    pub rotated_secret_unused_days: u32,
     pub access_token_ttl: u64,
     pub session_idle_timeout: u64,
     pub session_absolute_timeout: u64,
@@ -97,6 +109,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             issuer: "http://localhost:3000".into(),
             max_number_of_client_rotated_secrets: 1,
+            rotated_secret_ttl: None,
+            rotated_secret_unused_days: 7,
             access_token_ttl: 3600,
             session_idle_timeout: 1800,
             session_absolute_timeout: 43200,
@@ -117,6 +131,11 @@ impl std::fmt::Debug for Config {
             .field(
                 "max_number_of_client_rotated_secrets",
                 &self.max_number_of_client_rotated_secrets,
+            )
+            .field("rotated_secret_ttl", &self.rotated_secret_ttl)
+            .field(
+                "rotated_secret_unused_days",
+                &self.rotated_secret_unused_days,
             )
             .field("access_token_ttl", &self.access_token_ttl)
             .field("session_idle_timeout", &self.session_idle_timeout)
@@ -291,6 +310,15 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         0,
         100,
     )?;
+    if let Some(ttl) = c.rotated_secret_ttl {
+        in_range("rotated_secret_ttl", ttl, 60, 31_536_000)?;
+    }
+    in_range(
+        "rotated_secret_unused_days",
+        c.rotated_secret_unused_days.into(),
+        1,
+        365,
+    )?;
     in_range("access_token_ttl", c.access_token_ttl, 60, 86_400)?;
     in_range("session_idle_timeout", c.session_idle_timeout, 60, 86_400)?;
     in_range(
@@ -333,6 +361,9 @@ impl Config {
             login_max_failures_per_account: self.login_max_failures_per_account,
             login_max_failures_per_ip: self.login_max_failures_per_ip,
             login_failure_window_secs: self.login_failure_window as i64,
+            max_rotated_secrets: self.max_number_of_client_rotated_secrets,
+            rotated_secret_ttl_secs: self.rotated_secret_ttl.map(|t| t as i64),
+            rotated_secret_unused_days: self.rotated_secret_unused_days.into(),
         }
     }
 }
@@ -399,6 +430,21 @@ mod tests {
         let e =
             load_from(None, &env(&[("CLAVIS_SESSION_IDLE_TIMEOUT", "5")])).expect_err("must fail");
         assert!(e.to_string().contains("out of range"), "{e}");
+
+        let e =
+            load_from(None, &env(&[("CLAVIS_ROTATED_SECRET_TTL", "10")])).expect_err("must fail");
+        assert!(e.to_string().contains("`rotated_secret_ttl`"), "{e}");
+        assert!(e.to_string().contains("60 to 31536000"), "{e}");
+    }
+
+    #[test]
+    fn rotated_secret_ttl_is_unset_by_default_and_settable() {
+        let l = load_from(None, &env(&[])).expect("defaults");
+        assert_eq!(l.config.rotated_secret_ttl, None);
+        assert_eq!(l.config.settings().rotated_secret_ttl_secs, None);
+        assert_eq!(l.config.settings().max_rotated_secrets, 1);
+        let l = load_from(None, &env(&[("CLAVIS_ROTATED_SECRET_TTL", "86400")])).expect("load");
+        assert_eq!(l.config.settings().rotated_secret_ttl_secs, Some(86_400));
     }
 
     #[test]

@@ -162,6 +162,7 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, move |_| shell(fallback_options.clone())))
         // Server functions are registered by `leptos_routes_with_context`, with the state in context.
+        .layer(middleware::from_fn(app::ssr::one_time_page::middleware))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -198,14 +199,43 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Removes dead sessions now and then. Ends with the process.
+/// How often rotated secrets past their grace period are marked expired. They stop matching
+/// at once anyway; this only brings the stored state and the audit log up to date.
+const EXPIRY_INTERVAL: Duration = Duration::from_secs(30);
+/// How often "last used" marks of secrets are written.
+const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Removes dead sessions, expires rotated secrets and writes "last used" marks, now and then.
+/// Ends with the process.
 pub fn spawn_housekeeping(state: AppState) {
+    let st = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
-            if let Err(e) = app::ssr::session::purge_expired(&state.db, &state.settings).await {
+            if let Err(e) = app::ssr::session::purge_expired(&st.db, &st.settings).await {
                 tracing::warn!(error = %e, "could not purge expired sessions");
+            }
+        }
+    });
+    let st = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(EXPIRY_INTERVAL);
+        loop {
+            tick.tick().await;
+            match app::ssr::secrets::expire_due(&st.db, app::ssr::now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(count = n, "rotated secrets expired"),
+                Err(e) => tracing::warn!(error = %e, "could not expire rotated secrets"),
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(USAGE_FLUSH_INTERVAL);
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.secret_usage.flush(&state.db).await {
+                tracing::warn!(error = %e, "could not record when secrets were last used");
             }
         }
     });
@@ -260,11 +290,16 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             message: e.to_string(),
         })?;
     tracing::info!(listen = %config.listen, issuer = %config.issuer, "Clavis is serving");
-    axum::serve(
+    let served = axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .map_err(|e| StartError::Other(e.to_string()))
+    .map_err(|e| StartError::Other(e.to_string()));
+    // The last "last used" marks, so that a restart loses none.
+    if let Err(e) = state.secret_usage.flush(&state.db).await {
+        tracing::warn!(error = %e, "could not record when secrets were last used");
+    }
+    served
 }

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use app::model::Role;
-use app::ssr::accounts;
+use app::ssr::{accounts, secrets};
 use app::ssr::{AppState, Db, RequestMeta, Settings};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -53,6 +53,10 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
     ),
     ("clients/enabled", "client_id={client}&enabled=false", true),
     ("clients/delete", "client_id={client}&confirm_name=Orders+SPA", true),
+    ("secrets/overview", "client_id={secret_client}", false),
+    ("secrets/rotate", "client_id={secret_client}&grace=until_revoked", true),
+    ("secrets/revoke", "client_id={secret_client}&secret_id={rotated}", false),
+    ("secrets/revoke_rotated", "client_id={secret_client}", false),
 ];
 
 struct Harness {
@@ -60,6 +64,10 @@ struct Harness {
     state: AppState,
     /// The client id of "Orders SPA", a public client every harness starts with.
     client: String,
+    /// "Billing worker", a client-credentials client with a current and a rotated secret.
+    secret_client: String,
+    /// The id of that rotated secret.
+    rotated: i64,
     _dir: tempfile::TempDir,
 }
 
@@ -107,6 +115,32 @@ async fn harness_with(settings: Settings) -> Harness {
         .await
         .unwrap()
         .client_id;
+    let worker = app::clients::ClientInput {
+        name: "Billing worker".into(),
+        client_type: "client_credentials".into(),
+        scopes: "billing:read".into(),
+        ..Default::default()
+    };
+    let secret_client = app::ssr::clients::create(&state.db, "test", &m, &worker)
+        .await
+        .unwrap()
+        .client_id;
+    let policy = secrets::Policy::from(&*state.settings);
+    secrets::rotate(
+        &state.db,
+        policy,
+        "test",
+        &m,
+        &secret_client,
+        secrets::Grace::UntilRevoked,
+    )
+    .await
+    .unwrap();
+    let rotated = secrets::overview(&state.db, policy, &secret_client)
+        .await
+        .unwrap()
+        .previous[0]
+        .id;
     let router = server::router(state.clone()).layer(Extension(ConnectInfo(SocketAddr::from((
         [10, 0, 0, 7],
         4242,
@@ -115,6 +149,8 @@ async fn harness_with(settings: Settings) -> Harness {
         router,
         state,
         client,
+        secret_client,
+        rotated,
         _dir: dir,
     }
 }
@@ -164,7 +200,10 @@ impl Harness {
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }
-        let body = body.replace("{client}", &self.client);
+        let body = body
+            .replace("{client}", &self.client)
+            .replace("{secret_client}", &self.secret_client)
+            .replace("{rotated}", &self.rotated.to_string());
         req = req.header(header::CONTENT_LENGTH, body.len());
         self.send(req.body(Body::from(body)).unwrap()).await
     }
@@ -259,7 +298,7 @@ async fn support_gets_403_on_every_admin_function_and_changes_nothing() {
     let page = app::ssr::clients::list(&h.state.db, &Default::default())
         .await
         .unwrap();
-    assert_eq!(page.clients.len(), 1, "support created no client");
+    assert_eq!(page.clients.len(), 2, "support created no client");
 }
 
 #[tokio::test]
@@ -630,4 +669,236 @@ async fn names_are_shown_as_text_never_as_html() {
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn support_can_revoke_rotated_secrets_and_nothing_else() {
+    let h = harness().await;
+    let sam = h.sign_in("sam").await;
+    let root = h.sign_in("root").await;
+    let policy = secrets::Policy::from(&*h.state.settings);
+    let before = secrets::overview(&h.state.db, policy, &h.secret_client)
+        .await
+        .unwrap();
+    // Rotation (and so creation of a secret) is for administrators only.
+    let r = h
+        .call(
+            "secrets/rotate",
+            &format!("client_id={}&grace=", h.secret_client),
+            Some(&sam),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (StatusCode::FORBIDDEN, "\"Forbidden\"")
+    );
+    let confidential = "input[name]=Web&input[client_type]=confidential_pkce&input[redirect_uris]=https%3A%2F%2Fw.example%2Fcb";
+    let r = h
+        .call("clients/create", confidential, Some(&sam), Some(ORIGIN))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.body.contains("clavis_cs_"));
+    let after = secrets::overview(&h.state.db, policy, &h.secret_client)
+        .await
+        .unwrap();
+    assert_eq!(before, after, "support changed nothing");
+
+    // Support may revoke the rotated secret.
+    let r = h
+        .call(
+            "secrets/revoke",
+            &format!("client_id={}&secret_id={}", h.secret_client, h.rotated),
+            Some(&sam),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = secrets::overview(&h.state.db, policy, &h.secret_client)
+        .await
+        .unwrap();
+    assert_eq!(v.previous[0].state, app::secrets::SecretState::Revoked);
+    assert_eq!(v.previous[0].revoked_by.as_deref(), Some("sam"));
+    // The current secret cannot be revoked, by anyone.
+    let current = v.current.unwrap().id;
+    for who in [&sam, &root] {
+        let r = h
+            .call(
+                "secrets/revoke",
+                &format!("client_id={}&secret_id={current}", h.secret_client),
+                Some(who),
+                Some(ORIGIN),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    }
+    // A secret id of another client is not found through this client.
+    let r = h
+        .call(
+            "secrets/revoke",
+            &format!("client_id={}&secret_id={current}", h.client),
+            Some(&sam),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // Public clients have no secret to rotate.
+    let r = h
+        .call(
+            "secrets/rotate",
+            &format!("client_id={}&grace=", h.client),
+            Some(&root),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body.contains("Public clients never have a secret"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn answers_with_a_plaintext_are_never_cached_and_the_plaintext_never_returns() {
+    let h = harness().await;
+    let root = h.sign_in("root").await;
+    let r = h
+        .call(
+            "secrets/rotate",
+            &format!("client_id={}&grace=3600", h.secret_client),
+            Some(&root),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    let out: app::secrets::OneTimeSecrets = serde_json::from_str(&r.body).unwrap();
+    let plain = out.one_time_secrets[0].secret.clone();
+    assert!(
+        plain.starts_with("clavis_cs_") && plain.len() == 59,
+        "{plain}"
+    );
+    assert!(!r.body.contains("sha256:"), "no hash in the answer");
+
+    let confidential = "input[name]=Web&input[client_type]=confidential_pkce&input[redirect_uris]=https%3A%2F%2Fw.example%2Fcb";
+    let r = h
+        .call("clients/create", confidential, Some(&root), Some(ORIGIN))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    let created: app::clients::ClientCreated = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(created.one_time_secrets.len(), 1);
+    let first = created.one_time_secrets[0].secret.clone();
+
+    // Nothing read later holds either plaintext or any hash.
+    let later = [
+        h.call(
+            "secrets/overview",
+            &format!("client_id={}", h.secret_client),
+            Some(&root),
+            Some(ORIGIN),
+        )
+        .await,
+        h.call(
+            "clients/get",
+            &format!("client_id={}", h.secret_client),
+            Some(&root),
+            Some(ORIGIN),
+        )
+        .await,
+        h.call(
+            "clients/audit",
+            &format!("client_id={}", h.secret_client),
+            Some(&root),
+            Some(ORIGIN),
+        )
+        .await,
+        h.call("audit/list", "", Some(&root), Some(ORIGIN)).await,
+        h.page(&format!("/clients/{}", h.secret_client), Some(&root))
+            .await,
+        h.page(
+            &format!("/clients/{}", created.client.client_id),
+            Some(&root),
+        )
+        .await,
+    ];
+    for r in later {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(!r.body.contains(&plain) && !r.body.contains(&first));
+        assert!(!r.body.contains("sha256:"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
+    let h = harness().await;
+    let root = h.sign_in("root").await;
+    let page = format!(
+        "http://clavis.test/clients/{}?confirm=rotate",
+        h.secret_client
+    );
+    let req = Request::post("/api/secrets/rotate")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "clavis.test")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::REFERER, &page)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &root)
+        .body(Body::from(format!(
+            "client_id={}&grace=until_revoked",
+            h.secret_client
+        )))
+        .unwrap();
+    let r = h.send(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.headers.get(header::LOCATION).is_none());
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    assert!(r
+        .headers
+        .get(header::CONTENT_TYPE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let v = secrets::overview(
+        &h.state.db,
+        secrets::Policy::from(&*h.state.settings),
+        &h.secret_client,
+    )
+    .await
+    .unwrap();
+    let hint = v.current.unwrap().hint;
+    let start = r
+        .body
+        .find("value=\"clavis_cs_")
+        .expect("the plaintext is in the page")
+        + 7;
+    let plain = &r.body[start..start + 59];
+    assert!(plain.ends_with(&hint), "{plain} ends with …{hint}");
+    assert!(
+        r.body.contains("download=\"billing-worker.env\""),
+        "{}",
+        r.body
+    );
+    assert!(r
+        .body
+        .contains(&format!("action=\"/clients/{}\"", h.secret_client)));
+
+    // An error still goes back to the page with the message, as for every other form.
+    let sam = h.sign_in("sam").await;
+    let req = Request::post("/api/secrets/rotate")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "clavis.test")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::REFERER, &page)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &sam)
+        .body(Body::from(format!("client_id={}&grace=", h.secret_client)))
+        .unwrap();
+    let r = h.send(req).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert!(!r.body.contains("clavis_cs_"));
+    let loc = r.headers.get(header::LOCATION).unwrap().to_str().unwrap();
+    assert!(loc.contains("__err="), "{loc}");
 }

@@ -16,6 +16,7 @@ use kind::ClientType;
 use crate::auth::AuthCtx;
 use crate::error::AppError;
 use crate::model::fmt_time;
+use crate::secrets::{IssuedSecretOnce, OneTimeSecrets, OneTimeSlot, SecretsPanel};
 use crate::ui::{FieldError, FormError, Guarded};
 
 /// The longest client name, in characters (the server's rules enforce it).
@@ -117,14 +118,40 @@ pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
     .await
 }
 
+/// The answer to a creation: the client, and for a confidential one its first secret, shown
+/// once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientCreated {
+    pub client: ClientView,
+    pub one_time_secrets: Vec<IssuedSecretOnce>,
+    pub done_href: String,
+}
+
+impl ClientCreated {
+    fn one_time(self) -> OneTimeSecrets {
+        OneTimeSecrets {
+            one_time_secrets: self.one_time_secrets,
+            done_href: self.done_href,
+        }
+    }
+}
+
 #[server(endpoint = "clients/create")]
-pub async fn create_client(input: ClientInput) -> Result<ClientView, AppError> {
+pub async fn create_client(input: ClientInput) -> Result<ClientCreated, AppError> {
     use crate::ssr::{clients, edge};
+    crate::secrets::mark_no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(crate::model::Role::Admin)).await?;
-        let c = clients::create(&st.db, &me.username, &meta, &input).await?;
-        edge::redirect_plain_form(&format!("/clients/{}", c.client_id));
-        Ok(c)
+        let (client, secret) = clients::create_issuing(&st.db, &me.username, &meta, &input).await?;
+        let done_href = format!("/clients/{}", client.client_id);
+        // Without JavaScript, a client with a secret gets the one-time page instead (see
+        // `ssr::one_time_page`); one without goes straight to its page.
+        edge::redirect_plain_form(&done_href);
+        Ok(ClientCreated {
+            client,
+            one_time_secrets: secret.into_iter().collect(),
+            done_href,
+        })
     })
     .await
 }
@@ -341,19 +368,33 @@ fn ClientList() -> impl IntoView {
     }
 }
 
+/// The answer to a preset: the application, and the first secrets of its confidential clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresetCreated {
+    pub application: ApplicationRef,
+    pub one_time_secrets: Vec<IssuedSecretOnce>,
+    pub done_href: String,
+}
+
 #[server(endpoint = "clients/preset")]
 pub async fn create_preset(
     application_name: String,
     clients: Vec<ClientInput>,
-) -> Result<ApplicationRef, AppError> {
+) -> Result<PresetCreated, AppError> {
     use crate::ssr::{clients as svc, edge};
+    crate::secrets::mark_no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(crate::model::Role::Admin)).await?;
-        let (app, _) =
+        let (application, _, one_time_secrets) =
             svc::create_with_application(&st.db, &me.username, &meta, &application_name, &clients)
                 .await?;
-        edge::redirect_plain_form(&format!("/clients?application={}", app.id));
-        Ok(app)
+        let done_href = format!("/clients?application={}", application.id);
+        edge::redirect_plain_form(&done_href);
+        Ok(PresetCreated {
+            application,
+            one_time_secrets,
+            done_href,
+        })
     })
     .await
 }
@@ -362,12 +403,13 @@ pub async fn create_preset(
 fn PresetReview(preset: presets::Preset) -> impl IntoView {
     let create = ServerAction::<CreatePreset>::new();
     let err = Signal::derive(move || create.value().get().and_then(Result::err));
+    let slot = expect_context::<OneTimeSlot>();
     Effect::new(move |_| {
-        if let Some(Ok(app)) = create.value().get() {
-            leptos_router::hooks::use_navigate()(
-                &format!("/clients?application={}", app.id),
-                Default::default(),
-            );
+        if let Some(Ok(done)) = create.value().get() {
+            slot.show_then_go(OneTimeSecrets {
+                one_time_secrets: done.one_time_secrets,
+                done_href: done.done_href,
+            });
         }
     });
     view! {
@@ -484,7 +526,6 @@ fn ClientDetail() -> impl IntoView {
                         <p><a href="/clients">"Back to the client list"</a></p>
                     }.into_any(),
                 };
-                let admin = is_admin();
                 let id = c.client_id.clone();
                 let kind = c.client_type;
                 view! {
@@ -524,14 +565,17 @@ fn ClientDetail() -> impl IntoView {
                         <dt>"Last changed"</dt>
                         <dd>{format!("{} by {}", fmt_time(c.updated_at), c.updated_by)}</dd>
                     </dl>
-                    <section class="card" aria-labelledby="secrets-title">
-                        <h2 id="secrets-title">"Client secret"</h2>
-                        {if kind.has_secret() {
-                            view! { <p>"Secrets for this client (create, rotate, revoke) arrive in the next release of Clavis."</p> }.into_any()
-                        } else {
-                            view! { <p>"Public clients have no secret: their code runs on people's devices, where any secret could be read."</p> }.into_any()
-                        }}
-                    </section>
+                }.into_any()
+            })}
+        </Transition>
+        <SecretsPanel client_id=Signal::derive(client_id) admin=Signal::derive(is_admin)/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(c) = client.await else { return ().into_any() };
+                let admin = is_admin();
+                let id = c.client_id.clone();
+                let kind = c.client_type;
+                view! {
                     {admin.then(|| {
                         let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
                         let name = c.name.clone();
@@ -678,12 +722,10 @@ fn NewClient() -> impl IntoView {
 
     let create = ServerAction::<CreateClient>::new();
     let err = Signal::derive(move || create.value().get().and_then(Result::err));
+    let slot = expect_context::<OneTimeSlot>();
     Effect::new(move |_| {
-        if let Some(Ok(c)) = create.value().get() {
-            leptos_router::hooks::use_navigate()(
-                &format!("/clients/{}", c.client_id),
-                Default::default(),
-            );
+        if let Some(Ok(done)) = create.value().get() {
+            slot.show_then_go(done.one_time());
         }
     });
 

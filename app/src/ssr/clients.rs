@@ -11,12 +11,13 @@ use sqlx::{AnyConnection, Row};
 
 use super::audit::{self, Event};
 use super::db::SqlBuilder;
-use super::{now_ms, Db, RequestMeta, SvcResult};
+use super::{now_ms, secrets, Db, RequestMeta, SvcResult};
 use crate::clients::kind::ClientType;
 use crate::clients::{
     rules, ApplicationRef, ClientInput, ClientPage, ClientQuery, ClientSort, ClientView,
 };
 use crate::error::AppError;
+use crate::secrets::IssuedSecretOnce;
 
 pub const PAGE_DEFAULT: u32 = 50;
 pub const PAGE_MAX: u32 = 200;
@@ -116,14 +117,15 @@ async fn find(conn: &mut AnyConnection, client_id: &str) -> SvcResult<ClientView
     Ok(row_to_view(&row)?)
 }
 
-/// Inserts one client inside the caller's transaction and audits it.
+/// Inserts one client inside the caller's transaction and audits it. A confidential client
+/// gets its first secret in the same transaction; its plaintext is returned for the one answer.
 async fn insert(
     conn: &mut AnyConnection,
     meta: &RequestMeta,
     actor: &str,
     kind: ClientType,
     c: &Checked,
-) -> SvcResult<ClientView> {
+) -> SvcResult<(ClientView, Option<IssuedSecretOnce>)> {
     check_application(conn, c.application_id).await?;
     let client_id = new_client_id();
     let now = now_ms();
@@ -153,7 +155,12 @@ async fn insert(
         detail: Some(format!("{} “{}”", kind.as_str(), c.name)),
     };
     audit::record(conn, meta, ev).await?;
-    find(conn, &client_id).await
+    let secret = if kind.has_secret() {
+        Some(secrets::issue_first(conn, meta, actor, &client_id).await?)
+    } else {
+        None
+    };
+    Ok((find(conn, &client_id).await?, secret))
 }
 
 pub async fn create(
@@ -162,6 +169,17 @@ pub async fn create(
     meta: &RequestMeta,
     input: &ClientInput,
 ) -> SvcResult<ClientView> {
+    Ok(create_issuing(db, actor, meta, input).await?.0)
+}
+
+/// Creates a client; a confidential one comes with its first secret, returned in plaintext
+/// for the single answer to its creator.
+pub async fn create_issuing(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    input: &ClientInput,
+) -> SvcResult<(ClientView, Option<IssuedSecretOnce>)> {
     let kind = ClientType::parse(&input.client_type)
         .ok_or_else(|| AppError::validation("client_type", "Choose a client type."))?;
     let checked = check(kind, input)?;
@@ -405,7 +423,7 @@ pub async fn create_with_application(
     meta: &RequestMeta,
     application_name: &str,
     inputs: &[ClientInput],
-) -> SvcResult<(ApplicationRef, Vec<ClientView>)> {
+) -> SvcResult<(ApplicationRef, Vec<ClientView>, Vec<IssuedSecretOnce>)> {
     let app_name = rules::name("application_name", application_name)?;
     if inputs.is_empty() {
         return Err(AppError::validation("application_name", "Add at least one client.").into());
@@ -471,14 +489,17 @@ pub async fn create_with_application(
             };
             audit::record(conn, &meta, ev).await?;
             let mut made = Vec::with_capacity(checked.len());
+            let mut issued = Vec::new();
             for (kind, c) in checked {
                 let c = Checked {
                     application_id: Some(app.id),
                     ..c
                 };
-                made.push(insert(conn, &meta, &actor, kind, &c).await?);
+                let (client, secret) = insert(conn, &meta, &actor, kind, &c).await?;
+                made.push(client);
+                issued.extend(secret);
             }
-            Ok((app, made))
+            Ok((app, made, issued))
         }
         .boxed()
     })

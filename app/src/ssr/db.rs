@@ -128,7 +128,7 @@ impl Db {
     /// with "database is locked" half-way. PostgreSQL: `SERIALIZABLE`, retried on a
     /// serialization failure (40001) or deadlock (40P01) so that neither reaches the user.
     /// `f` may run more than once and must not have effects outside the transaction.
-    pub async fn write<T, F>(&self, mut f: F) -> Result<T, SvcError>
+    pub async fn write<T, F>(&self, f: F) -> Result<T, SvcError>
     where
         F: for<'c> FnMut(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, SvcError>>,
     {
@@ -136,6 +136,31 @@ impl Db {
             Engine::Sqlite => "BEGIN IMMEDIATE",
             Engine::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
         };
+        self.transaction(begin, f).await
+    }
+
+    /// Like `write`, for work that serializes itself with row locks: on PostgreSQL the
+    /// transaction is READ COMMITTED, so a writer that waited for a `SELECT … FOR UPDATE` lock
+    /// reads what the previous holder committed instead of failing with a serialization error.
+    /// Many concurrent writers of one row then queue rather than retry.
+    ///
+    /// CAUTION: `f` must lock (`FOR UPDATE`) the rows its decisions depend on before it reads
+    /// anything else. SQLite behaves exactly as in `write`.
+    pub async fn write_locking<T, F>(&self, f: F) -> Result<T, SvcError>
+    where
+        F: for<'c> FnMut(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, SvcError>>,
+    {
+        let begin = match self.engine {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN ISOLATION LEVEL READ COMMITTED",
+        };
+        self.transaction(begin, f).await
+    }
+
+    async fn transaction<T, F>(&self, begin: &'static str, mut f: F) -> Result<T, SvcError>
+    where
+        F: for<'c> FnMut(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, SvcError>>,
+    {
         let mut attempt = 0u32;
         loop {
             attempt += 1;

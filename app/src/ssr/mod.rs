@@ -7,6 +7,8 @@ pub mod clients;
 pub mod db;
 pub mod edge;
 pub mod metrics;
+pub mod one_time_page;
+pub mod secrets;
 pub mod session;
 
 use std::sync::Arc;
@@ -45,6 +47,12 @@ pub struct Settings {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_ip: u32,
     pub login_failure_window_secs: i64,
+    /// How many rotated secrets a client keeps; a rotation revokes the oldest beyond this.
+    pub max_rotated_secrets: u32,
+    /// Default grace period of a rotated secret; `None` keeps it until revoked.
+    pub rotated_secret_ttl_secs: Option<i64>,
+    /// A rotated secret unused for this many days is marked "safe to revoke".
+    pub rotated_secret_unused_days: i64,
 }
 
 impl Default for Settings {
@@ -57,6 +65,9 @@ impl Default for Settings {
             login_max_failures_per_account: 5,
             login_max_failures_per_ip: 50,
             login_failure_window_secs: 15 * 60,
+            max_rotated_secrets: 1,
+            rotated_secret_ttl_secs: None,
+            rotated_secret_unused_days: 7,
         }
     }
 }
@@ -70,6 +81,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
     pub passwords: Arc<accounts::PasswordHasher>,
+    /// "Last used" marks of client secrets, written to the database in batches.
+    pub secret_usage: Arc<secrets::UsageRecorder>,
 }
 
 impl AppState {
@@ -80,6 +93,7 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: Arc::new(metrics::Metrics::new()),
             passwords: Arc::new(accounts::PasswordHasher::new()?),
+            secret_usage: Arc::new(secrets::UsageRecorder::default()),
         })
     }
 }

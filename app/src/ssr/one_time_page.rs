@@ -1,0 +1,171 @@
+//! The page that shows new secrets when JavaScript is off.
+//!
+//! A plain form post to a server function that issues secrets (client creation, presets,
+//! rotation) would normally be answered with a redirect, which would lose the plaintext: it is
+//! never stored, so no later page can show it. This middleware turns the successful answer of
+//! such a post into the page itself: the secret once, with the downloads as links, and "Done".
+//! Reloading that page re-posts the form, which the browser asks about first; a later visit to
+//! any page never contains the plaintext.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, LOCATION, PRAGMA};
+use http::{HeaderValue, Method, StatusCode};
+use leptos::prelude::*;
+use leptos::tachys::view::RenderHtml;
+
+use crate::secrets::{downloads, IssuedSecretOnce, OneTimeSecrets, NOT_SHOWN_AGAIN};
+
+/// The server functions whose answers may carry new plaintexts.
+pub const ISSUING_PATHS: &[&str] = &[
+    "/api/clients/create",
+    "/api/clients/preset",
+    "/api/secrets/rotate",
+];
+
+/// Largest answer body read back; answers here are a few hundred bytes.
+const MAX_ANSWER_BYTES: usize = 256 * 1024;
+
+fn block(i: usize, single: bool, s: IssuedSecretOnce) -> impl IntoView {
+    let id = format!("one-time-secret-{i}");
+    let label = if single {
+        "Client secret".to_string()
+    } else {
+        format!("Client secret of {}", s.client_name)
+    };
+    let links = downloads(&s)
+        .into_iter()
+        .map(|d| {
+            let text = if single {
+                d.label.to_string()
+            } else {
+                format!("{} ({})", d.label, s.client_name)
+            };
+            view! { <a class="button-link" href=d.data_url() download=d.filename>{text}</a> " " }
+        })
+        .collect_view();
+    view! {
+        <div class="secret-block">
+            {(!single).then(|| view! { <h2>{s.client_name.clone()}</h2> })}
+            <p>"Client ID " <code class="client-id">{s.client_id.clone()}</code></p>
+            <label for=id.clone()>{label}</label>
+            <input id=id class="secret-field" type="text" readonly spellcheck="false" autocomplete="off" value=s.secret.clone()/>
+            <p class="hint">"Select the text to copy it, or download it as a .env file (CLIENT_ID and CLIENT_SECRET), as JSON or as a Kubernetes Secret:"</p>
+            <p class="downloads">{links}</p>
+        </div>
+    }
+}
+
+/// The whole HTML document. Every value is escaped by the renderer.
+pub fn render(o: OneTimeSecrets) -> String {
+    let single = o.one_time_secrets.len() == 1;
+    let title = if single {
+        "Client secret"
+    } else {
+        "Client secrets"
+    };
+    let done = o.done_href.clone();
+    let body = view! {
+        <main id="main" class="one-time-page">
+            <section class="card one-time" role="dialog" aria-labelledby="one-time-title">
+                <h1 id="one-time-title">{title}</h1>
+                <p class="warning-text">{NOT_SHOWN_AGAIN}</p>
+                {o.one_time_secrets
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, s)| block(i, single, s))
+                    .collect_view()}
+                <form method="get" action=done class="actions">
+                    <button type="submit" class="primary">"Done"</button>
+                </form>
+            </section>
+        </main>
+    }
+    .to_html();
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"/>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\
+         <title>{title} · Clavis</title><link rel=\"stylesheet\" href=\"/pkg/clavis.css\"/></head>\
+         <body>{body}</body></html>"
+    )
+}
+
+fn is_plain_form_post(req: &Request) -> bool {
+    req.method() == Method::POST
+        && ISSUING_PATHS.contains(&req.uri().path())
+        && req
+            .headers()
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Middleware: see the module comment. Errors and answers without secrets pass unchanged.
+pub async fn middleware(req: Request, next: Next) -> Response {
+    if !is_plain_form_post(&req) {
+        return next.run(req).await;
+    }
+    let res = next.run(req).await;
+    let failed = res
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|l| l.contains("__err"))
+        || !(res.status().is_success() || res.status().is_redirection());
+    if failed {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_ANSWER_BYTES).await {
+        Ok(b) => b,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    match serde_json::from_slice::<OneTimeSecrets>(&bytes) {
+        Ok(o) if !o.one_time_secrets.is_empty() => {
+            let html = Owner::new().with(|| render(o));
+            let mut res = Response::new(Body::from(html));
+            let h = res.headers_mut();
+            h.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+            // Keep the headers the app set (request id, cookies), but not the redirect.
+            for (k, v) in parts.headers.iter() {
+                if k != LOCATION && k != CONTENT_TYPE && k != http::header::CONTENT_LENGTH {
+                    h.entry(k).or_insert(v.clone());
+                }
+            }
+            res
+        }
+        _ => Response::from_parts(parts, Body::from(bytes)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_escapes_names_and_holds_every_download() {
+        let o = OneTimeSecrets {
+            one_time_secrets: vec![IssuedSecretOnce {
+                client_id: "abc".into(),
+                client_name: "<script>alert(1)</script>".into(),
+                secret: "clavis_cs_x".into(),
+                hint: "cs_x".into(),
+            }],
+            done_href: "/clients/abc".into(),
+        };
+        let html = Owner::new().with(|| render(o));
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("value=\"clavis_cs_x\""), "{html}");
+        assert!(html.contains(">Download<"), "{html}");
+        assert!(html.contains(">Kubernetes Secret<"), "{html}");
+        assert!(html.contains("action=\"/clients/abc\""), "{html}");
+        assert!(html.contains("will not be shown again"));
+    }
+}

@@ -1,0 +1,571 @@
+//! The secret lifecycle: issue, rotate (with a cap on rotated secrets), revoke, expire, and
+//! verify a presented secret for the token endpoint.
+//!
+//! Rules that live here:
+//! - a confidential client has exactly one current secret (also enforced by a unique index);
+//! - a rotation makes the current secret rotated, issues a new current one and revokes the
+//!   oldest rotated secrets beyond `max_rotated`, all in one transaction;
+//! - rotated secrets stay valid until revoked or until `expires_at`; revoked and expired ones
+//!   never match, and nothing is cached, so a revocation takes effect on the next request;
+//! - public clients never have a secret.
+//!
+//! Every mutation locks the client's row first (`lock_client`), so that concurrent rotations of
+//! one client queue instead of failing.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use futures::FutureExt;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::audit::{self, Event};
+use super::db::Engine;
+use super::{now_ms, Db, RequestMeta, Settings, SvcError, SvcResult};
+use crate::clients::kind::ClientType;
+use crate::error::AppError;
+use crate::secrets::format::{is_well_formed, SecretHash, SecretPlaintext};
+use crate::secrets::{
+    is_safe_to_revoke, rotation_overflow, IssuedSecretOnce, SecretMeta, SecretState, SecretsView,
+};
+
+/// The actor recorded for what the server does by itself (expiry).
+pub const SYSTEM_ACTOR: &str = "system";
+const HISTORY_LIMIT: i64 = 100;
+
+/// What the secret rules need from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub max_rotated: u32,
+    pub default_grace_secs: Option<i64>,
+    pub unused_days: i64,
+}
+
+impl From<&Settings> for Policy {
+    fn from(s: &Settings) -> Self {
+        Policy {
+            max_rotated: s.max_rotated_secrets,
+            default_grace_secs: s.rotated_secret_ttl_secs,
+            unused_days: s.rotated_secret_unused_days,
+        }
+    }
+}
+
+struct ClientRow {
+    pk: i64,
+    client_id: String,
+    name: String,
+    kind: ClientType,
+}
+
+/// Finds the client and locks its row until the transaction ends (PostgreSQL: `FOR UPDATE`;
+/// SQLite: the whole database is already locked by `BEGIN IMMEDIATE`).
+async fn lock_client(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    client_id: &str,
+) -> SvcResult<ClientRow> {
+    let lock = match engine {
+        Engine::Postgres => " FOR UPDATE",
+        Engine::Sqlite => "",
+    };
+    let row = sqlx::query(&format!(
+        "SELECT id, client_id, name, client_type FROM clients WHERE client_id = $1{lock}"
+    ))
+    .bind(client_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::NotFound("The client".into()))?;
+    let kind: String = row.try_get("client_type")?;
+    Ok(ClientRow {
+        pk: row.try_get("id")?,
+        client_id: row.try_get("client_id")?,
+        name: row.try_get("name")?,
+        kind: ClientType::parse(&kind)
+            .ok_or_else(|| SvcError::Internal(format!("unknown client type {kind}")))?,
+    })
+}
+
+fn refuse_public(c: &ClientRow) -> SvcResult<()> {
+    if c.kind.has_secret() {
+        Ok(())
+    } else {
+        Err(AppError::validation(
+            "client_id",
+            "Public clients never have a secret: their code runs on people's devices, where anyone could read it.",
+        )
+        .into())
+    }
+}
+
+/// Issues a new current secret for a client that has none, inside the caller's transaction.
+/// The caller has checked the type. Returns the plaintext for its single response.
+async fn insert_current(
+    conn: &mut AnyConnection,
+    client_pk: i64,
+    actor: &str,
+    now: i64,
+) -> SvcResult<(SecretPlaintext, String)> {
+    let secret = SecretPlaintext::generate();
+    let hint = secret.hint();
+    sqlx::query(
+        "INSERT INTO client_secrets (client_pk, hash, hint, state, created_at, created_by) \
+         VALUES ($1, $2, $3, 'current', $4, $5)",
+    )
+    .bind(client_pk)
+    .bind(secret.hash().to_tagged())
+    .bind(hint.clone())
+    .bind(now)
+    .bind(actor.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok((secret, hint))
+}
+
+fn issued(c_id: &str, c_name: &str, secret: SecretPlaintext, hint: String) -> IssuedSecretOnce {
+    IssuedSecretOnce {
+        client_id: c_id.to_string(),
+        client_name: c_name.to_string(),
+        secret: secret.expose().to_string(),
+        hint,
+    }
+}
+
+/// The first secret of a newly created confidential client, in the creating transaction.
+pub async fn issue_first(
+    conn: &mut AnyConnection,
+    meta: &RequestMeta,
+    actor: &str,
+    client_id: &str,
+) -> SvcResult<IssuedSecretOnce> {
+    let c = lock_client(conn, Engine::Sqlite, client_id).await?;
+    refuse_public(&c)?;
+    let (secret, hint) = insert_current(conn, c.pk, actor, now_ms()).await?;
+    let ev = Event {
+        actor,
+        action: "secret.created",
+        target: Some(client_id),
+        detail: Some(format!("secret …{hint}")),
+    };
+    audit::record(conn, meta, ev).await?;
+    Ok(issued(&c.client_id, &c.name, secret, hint))
+}
+
+/// How long a rotated secret stays valid, as the person rotating chose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grace {
+    /// Valid until someone revokes it.
+    UntilRevoked,
+    /// Valid for this many seconds after the rotation.
+    For(i64),
+}
+
+/// Rotates the client's secret and returns the new plaintext. When the client has no current
+/// secret yet (it was created before secrets existed), this issues the first one.
+pub async fn rotate(
+    db: &Db,
+    policy: Policy,
+    actor: &str,
+    meta: &RequestMeta,
+    client_id: &str,
+    grace: Grace,
+) -> SvcResult<IssuedSecretOnce> {
+    let engine = db.engine;
+    db.write_locking(|conn| {
+        let (meta, actor, client_id) = (meta.clone(), actor.to_string(), client_id.to_string());
+        async move {
+            let c = lock_client(conn, engine, &client_id).await?;
+            refuse_public(&c)?;
+            let now = now_ms();
+            let current = sqlx::query(
+                "SELECT id, hint FROM client_secrets WHERE client_pk = $1 AND state = 'current'",
+            )
+            .bind(c.pk)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(current) = current else {
+                let (secret, hint) = insert_current(conn, c.pk, &actor, now).await?;
+                let detail = Some(format!("secret …{hint}"));
+                audit::record(conn, &meta, Event { actor: &actor, action: "secret.created", target: Some(&client_id), detail }).await?;
+                return Ok(issued(&c.client_id, &c.name, secret, hint));
+            };
+            let old_id: i64 = current.try_get("id")?;
+            let old_hint: String = current.try_get("hint")?;
+            let expires_at = match grace {
+                Grace::UntilRevoked => None,
+                Grace::For(secs) => Some(now + secs * 1000),
+            };
+            sqlx::query("UPDATE client_secrets SET state = 'rotated', rotated_at = $1, expires_at = $2 WHERE id = $3")
+                .bind(now)
+                .bind(expires_at)
+                .bind(old_id)
+                .execute(&mut *conn)
+                .await?;
+            let (secret, hint) = insert_current(conn, c.pk, &actor, now).await?;
+            let detail = Some(format!("secret …{old_hint} replaced by …{hint}"));
+            audit::record(conn, &meta, Event { actor: &actor, action: "secret.rotated", target: Some(&client_id), detail }).await?;
+            // The valid rotated secrets, newest first; the one just rotated is among them.
+            let rotated = valid_rotated(conn, c.pk, now).await?;
+            for (id, hint) in rotation_overflow(&rotated, policy.max_rotated) {
+                revoke_row(conn, id, Some(&actor), "rotation limit", now).await?;
+                let detail = Some(format!("secret …{hint}: rotation limit of {} reached", policy.max_rotated));
+                audit::record(conn, &meta, Event { actor: &actor, action: "secret.auto_revoked", target: Some(&client_id), detail }).await?;
+            }
+            Ok(issued(&c.client_id, &c.name, secret, hint))
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// Ids and hints of the rotated secrets that are still valid at `now`, newest first.
+async fn valid_rotated(
+    conn: &mut AnyConnection,
+    client_pk: i64,
+    now: i64,
+) -> SvcResult<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, hint FROM client_secrets WHERE client_pk = $1 AND state = 'rotated' \
+         AND (expires_at IS NULL OR expires_at > $2) ORDER BY rotated_at DESC, id DESC",
+    )
+    .bind(client_pk)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("hint")?)))
+        .collect::<Result<_, sqlx::Error>>()?)
+}
+
+async fn revoke_row(
+    conn: &mut AnyConnection,
+    id: i64,
+    by: Option<&str>,
+    reason: &str,
+    now: i64,
+) -> SvcResult<()> {
+    sqlx::query(
+        "UPDATE client_secrets SET state = 'revoked', revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+         WHERE id = $4",
+    )
+    .bind(now)
+    .bind(by.map(str::to_string))
+    .bind(reason.to_string())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Revokes one rotated secret. The current secret cannot be revoked (rotate it instead), and a
+/// secret that is already revoked or expired is reported as such.
+pub async fn revoke(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    client_id: &str,
+    secret_id: i64,
+) -> SvcResult<()> {
+    let engine = db.engine;
+    db.write_locking(|conn| {
+        let (meta, actor, client_id) = (meta.clone(), actor.to_string(), client_id.to_string());
+        async move {
+            let c = lock_client(conn, engine, &client_id).await?;
+            let row = sqlx::query("SELECT state, hint, expires_at FROM client_secrets WHERE id = $1 AND client_pk = $2")
+                .bind(secret_id)
+                .bind(c.pk)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| AppError::NotFound("The secret".into()))?;
+            let state: String = row.try_get("state")?;
+            let hint: String = row.try_get("hint")?;
+            let now = now_ms();
+            let expired = row.try_get::<Option<i64>, _>("expires_at")?.is_some_and(|at| at <= now);
+            match state.as_str() {
+                "current" => {
+                    return Err(AppError::Conflict(
+                        "The current secret cannot be revoked on its own: rotate it first, then revoke the rotated one.".into(),
+                    )
+                    .into())
+                }
+                "revoked" => return Err(AppError::Conflict(format!("Secret …{hint} is already revoked.")).into()),
+                _ if expired => return Err(AppError::Conflict(format!("Secret …{hint} has already expired.")).into()),
+                _ => {}
+            }
+            revoke_row(conn, secret_id, Some(&actor), "revoked", now).await?;
+            let detail = Some(format!("secret …{hint}"));
+            audit::record(conn, &meta, Event { actor: &actor, action: "secret.revoked", target: Some(&client_id), detail }).await
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// Revokes every rotated secret of the client that is still valid. Returns how many.
+pub async fn revoke_all_rotated(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    client_id: &str,
+) -> SvcResult<u32> {
+    let engine = db.engine;
+    db.write_locking(|conn| {
+        let (meta, actor, client_id) = (meta.clone(), actor.to_string(), client_id.to_string());
+        async move {
+            let c = lock_client(conn, engine, &client_id).await?;
+            let now = now_ms();
+            let rotated = valid_rotated(conn, c.pk, now).await?;
+            for (id, hint) in &rotated {
+                revoke_row(conn, *id, Some(&actor), "revoked", now).await?;
+                let detail = Some(format!("secret …{hint} (revoke all rotated)"));
+                audit::record(
+                    conn,
+                    &meta,
+                    Event {
+                        actor: &actor,
+                        action: "secret.revoked",
+                        target: Some(&client_id),
+                        detail,
+                    },
+                )
+                .await?;
+            }
+            Ok(rotated.len() as u32)
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// Marks rotated secrets whose grace ended at or before `now` as expired. Run by a background
+/// task; verification ignores such secrets even before this runs.
+pub async fn expire_due(db: &Db, now: i64) -> SvcResult<u32> {
+    db.write_locking(|conn| {
+        async move {
+            let rows = sqlx::query(
+                "UPDATE client_secrets SET state = 'revoked', revoked_at = $1, revoked_reason = 'expired' \
+                 WHERE state = 'rotated' AND expires_at IS NOT NULL AND expires_at <= $1 \
+                 RETURNING hint, client_pk",
+            )
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await?;
+            let meta = RequestMeta::default();
+            for r in &rows {
+                let client_id: String = sqlx::query("SELECT client_id FROM clients WHERE id = $1")
+                    .bind(r.try_get::<i64, _>("client_pk")?)
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get("client_id")?;
+                let hint: String = r.try_get("hint")?;
+                let detail = Some(format!("secret …{hint}: grace period ended"));
+                audit::record(conn, &meta, Event { actor: SYSTEM_ACTOR, action: "secret.expired", target: Some(&client_id), detail }).await?;
+            }
+            Ok(rows.len() as u32)
+        }
+        .boxed()
+    })
+    .await
+}
+
+fn row_to_meta(r: &AnyRow, now: i64, unused_days: i64) -> Result<SecretMeta, sqlx::Error> {
+    let state: String = r.try_get("state")?;
+    let expires_at: Option<i64> = r.try_get("expires_at")?;
+    let reason: Option<String> = r.try_get("revoked_reason")?;
+    let state = match state.as_str() {
+        "current" => SecretState::Current,
+        "rotated" if expires_at.is_some_and(|at| at <= now) => SecretState::Expired,
+        "rotated" => SecretState::Rotated,
+        _ if reason.as_deref() == Some("expired") => SecretState::Expired,
+        _ => SecretState::Revoked,
+    };
+    let mut m = SecretMeta {
+        id: r.try_get("id")?,
+        hint: r.try_get("hint")?,
+        state,
+        created_at: r.try_get("created_at")?,
+        created_by: r.try_get("created_by")?,
+        rotated_at: r.try_get("rotated_at")?,
+        expires_at,
+        revoked_at: r.try_get("revoked_at")?,
+        revoked_by: r.try_get("revoked_by")?,
+        revoked_reason: reason,
+        last_used_at: r.try_get("last_used_at")?,
+        safe_to_revoke: false,
+    };
+    m.safe_to_revoke = is_safe_to_revoke(&m, now, unused_days);
+    Ok(m)
+}
+
+/// The client's current secret and its history, as metadata only (never a hash).
+pub async fn overview(db: &Db, policy: Policy, client_id: &str) -> SvcResult<SecretsView> {
+    let mut conn = db.pool.acquire().await?;
+    let c = lock_client(&mut conn, Engine::Sqlite, client_id).await?;
+    let now = now_ms();
+    let rows = sqlx::query(
+        "SELECT id, hint, state, created_at, created_by, rotated_at, expires_at, revoked_at, revoked_by, \
+         revoked_reason, last_used_at FROM client_secrets WHERE client_pk = $1 \
+         ORDER BY CASE state WHEN 'current' THEN 0 WHEN 'rotated' THEN 1 ELSE 2 END, \
+         COALESCE(revoked_at, rotated_at, created_at) DESC, id DESC LIMIT $2",
+    )
+    .bind(c.pk)
+    .bind(HISTORY_LIMIT)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut current = None;
+    let mut previous = Vec::new();
+    for r in &rows {
+        let m = row_to_meta(r, now, policy.unused_days)?;
+        if m.state == SecretState::Current {
+            current = Some(m);
+        } else {
+            previous.push(m);
+        }
+    }
+    Ok(SecretsView {
+        has_secret: c.kind.has_secret(),
+        current,
+        previous,
+        max_rotated: policy.max_rotated,
+        default_grace_secs: policy.default_grace_secs,
+        unused_days: policy.unused_days,
+    })
+}
+
+/// A client that presented a valid secret, and which of its secrets matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub client_id: String,
+    pub client_type: ClientType,
+    pub scopes: Vec<String>,
+    pub secret_id: i64,
+}
+
+/// Checked when the client does not exist, so that unknown ids cost the same comparison.
+fn dummy_hash() -> SecretHash {
+    SecretHash::of("clavis: no such client")
+}
+
+/// Checks a presented secret. Answers with the client, or `Ok(None)`: one generic failure for
+/// an unknown or disabled client, a malformed secret, a wrong one, a revoked or an expired one.
+///
+/// The format and checksum are checked first, without touching the database. Then the hash of
+/// the presented secret is compared, in constant time and without stopping at a match, with
+/// the current secret and every rotated secret still valid at `now`. Nothing is cached.
+pub async fn verify(
+    db: &Db,
+    client_id: &str,
+    presented: &str,
+    now: i64,
+) -> Result<Option<Verified>, sqlx::Error> {
+    if !is_well_formed(presented) || client_id.is_empty() || client_id.len() > 64 {
+        return Ok(None);
+    }
+    let presented = SecretHash::of(presented);
+    let rows = sqlx::query(
+        "SELECT c.client_type, c.enabled, c.scopes, s.id AS secret_id, s.hash FROM clients c \
+         LEFT JOIN client_secrets s ON s.client_pk = c.id AND s.state IN ('current', 'rotated') \
+         AND (s.expires_at IS NULL OR s.expires_at > $2) WHERE c.client_id = $1",
+    )
+    .bind(client_id.to_string())
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut matched: Option<i64> = None;
+    let mut compared = 0;
+    for r in &rows {
+        let (Some(id), Some(hash)) = (
+            r.try_get::<Option<i64>, _>("secret_id")?,
+            r.try_get::<Option<String>, _>("hash")?,
+        ) else {
+            continue;
+        };
+        compared += 1;
+        let stored = SecretHash::from_tagged(&hash).unwrap_or_else(dummy_hash);
+        // No early exit: every candidate is compared.
+        if bool::from(stored.matches(&presented)) {
+            matched = Some(id);
+        }
+    }
+    if compared == 0 {
+        let _ = bool::from(dummy_hash().matches(&presented));
+    }
+    let (Some(secret_id), Some(first)) = (matched, rows.first()) else {
+        return Ok(None);
+    };
+    if first.try_get::<i64, _>("enabled")? == 0 {
+        return Ok(None);
+    }
+    let kind: String = first.try_get("client_type")?;
+    let Some(client_type) = ClientType::parse(&kind) else {
+        return Ok(None);
+    };
+    let scopes: String = first.try_get("scopes")?;
+    Ok(Some(Verified {
+        client_id: client_id.to_string(),
+        client_type,
+        scopes: scopes
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        secret_id,
+    }))
+}
+
+/// Collects "this secret was used at" marks in memory and writes them in one batch, so that
+/// the token endpoint does not write to the database on every request. Only the newest mark per
+/// secret is kept.
+#[derive(Debug, Default)]
+pub struct UsageRecorder {
+    pending: Mutex<HashMap<i64, i64>>,
+}
+
+impl UsageRecorder {
+    pub fn record(&self, secret_id: i64, at: i64) {
+        if let Ok(mut p) = self.pending.lock() {
+            let e = p.entry(secret_id).or_insert(at);
+            *e = (*e).max(at);
+        }
+    }
+
+    /// Writes every pending mark; `last_used_at` only ever moves forward. Returns how many.
+    pub async fn flush(&self, db: &Db) -> SvcResult<usize> {
+        let batch: Vec<(i64, i64)> = match self.pending.lock() {
+            Ok(mut p) => p.drain().collect(),
+            Err(_) => return Ok(0),
+        };
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let n = batch.len();
+        let result = db
+            .write_locking(|conn| {
+                let batch = batch.clone();
+                async move {
+                    for (id, at) in batch {
+                        sqlx::query(
+                            "UPDATE client_secrets SET last_used_at = $1 WHERE id = $2 \
+                             AND (last_used_at IS NULL OR last_used_at < $1)",
+                        )
+                        .bind(at)
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    Ok(())
+                }
+                .boxed()
+            })
+            .await;
+        if let Err(e) = result {
+            // Put the marks back so that the next flush tries again.
+            for (id, at) in batch {
+                self.record(id, at);
+            }
+            return Err(e);
+        }
+        Ok(n)
+    }
+}

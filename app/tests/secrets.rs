@@ -1,0 +1,537 @@
+//! Service tests for the secret lifecycle, on SQLite and PostgreSQL: issuing, rotation with
+//! caps of 0, 1 and 3, revocation, expiry with an injected clock, verification, "last used"
+//! batching, 50 concurrent rotations, and no plaintext anywhere in the database.
+
+mod common;
+
+use common::app_err;
+use sqlx::Row;
+
+use app::clients::kind::ClientType;
+use app::clients::ClientInput;
+use app::error::AppError;
+use app::model::AuditFilter;
+use app::secrets::{IssuedSecretOnce, SecretState};
+use app::ssr::secrets::{self, Grace, Policy};
+use app::ssr::{audit, clients, now_ms, Db, RequestMeta};
+
+fn meta() -> RequestMeta {
+    RequestMeta::default()
+}
+
+fn policy(max_rotated: u32) -> Policy {
+    Policy {
+        max_rotated,
+        default_grace_secs: None,
+        unused_days: 7,
+    }
+}
+
+fn input(name: &str, kind: ClientType) -> ClientInput {
+    ClientInput {
+        name: name.into(),
+        client_type: kind.as_str().into(),
+        redirect_uris: if kind.uses_redirect_uris() {
+            "https://app.example/cb".into()
+        } else {
+            String::new()
+        },
+        scopes: if kind == ClientType::ClientCredentials {
+            "read write".into()
+        } else {
+            String::new()
+        },
+        ..Default::default()
+    }
+}
+
+/// A client-credentials client and the plaintext of its first secret.
+async fn worker(db: &Db, name: &str) -> (String, String) {
+    let (c, s) = clients::create_issuing(
+        db,
+        "root",
+        &meta(),
+        &input(name, ClientType::ClientCredentials),
+    )
+    .await
+    .unwrap();
+    (c.client_id, s.expect("a first secret").secret)
+}
+
+async fn rotate(db: &Db, cap: u32, client_id: &str) -> IssuedSecretOnce {
+    secrets::rotate(
+        db,
+        policy(cap),
+        "root",
+        &meta(),
+        client_id,
+        Grace::UntilRevoked,
+    )
+    .await
+    .unwrap()
+}
+
+async fn works(db: &Db, client_id: &str, secret: &str) -> bool {
+    secrets::verify(db, client_id, secret, now_ms())
+        .await
+        .unwrap()
+        .is_some()
+}
+
+/// Every audit action about the client, oldest first (all of them, not one page).
+async fn actions(db: &Db, client_id: &str) -> Vec<String> {
+    sqlx::query("SELECT action FROM audit_events WHERE target = $1 ORDER BY id")
+        .bind(client_id.to_string())
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("action"))
+        .collect()
+}
+
+on_both!(
+    confidential_clients_get_a_first_secret_and_public_ones_never,
+    |db| {
+        for kind in ClientType::ALL {
+            let (c, s) = clients::create_issuing(db, "root", &meta(), &input(kind.as_str(), kind))
+                .await
+                .unwrap();
+            let v = secrets::overview(db, policy(1), &c.client_id)
+                .await
+                .unwrap();
+            if kind.has_secret() {
+                let s = s.expect("confidential clients get a secret at once");
+                assert_eq!(s.client_id, c.client_id);
+                assert!(s.secret.starts_with("clavis_cs_"));
+                assert!(s.secret.ends_with(&s.hint));
+                assert_eq!(v.current.as_ref().unwrap().hint, s.hint);
+                assert!(works(db, &c.client_id, &s.secret).await);
+                assert_eq!(
+                    actions(db, &c.client_id).await,
+                    ["client.created", "secret.created"]
+                );
+            } else {
+                assert!(s.is_none());
+                assert!(!v.has_secret && v.current.is_none());
+                let e = app_err(
+                    secrets::rotate(
+                        db,
+                        policy(1),
+                        "root",
+                        &meta(),
+                        &c.client_id,
+                        Grace::UntilRevoked,
+                    )
+                    .await,
+                );
+                assert!(
+                    matches!(&e, AppError::Validation { message, .. } if message.contains("Public clients never have a secret")),
+                    "{e:?}"
+                );
+                assert!(secrets::overview(db, policy(1), &c.client_id)
+                    .await
+                    .unwrap()
+                    .current
+                    .is_none());
+            }
+        }
+    }
+);
+
+on_both!(
+    rotation_keeps_the_old_secret_valid_up_to_the_cap_of_one,
+    |db| {
+        let (id, first) = worker(db, "Billing").await;
+        let second = rotate(db, 1, &id).await.secret;
+        assert!(
+            works(db, &id, &first).await,
+            "the rotated secret stays valid"
+        );
+        assert!(works(db, &id, &second).await);
+        let third = rotate(db, 1, &id).await.secret;
+        assert!(
+            !works(db, &id, &first).await,
+            "the oldest rotated one went past the cap"
+        );
+        assert!(works(db, &id, &second).await && works(db, &id, &third).await);
+        let v = secrets::overview(db, policy(1), &id).await.unwrap();
+        assert!(third.ends_with(&v.current.unwrap().hint));
+        let states: Vec<_> = v
+            .previous
+            .iter()
+            .map(|m| (m.state, m.revoked_reason.clone()))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                (SecretState::Rotated, None),
+                (SecretState::Revoked, Some("rotation limit".to_string()))
+            ]
+        );
+        assert!(second.ends_with(&v.previous[0].hint));
+        assert!(first.ends_with(&v.previous[1].hint));
+        assert_eq!(
+            actions(db, &id).await,
+            [
+                "client.created",
+                "secret.created",
+                "secret.rotated",
+                "secret.rotated",
+                "secret.auto_revoked"
+            ]
+        );
+    }
+);
+
+on_both!(a_cap_of_zero_revokes_the_old_secret_at_once, |db| {
+    let (id, first) = worker(db, "Zero").await;
+    let second = rotate(db, 0, &id).await.secret;
+    assert!(!works(db, &id, &first).await);
+    assert!(works(db, &id, &second).await);
+    let v = secrets::overview(db, policy(0), &id).await.unwrap();
+    assert_eq!(v.previous.len(), 1);
+    assert_eq!(v.previous[0].state, SecretState::Revoked);
+});
+
+on_both!(a_cap_of_three_keeps_the_three_newest, |db| {
+    let (id, first) = worker(db, "Three").await;
+    let mut all = vec![first];
+    for _ in 0..4 {
+        all.push(rotate(db, 3, &id).await.secret);
+    }
+    // all[4] is current, all[1..4] are rotated, all[0] went past the cap.
+    assert!(!works(db, &id, &all[0]).await);
+    for s in &all[1..] {
+        assert!(works(db, &id, s).await);
+    }
+    let v = secrets::overview(db, policy(3), &id).await.unwrap();
+    let rotated = v
+        .previous
+        .iter()
+        .filter(|m| m.state == SecretState::Rotated)
+        .count();
+    assert_eq!(rotated, 3);
+    // Lowering the cap takes effect at the next rotation.
+    all.push(rotate(db, 1, &id).await.secret);
+    for s in &all[..4] {
+        assert!(!works(db, &id, s).await);
+    }
+    assert!(works(db, &id, &all[4]).await && works(db, &id, &all[5]).await);
+});
+
+on_both!(revoke_one_and_revoke_all_take_effect_at_once, |db| {
+    let (id, first) = worker(db, "Revoke").await;
+    let second = rotate(db, 3, &id).await.secret;
+    let third = rotate(db, 3, &id).await.secret;
+    let v = secrets::overview(db, policy(3), &id).await.unwrap();
+    let newest_rotated = v.previous[0].id;
+    assert!(second.ends_with(&v.previous[0].hint));
+    secrets::revoke(db, "sam", &meta(), &id, newest_rotated)
+        .await
+        .unwrap();
+    assert!(
+        !works(db, &id, &second).await,
+        "revoked: refused on the very next check"
+    );
+    assert!(works(db, &id, &first).await);
+    // Revoking twice, or the current secret, is refused and changes nothing.
+    let e = app_err(secrets::revoke(db, "sam", &meta(), &id, newest_rotated).await);
+    assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+    let current = v.current.unwrap().id;
+    let e = app_err(secrets::revoke(db, "sam", &meta(), &id, current).await);
+    assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+    assert!(works(db, &id, &third).await);
+    assert_eq!(
+        secrets::revoke_all_rotated(db, "sam", &meta(), &id)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!works(db, &id, &first).await);
+    assert!(
+        works(db, &id, &third).await,
+        "the current secret keeps working"
+    );
+    assert_eq!(
+        secrets::revoke_all_rotated(db, "sam", &meta(), &id)
+            .await
+            .unwrap(),
+        0
+    );
+    let a = actions(db, &id).await;
+    assert_eq!(a.iter().filter(|a| *a == "secret.revoked").count(), 2);
+});
+
+on_both!(
+    expired_secrets_never_match_even_before_the_task_runs,
+    |db| {
+        let (id, first) = worker(db, "Expiring").await;
+        let second = secrets::rotate(db, policy(3), "root", &meta(), &id, Grace::For(60))
+            .await
+            .unwrap()
+            .secret;
+        let now = now_ms();
+        let check = |at: i64, s: String| {
+            let id = id.clone();
+            async move { secrets::verify(db, &id, &s, at).await.unwrap().is_some() }
+        };
+        assert!(
+            check(now + 30_000, first.clone()).await,
+            "within the grace period"
+        );
+        assert!(
+            !check(now + 61_000, first.clone()).await,
+            "past it, before the task ran"
+        );
+        assert!(
+            check(now + 61_000, second.clone()).await,
+            "the current secret never expires"
+        );
+        // Nothing is due yet at `now`; a minute later the task marks it expired, once.
+        assert_eq!(secrets::expire_due(db, now).await.unwrap(), 0);
+        assert_eq!(secrets::expire_due(db, now + 61_000).await.unwrap(), 1);
+        assert_eq!(secrets::expire_due(db, now + 62_000).await.unwrap(), 0);
+        let v = secrets::overview(db, policy(3), &id).await.unwrap();
+        assert_eq!(v.previous[0].state, SecretState::Expired);
+        assert_eq!(v.previous[0].revoked_reason.as_deref(), Some("expired"));
+        assert!(!works(db, &id, &first).await);
+        let a = actions(db, &id).await;
+        assert_eq!(a.last().map(String::as_str), Some("secret.expired"));
+        // An expired secret cannot be revoked again.
+        let e = app_err(secrets::revoke(db, "root", &meta(), &id, v.previous[0].id).await);
+        assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+    }
+);
+
+on_both!(verification_fails_alike_for_every_wrong_case, |db| {
+    let (id, secret) = worker(db, "Verify").await;
+    let (other_id, other_secret) = worker(db, "Other").await;
+    let ok = secrets::verify(db, &id, &secret, now_ms())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ok.client_id, id);
+    assert_eq!(ok.client_type, ClientType::ClientCredentials);
+    assert_eq!(ok.scopes, ["read", "write"]);
+    let mut tampered = secret.clone().into_bytes();
+    tampered[20] = if tampered[20] == b'a' { b'b' } else { b'a' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let cases = [
+        (id.clone(), other_secret.clone(), "another client's secret"),
+        (
+            other_id.clone(),
+            secret.clone(),
+            "the secret under another id",
+        ),
+        ("0".repeat(32), secret.clone(), "unknown client"),
+        (id.clone(), tampered, "checksum mismatch"),
+        (id.clone(), secret[..40].to_string(), "truncated"),
+        (id.clone(), String::new(), "empty"),
+        (String::new(), secret.clone(), "empty id"),
+        (id.clone(), format!("{secret} "), "trailing space"),
+    ];
+    for (cid, s, why) in cases {
+        assert_eq!(
+            secrets::verify(db, &cid, &s, now_ms()).await.unwrap(),
+            None,
+            "{why}"
+        );
+    }
+    // A disabled client is refused with its right secret, and accepted again once enabled.
+    clients::set_enabled(db, "root", &meta(), &id, false)
+        .await
+        .unwrap();
+    assert!(!works(db, &id, &secret).await);
+    clients::set_enabled(db, "root", &meta(), &id, true)
+        .await
+        .unwrap();
+    assert!(works(db, &id, &secret).await);
+    // A deleted client takes its secrets with it.
+    clients::delete(db, "root", &meta(), &other_id, "Other")
+        .await
+        .unwrap();
+    assert!(!works(db, &other_id, &other_secret).await);
+});
+
+on_both!(
+    last_used_is_recorded_in_batches_and_only_moves_forward,
+    |db| {
+        let (id, secret) = worker(db, "Usage").await;
+        let v = secrets::verify(db, &id, &secret, now_ms())
+            .await
+            .unwrap()
+            .unwrap();
+        let recorder = secrets::UsageRecorder::default();
+        recorder.record(v.secret_id, 2_000);
+        recorder.record(v.secret_id, 3_000);
+        recorder.record(v.secret_id, 1_000);
+        assert_eq!(
+            secrets::overview(db, policy(1), &id)
+                .await
+                .unwrap()
+                .current
+                .unwrap()
+                .last_used_at,
+            None,
+            "nothing written before a flush"
+        );
+        assert_eq!(recorder.flush(db).await.unwrap(), 1, "one write per secret");
+        assert_eq!(
+            secrets::overview(db, policy(1), &id)
+                .await
+                .unwrap()
+                .current
+                .unwrap()
+                .last_used_at,
+            Some(3_000)
+        );
+        assert_eq!(recorder.flush(db).await.unwrap(), 0);
+        recorder.record(v.secret_id, 2_500);
+        recorder.flush(db).await.unwrap();
+        assert_eq!(
+            secrets::overview(db, policy(1), &id)
+                .await
+                .unwrap()
+                .current
+                .unwrap()
+                .last_used_at,
+            Some(3_000),
+            "never backwards"
+        );
+        // The "safe to revoke" hint follows use: unused since rotation means safe.
+        rotate(db, 1, &id).await;
+        let m = secrets::overview(db, policy(1), &id)
+            .await
+            .unwrap()
+            .previous[0]
+            .clone();
+        assert!(
+            m.safe_to_revoke,
+            "last used (3 s after 1970) is before the rotation"
+        );
+        recorder.record(v.secret_id, now_ms() + 1_000);
+        recorder.flush(db).await.unwrap();
+        let m = secrets::overview(db, policy(1), &id)
+            .await
+            .unwrap()
+            .previous[0]
+            .clone();
+        assert!(!m.safe_to_revoke, "used after its rotation");
+    }
+);
+
+on_both!(
+    fifty_concurrent_rotations_leave_one_current_and_at_most_the_cap,
+    |db| {
+        let (id, first) = worker(db, "Busy").await;
+        let cap = 3;
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let (db, id) = (db.clone(), id.clone());
+                tokio::spawn(async move {
+                    secrets::rotate(
+                        &db,
+                        policy(cap),
+                        "root",
+                        &RequestMeta::default(),
+                        &id,
+                        Grace::UntilRevoked,
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut issued = vec![first];
+        for t in tasks {
+            let r = t.await.unwrap();
+            // No "database is locked", no serialization failure: every rotation succeeds.
+            issued.push(
+                r.unwrap_or_else(|e| panic!("a rotation failed: {e:?}"))
+                    .secret,
+            );
+        }
+        let rows = sqlx::query(
+        "SELECT s.state, COUNT(*) AS n FROM client_secrets s JOIN clients c ON c.id = s.client_pk \
+         WHERE c.client_id = $1 GROUP BY s.state ORDER BY s.state",
+    )
+    .bind(id.clone())
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+        let counts: Vec<(String, i64)> =
+            rows.iter().map(|r| (r.get("state"), r.get("n"))).collect();
+        assert_eq!(
+            counts,
+            [
+                ("current".to_string(), 1),
+                ("revoked".to_string(), 51 - 1 - cap as i64),
+                ("rotated".to_string(), cap as i64)
+            ]
+        );
+        let valid = {
+            let mut n = 0;
+            for s in &issued {
+                n += usize::from(works(db, &id, s).await);
+            }
+            n
+        };
+        assert_eq!(valid, 1 + cap as usize);
+        let a = actions(db, &id).await;
+        assert_eq!(a.iter().filter(|a| *a == "secret.rotated").count(), 50);
+        assert_eq!(
+            a.iter().filter(|a| *a == "secret.auto_revoked").count(),
+            50 - cap as usize
+        );
+    }
+);
+
+on_both!(no_plaintext_is_stored_anywhere, |db| {
+    let (id, first) = worker(db, "Stored").await;
+    let second = rotate(db, 1, &id).await.secret;
+    secrets::revoke_all_rotated(db, "root", &meta(), &id)
+        .await
+        .unwrap();
+    let mut dump = String::new();
+    for table in ["client_secrets", "audit_events", "clients"] {
+        for row in sqlx::query(&format!("SELECT * FROM {table}"))
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+        {
+            for i in 0..row.len() {
+                if let Ok(Some(text)) = row.try_get::<Option<String>, _>(i) {
+                    dump.push_str(&text);
+                    dump.push('\n');
+                }
+            }
+        }
+    }
+    for s in [&first, &second] {
+        assert!(!dump.contains(s.as_str()));
+        // Not even the random part without its prefix.
+        assert!(!dump.contains(&s[10..40]));
+    }
+    let hashes: Vec<String> = sqlx::query("SELECT hash FROM client_secrets")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("hash"))
+        .collect();
+    assert_eq!(hashes.len(), 2);
+    assert!(hashes
+        .iter()
+        .all(|h| h.starts_with("sha256:") && h.len() == 71));
+    // And the audit log holds no hash either.
+    let audit_text: String = audit::query(db, &AuditFilter::default())
+        .await
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| format!("{} {}", e.action, e.detail.unwrap_or_default()))
+        .collect();
+    for h in &hashes {
+        assert!(!audit_text.contains(&h[7..]));
+    }
+});
