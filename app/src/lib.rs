@@ -56,10 +56,13 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Layout() -> impl IntoView {
     let auth = AuthCtx::provide();
-    secrets::OneTimeSlot::provide();
+    let one_time = secrets::OneTimeSlot::provide();
+    // While the one-time secret dialog is open, the page behind it is out of reach, for
+    // assistive technology too (the modal dialog already makes it inert for pointer and keys).
+    let behind = move || one_time.0.with(Option::is_some).then_some("true");
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
-        <header class="topbar">
+        <header class="topbar" aria-hidden=behind>
             <a href="/clients" class="brand">"Clavis"</a>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -85,7 +88,7 @@ fn Layout() -> impl IntoView {
                 })}
             </Transition>
         </header>
-        <main id="main" tabindex="-1">
+        <main id="main" tabindex="-1" aria-hidden=behind>
             <ErrorBoundary fallback=|errors| view! { <ui::ErrorPanel errors/> }>
             <Routes fallback=|| view! { <ui::NotFound/> }>
                 <Route path=path!("/") view=|| view! { <Redirect path="/clients"/> } ssr=SsrMode::Async/>

@@ -883,7 +883,7 @@ async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
     );
     assert!(r
         .body
-        .contains(&format!("action=\"/clients/{}\"", h.secret_client)));
+        .contains(&format!("href=\"/clients/{}\" role=\"button\"", h.secret_client)));
 
     // An error still goes back to the page with the message, as for every other form.
     let sam = h.sign_in("sam").await;

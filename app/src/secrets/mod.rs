@@ -593,7 +593,7 @@ fn last_used(at: Option<i64>) -> String {
 fn CurrentSecret(v: SecretsView) -> impl IntoView {
     match v.current {
         Some(c) => view! {
-            <dl class="facts">
+            <dl class="secret-facts">
                 <dt>"Current secret"</dt>
                 <dd><code>{format!("…{}", c.hint)}</code></dd>
                 <dt>"Created"</dt>

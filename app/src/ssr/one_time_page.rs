@@ -77,9 +77,11 @@ pub fn render(o: OneTimeSecrets) -> String {
                     .enumerate()
                     .map(|(i, s)| block(i, single, s))
                     .collect_view()}
-                <form method="get" action=done class="actions">
-                    <button type="submit" class="primary">"Done"</button>
-                </form>
+                // A link, so that it leads exactly to the page (a GET form would add a "?"); it
+                // acts as the dialog's closing button.
+                <p class="actions">
+                    <a href=done role="button" class="button-link primary">"Done"</a>
+                </p>
             </section>
         </main>
     }
@@ -165,7 +167,7 @@ mod tests {
         assert!(html.contains("value=\"clavis_cs_x\""), "{html}");
         assert!(html.contains(">Download<"), "{html}");
         assert!(html.contains(">Kubernetes Secret<"), "{html}");
-        assert!(html.contains("action=\"/clients/abc\""), "{html}");
+        assert!(html.contains("href=\"/clients/abc\" role=\"button\""), "{html}");
         assert!(html.contains("will not be shown again"));
     }
 }

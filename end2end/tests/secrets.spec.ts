@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from '@playwright/test';
+import { test, expect, ADMIN, SUPPORT, unique, open, hydrated, OneTimeSecret } from './fixtures/console';
+
+const FORMAT = /^clavis_cs_[A-Za-z0-9_-]{49}$/;
+
+/** Creates a client-credentials client through the form and returns its id and first secret. */
+async function newWorker(page: Page, js: boolean, oneTime: OneTimeSecret, name: string) {
+  await open(page, '/clients/new', js);
+  await page.getByRole('group', { name: 'Client type' }).getByLabel('Client credentials').check();
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Scopes').fill('reports:read');
+  await page.getByRole('button', { name: 'Create client' }).click();
+  const id = (await oneTime.dialog().locator('code.client-id').textContent())!.trim();
+  const [secret] = await oneTime.done();
+  await expect(page).toHaveURL(new RegExp(`/clients/${id}$`));
+  return { id, secret };
+}
+
+/** Rotates through the confirmation and returns the new secret. */
+async function rotate(page: Page, oneTime: OneTimeSecret, grace = 'Until it is revoked') {
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Rotate the secret?' });
+  await expect(confirm).toBeVisible();
+  await confirm.getByLabel(grace).check();
+  await confirm.getByRole('button', { name: 'Rotate secret' }).click();
+  const [secret] = await oneTime.done();
+  return secret;
+}
+
+function previous(page: Page) {
+  return page.getByRole('region', { name: 'Previously used secrets' });
+}
+
+/** The row of the secret ending in the last 4 characters of `secret`. */
+function row(page: Page, secret: string) {
+  return previous(page).getByRole('row').filter({ has: page.getByRole('rowheader', { name: `…${secret.slice(-4)}` }) });
+}
+
+async function download(page: Page, js: boolean, scope: ReturnType<OneTimeSecret['dialog']>, name: string) {
+  const role = js ? 'button' : 'link';
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    scope.getByRole(role, { name, exact: true }).click(),
+  ]);
+  return { name: file.suggestedFilename(), text: readFileSync((await file.path())!, 'utf8') };
+}
+
+test('a new confidential client shows its secret once, with copy and download', async ({ page, signInPage, js, oneTime, context, baseURL }) => {
+  await signInPage.signInAs(ADMIN);
+  await open(page, '/clients/new', js);
+  const name = unique('Portal');
+  await page.getByRole('group', { name: 'Client type' }).getByLabel('Confidential, with PKCE').check();
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Redirect URIs').fill('https://portal.example.com/callback');
+  const answer = page.waitForResponse((r) => r.url().endsWith('/api/clients/create'));
+  await page.getByRole('button', { name: 'Create client' }).click();
+  expect((await answer).headers()['cache-control']).toBe('no-store');
+
+  const dialog = oneTime.dialog();
+  await expect(dialog).toBeVisible();
+  const secret = await oneTime.field().inputValue();
+  expect(secret).toMatch(FORMAT);
+  await expect(oneTime.field()).toHaveAttribute('readonly', '');
+  await expect(dialog).toContainText('will not be shown again');
+  const id = (await dialog.locator('code.client-id').textContent())!.trim();
+  expect(id).toMatch(/^[0-9a-f]{32}$/);
+
+  if (js) {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL });
+    await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
+    await expect(dialog.getByRole('status')).toHaveText('Copied to the clipboard.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+  }
+  const env = await download(page, js, dialog, 'Download');
+  expect(env.name).toMatch(/\.env$/);
+  expect(env.text).toBe(`CLIENT_ID=${id}\nCLIENT_SECRET=${secret}\n`);
+  const json = await download(page, js, dialog, 'JSON');
+  expect(JSON.parse(json.text)).toEqual({ client_id: id, client_secret: secret });
+  const k8s = await download(page, js, dialog, 'Kubernetes Secret');
+  expect(k8s.text).toContain('kind: Secret');
+  expect(k8s.text).toContain(`CLIENT_SECRET: "${secret}"`);
+
+  await oneTime.done();
+  await expect(page).toHaveURL(new RegExp(`/clients/${id}$`));
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+  // The page shows only the hint, and after a reload the plaintext is nowhere.
+  await expect(page.getByRole('region', { name: 'Secret', exact: true })).toContainText(`…${secret.slice(-4)}`);
+  expect(await page.content()).not.toContain(secret);
+  await page.reload();
+  await hydrated(page, js);
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+  expect(await page.content()).not.toContain(secret);
+  for (const path of ['/clients', '/audit', `/clients/${id}?confirm=rotate`]) {
+    await open(page, path, js);
+    expect(await page.content()).not.toContain(secret);
+  }
+});
+
+test('rotation keeps the old secret as previously used, and the cap revokes the oldest', async ({ page, signInPage, js, oneTime }) => {
+  await signInPage.signInAs(ADMIN);
+  const { secret: first } = await newWorker(page, js, oneTime, unique('Rotating worker'));
+  await expect(previous(page)).toContainText('None yet');
+
+  // The confirmation says what happens to the current secret.
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Rotate the secret?' });
+  await expect(confirm).toContainText(`The current secret …${first.slice(-4)} stays valid as a rotated secret`);
+  await expect(confirm).not.toContainText('this rotation revokes');
+  await confirm.getByRole('link', { name: 'Cancel' }).click();
+  await expect(confirm).toHaveCount(0);
+
+  const second = await rotate(page, oneTime);
+  expect(second).toMatch(FORMAT);
+  expect(second).not.toBe(first);
+  await expect(row(page, first)).toContainText('Rotated, still valid');
+  await expect(row(page, first)).toContainText('when revoked');
+  await expect(row(page, first)).toContainText('safe to revoke');
+
+  // With a cap of one, the next rotation names the secret it will revoke, then revokes it.
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  const again = page.getByRole('dialog', { name: 'Rotate the secret?' });
+  await expect(again).toContainText('A client keeps at most 1 rotated secret, so this rotation revokes:');
+  await expect(again.getByRole('listitem')).toHaveText(`…${first.slice(-4)}, last used never`);
+  await again.getByLabel('For 1 day').check();
+  await again.getByRole('button', { name: 'Rotate secret' }).click();
+  const third = (await oneTime.done())[0];
+  await expect(page.getByRole('region', { name: 'Secret', exact: true })).toContainText(`…${third.slice(-4)}`);
+  await expect(row(page, first)).toContainText('Revoked (rotation limit)');
+  await expect(row(page, first).getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+  await expect(row(page, second)).toContainText('Rotated, still valid');
+  // Its grace period of one day shows as an expiry date.
+  await expect(row(page, second).getByRole('cell').nth(4)).toHaveText(/^\d{4}-\d\d-\d\d /);
+
+  await open(page, page.url(), js);
+  const history = page.getByRole('region', { name: 'History' });
+  await expect(history).toContainText('secret.auto_revoked');
+  await expect(history).toContainText('secret.rotated');
+  expect(await page.content()).not.toContain(third);
+});
+
+test('"Revoke" revokes one rotated secret and "Revoke all rotated" the rest', async ({ page, signInPage, js, oneTime }) => {
+  await signInPage.signInAs(ADMIN);
+  const { secret: first } = await newWorker(page, js, oneTime, unique('Revoking worker'));
+  const second = await rotate(page, oneTime);
+  await row(page, first).getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'was revoked' })).toBeVisible();
+  await expect(row(page, first)).toContainText('Revoked by admin');
+  await expect(previous(page).getByRole('button', { name: 'Revoke all rotated' })).toHaveCount(0);
+
+  await rotate(page, oneTime);
+  await expect(row(page, second)).toContainText('Rotated, still valid');
+  await previous(page).getByRole('button', { name: 'Revoke all rotated' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Revoke 1 rotated secret?' });
+  await expect(confirm).toContainText('The current secret keeps working');
+  await confirm.getByRole('button', { name: 'Revoke all rotated' }).click();
+  await expect(confirm).toHaveCount(0);
+  await expect(row(page, second)).toContainText('Revoked by admin');
+  await expect(previous(page).getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+});
+
+async function signedIn(browser: Browser, js: boolean, baseURL: string, user: { username: string; password: string }) {
+  const ctx = await browser.newContext({ javaScriptEnabled: js, baseURL });
+  const p = await ctx.newPage();
+  await p.goto('/login');
+  await p.getByLabel('Username').fill(user.username);
+  await p.getByLabel('Password').fill(user.password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await expect(p).toHaveURL(/\/clients$/);
+  return p;
+}
+
+test('support staff revoke rotated secrets and cannot rotate', async ({ page, signInPage, js, oneTime, browser, baseURL }) => {
+  await signInPage.signInAs(ADMIN);
+  const { id, secret: first } = await newWorker(page, js, oneTime, unique('Support worker'));
+  await rotate(page, oneTime);
+
+  const p = await signedIn(browser, js, baseURL!, SUPPORT);
+  await open(p, `/clients/${id}`, js);
+  await expect(previous(p)).toBeVisible();
+  await expect(p.getByRole('button', { name: 'Rotate secret' })).toHaveCount(0);
+  await open(p, `/clients/${id}?confirm=rotate`, js);
+  await expect(p.getByRole('dialog', { name: 'Rotate the secret?' })).toHaveCount(0);
+  // The server refuses a rotation whatever the page shows.
+  const refused = await p.request.post('/api/secrets/rotate', {
+    headers: { Origin: baseURL!, 'Content-Type': 'application/x-www-form-urlencoded' },
+    data: `client_id=${id}&grace=`,
+  });
+  expect(refused.status()).toBe(403);
+  expect(await refused.text()).not.toContain('clavis_cs_');
+
+  await row(p, first).getByRole('button', { name: 'Revoke' }).click();
+  await expect(row(p, first)).toContainText('Revoked by support');
+  await p.context().close();
+});
