@@ -132,7 +132,6 @@ test('rotation keeps the old secret as previously used, and the cap revokes the 
   // Its grace period of one day shows as an expiry date.
   await expect(row(page, second).getByRole('cell').nth(4)).toHaveText(/^\d{4}-\d\d-\d\d /);
 
-  await open(page, page.url(), js);
   const history = page.getByRole('region', { name: 'History' });
   await expect(history).toContainText('secret.auto_revoked');
   await expect(history).toContainText('secret.rotated');

@@ -881,9 +881,10 @@ async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
         "{}",
         r.body
     );
-    assert!(r
-        .body
-        .contains(&format!("href=\"/clients/{}\" role=\"button\"", h.secret_client)));
+    assert!(r.body.contains(&format!(
+        "href=\"/clients/{}\" role=\"button\"",
+        h.secret_client
+    )));
 
     // An error still goes back to the page with the message, as for every other form.
     let sam = h.sign_in("sam").await;

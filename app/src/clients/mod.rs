@@ -500,9 +500,17 @@ fn ClientDetail() -> impl IntoView {
         move || (client_id(), update.version().get(), toggle.version().get()),
         |(id, _, _)| get_client(id),
     );
+    let secret_changes = RwSignal::new(0u32);
     let trail = Resource::new(
-        move || (client_id(), update.version().get(), toggle.version().get()),
-        |(id, _, _)| client_audit(id),
+        move || {
+            (
+                client_id(),
+                update.version().get(),
+                toggle.version().get(),
+                secret_changes.get(),
+            )
+        },
+        |(id, ..)| client_audit(id),
     );
     Effect::new(move |_| {
         if matches!(delete.value().get(), Some(Ok(()))) {
@@ -568,7 +576,7 @@ fn ClientDetail() -> impl IntoView {
                 }.into_any()
             })}
         </Transition>
-        <SecretsPanel client_id=Signal::derive(client_id) admin=Signal::derive(is_admin)/>
+        <SecretsPanel client_id=Signal::derive(client_id) admin=Signal::derive(is_admin) changes=secret_changes/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let Ok(c) = client.await else { return ().into_any() };

@@ -487,7 +487,12 @@ fn save_file(filename: &str, url: &str) {
 /// (admins and support). Confirmations are steps in the URL (`?confirm=rotate`,
 /// `?confirm=revoke-all`), so they work without JavaScript too.
 #[component]
-pub fn SecretsPanel(#[prop(into)] client_id: Signal<String>, admin: Signal<bool>) -> impl IntoView {
+pub fn SecretsPanel(
+    #[prop(into)] client_id: Signal<String>,
+    admin: Signal<bool>,
+    /// Bumped after every change made here, so that the page's history can refresh.
+    changes: RwSignal<u32>,
+) -> impl IntoView {
     let slot = expect_context::<OneTimeSlot>();
     let query = use_query_map();
     let rotate = ServerAction::<RotateSecret>::new();
@@ -504,6 +509,13 @@ pub fn SecretsPanel(#[prop(into)] client_id: Signal<String>, admin: Signal<bool>
         },
         |(id, ..)| secret_overview(id),
     );
+    Effect::new(move |prev: Option<usize>| {
+        let n = rotate.version().get() + revoke.version().get() + revoke_all.version().get();
+        if prev.is_some_and(|p| p != n) {
+            changes.update(|c| *c += 1);
+        }
+        n
+    });
     Effect::new(move |_| {
         if let Some(Ok(out)) = rotate.value().get() {
             slot.show_then_go(out);

@@ -167,7 +167,10 @@ mod tests {
         assert!(html.contains("value=\"clavis_cs_x\""), "{html}");
         assert!(html.contains(">Download<"), "{html}");
         assert!(html.contains(">Kubernetes Secret<"), "{html}");
-        assert!(html.contains("href=\"/clients/abc\" role=\"button\""), "{html}");
+        assert!(
+            html.contains("href=\"/clients/abc\" role=\"button\""),
+            "{html}"
+        );
         assert!(html.contains("will not be shown again"));
     }
 }
