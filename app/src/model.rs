@@ -118,6 +118,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "secret.revoked",
     "secret.auto_revoked",
     "secret.expired",
+    "signing_key.rotated",
+    "token.auth_failed",
 ];
 
 pub const USERNAME_MAX: usize = 64;

@@ -50,6 +50,26 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "seconds, a whole number from 60 to 86400",
     ),
     (
+        "access_token_audience",
+        "unset",
+        "a string put in the aud claim of every access token; unset leaves aud out",
+    ),
+    (
+        "token_max_failures_per_client",
+        "10",
+        "a whole number from 0 (no limit) to 100000",
+    ),
+    (
+        "token_max_failures_per_ip",
+        "100",
+        "a whole number from 0 (no limit) to 1000000",
+    ),
+    (
+        "token_failure_window",
+        "60",
+        "seconds, a whole number from 1 to 86400",
+    ),
+    (
         "session_idle_timeout",
         "1800",
         "seconds, a whole number from 60 to 86400",
@@ -94,6 +114,10 @@ pub struct Config {
     pub rotated_secret_ttl: Option<u64>,
     pub rotated_secret_unused_days: u32,
     pub access_token_ttl: u64,
+    pub access_token_audience: Option<String>,
+    pub token_max_failures_per_client: u32,
+    pub token_max_failures_per_ip: u32,
+    pub token_failure_window: u64,
     pub session_idle_timeout: u64,
     pub session_absolute_timeout: u64,
     pub login_max_failures_per_account: u32,
@@ -112,6 +136,10 @@ impl Default for Config {
             rotated_secret_ttl: None,
             rotated_secret_unused_days: 7,
             access_token_ttl: 3600,
+            access_token_audience: None,
+            token_max_failures_per_client: 10,
+            token_max_failures_per_ip: 100,
+            token_failure_window: 60,
             session_idle_timeout: 1800,
             session_absolute_timeout: 43200,
             login_max_failures_per_account: 5,
@@ -273,7 +301,10 @@ pub fn load_from(
 /// gets the same message as in the file.
 fn env_value(key: &str, value: &str) -> figment::value::Value {
     use figment::value::Value;
-    let numeric = !matches!(key, "database_url" | "listen" | "issuer" | "log");
+    let numeric = !matches!(
+        key,
+        "database_url" | "listen" | "issuer" | "log" | "access_token_audience"
+    );
     if numeric {
         if let Ok(n) = value.trim().parse::<u64>() {
             return Value::from(n);
@@ -320,6 +351,25 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         365,
     )?;
     in_range("access_token_ttl", c.access_token_ttl, 60, 86_400)?;
+    in_range(
+        "token_max_failures_per_client",
+        c.token_max_failures_per_client.into(),
+        0,
+        100_000,
+    )?;
+    in_range(
+        "token_max_failures_per_ip",
+        c.token_max_failures_per_ip.into(),
+        0,
+        1_000_000,
+    )?;
+    in_range("token_failure_window", c.token_failure_window, 1, 86_400)?;
+    if c.access_token_audience
+        .as_deref()
+        .is_some_and(|a| a.trim().is_empty() || a.len() > 200)
+    {
+        return Err(invalid("access_token_audience", "it is empty or too long"));
+    }
     in_range("session_idle_timeout", c.session_idle_timeout, 60, 86_400)?;
     in_range(
         "session_absolute_timeout",
@@ -364,6 +414,12 @@ impl Config {
             max_rotated_secrets: self.max_number_of_client_rotated_secrets,
             rotated_secret_ttl_secs: self.rotated_secret_ttl.map(|t| t as i64),
             rotated_secret_unused_days: self.rotated_secret_unused_days.into(),
+            issuer: self.issuer.trim_end_matches('/').to_string(),
+            access_token_ttl_secs: self.access_token_ttl as i64,
+            access_token_audience: self.access_token_audience.clone(),
+            token_max_failures_per_client: self.token_max_failures_per_client,
+            token_max_failures_per_ip: self.token_max_failures_per_ip,
+            token_failure_window_secs: self.token_failure_window as i64,
         }
     }
 }

@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod config;
+pub mod token;
 
 use std::time::{Duration, Instant};
 
@@ -154,6 +155,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route(
+            "/oauth2/token",
+            axum::routing::post(token::token).fallback(token::token_wrong_method),
+        )
+        .route("/.well-known/jwks.json", get(token::jwks))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(token::metadata),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -205,6 +215,19 @@ const EXPIRY_INTERVAL: Duration = Duration::from_secs(30);
 /// How often "last used" marks of secrets are written.
 const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How often the newest signing key is read again (to pick up `clavis keys rotate`).
+const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Writes the "last used" marks and the aggregated token failures.
+async fn flush_batches(state: &AppState) {
+    if let Err(e) = state.secret_usage.flush(&state.db).await {
+        tracing::warn!(error = %e, "could not record when secrets were last used");
+    }
+    if let Err(e) = state.token_failures.flush(&state.db).await {
+        tracing::warn!(error = %e, "could not record failed client authentications");
+    }
+}
+
 /// Removes dead sessions, expires rotated secrets and writes "last used" marks, now and then.
 /// Ends with the process.
 pub fn spawn_housekeeping(state: AppState) {
@@ -230,15 +253,35 @@ pub fn spawn_housekeeping(state: AppState) {
             }
         }
     });
+    let st = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(KEY_RELOAD_INTERVAL);
+        loop {
+            tick.tick().await;
+            if let Err(e) = st.signing_keys.reload(&st.db).await {
+                tracing::warn!(error = %e, "could not reload the signing key");
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(USAGE_FLUSH_INTERVAL);
         loop {
             tick.tick().await;
-            if let Err(e) = state.secret_usage.flush(&state.db).await {
-                tracing::warn!(error = %e, "could not record when secrets were last used");
-            }
+            flush_batches(&state).await;
         }
     });
+}
+
+/// Creates the first signing key if there is none, and loads the newest.
+pub async fn prepare_signing(state: &AppState) -> Result<(), StartError> {
+    app::ssr::oauth::ensure_signing_key(&state.db)
+        .await
+        .map_err(|e| StartError::Other(format!("cannot create a signing key: {e}")))?;
+    state
+        .signing_keys
+        .reload(&state.db)
+        .await
+        .map_err(|e| StartError::Other(format!("cannot load the signing key: {e}")))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -282,6 +325,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             );
         }
     }
+    prepare_signing(&state).await?;
     spawn_housekeeping(state.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -297,9 +341,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| StartError::Other(e.to_string()));
-    // The last "last used" marks, so that a restart loses none.
-    if let Err(e) = state.secret_usage.flush(&state.db).await {
-        tracing::warn!(error = %e, "could not record when secrets were last used");
-    }
+    // The last "last used" marks and failure counts, so that a restart loses none.
+    flush_batches(&state).await;
     served
 }

@@ -1,4 +1,5 @@
-//! `clavis`: the server binary. `clavis serve` (default), `clavis migrate`, `clavis admin create`.
+//! `clavis`: the server binary. `clavis serve` (default), `clavis migrate`, `clavis admin create`,
+//! `clavis keys rotate`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -31,6 +32,18 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Manage the keys that sign access tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key. New tokens carry its kid; the old key stays in the JWKS until
+    /// every token it signed has expired.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -90,6 +103,9 @@ fn main() -> ExitCode {
             Command::Admin {
                 command: AdminCommand::Create { username, role, .. },
             } => create_account(&loaded.config, &username, role).await,
+            Command::Keys {
+                command: KeysCommand::Rotate,
+            } => rotate_keys(&loaded.config).await,
         }
     });
     match result {
@@ -99,6 +115,17 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn rotate_keys(config: &config::Config) -> Result<(), String> {
+    let db = server::open_database(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let kid = app::ssr::oauth::rotate_signing_key(&db, &RequestMeta::default(), "cli")
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("new signing key {kid}; running servers use it within a few seconds");
+    Ok(())
 }
 
 async fn create_account(

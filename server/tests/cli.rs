@@ -342,3 +342,45 @@ fn a_failed_migration_stops_the_start_and_serves_nothing() {
     assert!(err.contains("already exists"), "the cause is named: {err}");
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+/// A plain HTTP/1.1 GET on loopback; returns the body.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn keys_rotate_adds_a_key_that_the_running_server_publishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (mut child, _rx) = start(dir.path(), port, &[]);
+    let before = http_get(port, "/.well-known/jwks.json");
+    assert_eq!(before.matches("\"kid\"").count(), 1, "{before}");
+    let (code, out, err) = run(clavis(dir.path()).args(["keys", "rotate"]), None);
+    assert_eq!(code, 0, "{err}");
+    let kid = out
+        .trim()
+        .strip_prefix("new signing key ")
+        .and_then(|r| r.split(';').next())
+        .expect(&out)
+        .to_string();
+    // Both keys are published: tokens of the old one stay verifiable.
+    let after = http_get(port, "/.well-known/jwks.json");
+    assert_eq!(after.matches("\"kid\"").count(), 2, "{after}");
+    assert!(after.contains(&kid), "{after}");
+    assert!(
+        !after.contains("\"d\""),
+        "no private key is published: {after}"
+    );
+    assert_eq!(stop(&mut child), 0);
+}

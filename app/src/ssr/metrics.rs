@@ -13,12 +13,19 @@ pub struct RequestLabels {
     pub status: u16,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TokenLabels {
+    pub outcome: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Histogram,
     pub sign_in_failures: Counter,
     pub sign_in_throttled: Counter,
+    /// Token endpoint answers by outcome: `issued` or the OAuth error code.
+    pub token_requests: Family<TokenLabels, Counter>,
 }
 
 impl Metrics {
@@ -48,13 +55,26 @@ impl Metrics {
             "Sign-in attempts refused by the failure limits",
             sign_in_throttled.clone(),
         );
+        let token_requests = Family::<TokenLabels, Counter>::default();
+        registry.register(
+            "token_requests",
+            "Token endpoint answers, by outcome (issued, or the OAuth error code)",
+            token_requests.clone(),
+        );
         Metrics {
+            token_requests,
             registry,
             requests,
             latency,
             sign_in_failures,
             sign_in_throttled,
         }
+    }
+
+    pub fn token_outcome(&self, outcome: &'static str) {
+        self.token_requests
+            .get_or_create(&TokenLabels { outcome })
+            .inc();
     }
 
     /// The Prometheus text exposition of every metric.

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod db;
 pub mod edge;
 pub mod metrics;
+pub mod oauth;
 pub mod one_time_page;
 pub mod secrets;
 pub mod session;
@@ -53,6 +54,14 @@ pub struct Settings {
     pub rotated_secret_ttl_secs: Option<i64>,
     /// A rotated secret unused for this many days is marked "safe to revoke".
     pub rotated_secret_unused_days: i64,
+    /// The issuer (`iss` of access tokens and base of the metadata URLs), without a trailing `/`.
+    pub issuer: String,
+    pub access_token_ttl_secs: i64,
+    /// `aud` of every access token, when set.
+    pub access_token_audience: Option<String>,
+    pub token_max_failures_per_client: u32,
+    pub token_max_failures_per_ip: u32,
+    pub token_failure_window_secs: i64,
 }
 
 impl Default for Settings {
@@ -68,6 +77,12 @@ impl Default for Settings {
             max_rotated_secrets: 1,
             rotated_secret_ttl_secs: None,
             rotated_secret_unused_days: 7,
+            issuer: "http://localhost:3000".into(),
+            access_token_ttl_secs: 3600,
+            access_token_audience: None,
+            token_max_failures_per_client: 10,
+            token_max_failures_per_ip: 100,
+            token_failure_window_secs: 60,
         }
     }
 }
@@ -83,11 +98,22 @@ pub struct AppState {
     pub passwords: Arc<accounts::PasswordHasher>,
     /// "Last used" marks of client secrets, written to the database in batches.
     pub secret_usage: Arc<secrets::UsageRecorder>,
+    pub token_policy: Arc<oauth::TokenPolicy>,
+    /// The newest signing key, refreshed from the database every few seconds.
+    pub signing_keys: Arc<oauth::KeyRing>,
+    pub token_limiter: Arc<oauth::FailureLimiter>,
+    /// Failed client authentications, written to the audit log in batches.
+    pub token_failures: Arc<oauth::FailureLog>,
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, settings: Settings) -> SvcResult<Self> {
+        let token_policy = Arc::new(oauth::TokenPolicy::from(&settings));
         Ok(AppState {
+            token_policy,
+            signing_keys: Arc::new(oauth::KeyRing::default()),
+            token_limiter: Arc::new(oauth::FailureLimiter::default()),
+            token_failures: Arc::new(oauth::FailureLog::default()),
             leptos_options,
             db,
             settings: Arc::new(settings),

@@ -1,0 +1,264 @@
+//! The OAuth endpoints: `POST /oauth2/token` (client-credentials grant, RFC 6749 §4.4 and §5),
+//! `GET /.well-known/jwks.json` and `GET /.well-known/oauth-authorization-server` (RFC 8414).
+//!
+//! The handler only reads the HTTP request (method, content type, size, form, Basic
+//! credentials) and writes the answer; the rules are in `app::ssr::oauth`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use app::ssr::oauth::{self, TokenContext, TokenError, TokenRequest};
+use app::ssr::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+/// Largest token request body read. A real request is a few hundred bytes.
+pub const MAX_TOKEN_BODY: usize = 4 * 1024;
+const REALM: &str = "Basic realm=\"clavis\", charset=\"UTF-8\"";
+
+fn no_store(res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+fn error_response(state: &AppState, e: &TokenError) -> Response {
+    state.metrics.token_outcome(e.code());
+    let body = serde_json::json!({ "error": e.code(), "error_description": e.description() });
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut res = (status, axum::Json(body)).into_response();
+    no_store(&mut res);
+    match e {
+        TokenError::InvalidClient { basic: true } => {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(REALM));
+        }
+        TokenError::Throttled { retry_after_secs } => {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        _ => {}
+    }
+    res
+}
+
+/// Decodes one half of Basic credentials: RFC 6749 §2.3.1 has the client form-urlencode the id
+/// and the secret before Base64.
+fn form_decode(s: &str) -> Option<String> {
+    let plus = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
+/// `Some((id, secret))` for well-formed Basic credentials, `Some(("", ""))` for malformed ones
+/// (which then fail like any wrong secret), `None` when the header is not Basic.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let parsed = STANDARD
+        .decode(rest.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|pair| {
+            let (id, secret) = pair.split_once(':')?;
+            Some((form_decode(id)?, form_decode(secret)?))
+        });
+    Some(parsed.unwrap_or_default())
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// The form parameters; a parameter given twice is refused (RFC 6749 §3.2).
+fn parse_form(bytes: &[u8]) -> Result<HashMap<String, String>, TokenError> {
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(bytes) {
+        if out.insert(k.into_owned(), v.into_owned()).is_some() {
+            return Err(TokenError::InvalidRequest(
+                "Each parameter may appear only once.",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Everything about the request that does not need the database.
+fn read_request(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<TokenRequest, TokenError> {
+    match form.get("grant_type").map(String::as_str) {
+        None | Some("") => {
+            return Err(TokenError::InvalidRequest(
+                "The grant_type parameter is missing.",
+            ))
+        }
+        Some("client_credentials") => {}
+        Some(_) => return Err(TokenError::UnsupportedGrantType),
+    }
+    let scope = form.get("scope").cloned();
+    let body_id = form.get("client_id").cloned();
+    let body_secret = form.get("client_secret").cloned();
+    match basic_credentials(headers) {
+        Some((id, secret)) => {
+            if body_secret.is_some() {
+                return Err(TokenError::InvalidRequest(
+                    "Use one client authentication method: HTTP Basic or client_secret in the body, not both.",
+                ));
+            }
+            if body_id.as_ref().is_some_and(|b| *b != id) {
+                return Err(TokenError::InvalidRequest(
+                    "The client_id in the body differs from the one in the Authorization header.",
+                ));
+            }
+            Ok(TokenRequest {
+                client_id: id,
+                client_secret: secret,
+                basic: true,
+                scope,
+            })
+        }
+        None => match (body_id, body_secret) {
+            (Some(client_id), Some(client_secret)) => Ok(TokenRequest {
+                client_id,
+                client_secret,
+                basic: false,
+                scope,
+            }),
+            // No credentials, or an id alone (a public client): authentication fails.
+            (id, _) => Ok(TokenRequest {
+                client_id: id.unwrap_or_default(),
+                basic: false,
+                scope,
+                ..Default::default()
+            }),
+        },
+    }
+}
+
+/// `POST /oauth2/token`.
+pub async fn token(State(state): State<AppState>, req: Request) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let (parts, body) = req.into_parts();
+    if !is_form(&parts.headers) {
+        return error_response(
+            &state,
+            &TokenError::InvalidRequest("Send the request as application/x-www-form-urlencoded."),
+        );
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_TOKEN_BODY) {
+        return too_large(&state);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_TOKEN_BODY).await else {
+        return too_large(&state);
+    };
+    let request = match parse_form(&bytes).and_then(|f| read_request(&parts.headers, &f)) {
+        Ok(r) => r,
+        Err(e) => return error_response(&state, &e),
+    };
+    let cx = TokenContext {
+        db: &state.db,
+        policy: &state.token_policy,
+        keys: &state.signing_keys,
+        limiter: &state.token_limiter,
+        failures: &state.token_failures,
+        usage: &state.secret_usage,
+    };
+    match oauth::issue(&cx, &request, &ip).await {
+        Ok(t) => {
+            state.metrics.token_outcome("issued");
+            let mut res = axum::Json(t).into_response();
+            no_store(&mut res);
+            res
+        }
+        Err(e) => error_response(&state, &e),
+    }
+}
+
+fn too_large(state: &AppState) -> Response {
+    let mut res = error_response(
+        state,
+        &TokenError::InvalidRequest("The request body is too large."),
+    );
+    *res.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    res
+}
+
+/// Any other method on the token endpoint.
+pub async fn token_wrong_method(State(state): State<AppState>) -> Response {
+    let mut res = error_response(
+        &state,
+        &TokenError::InvalidRequest("The token endpoint accepts POST only."),
+    );
+    *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    res.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    res
+}
+
+/// `GET /.well-known/jwks.json`: the keys that verify tokens still in use.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    match oauth::jwks(&state.db, state.token_policy.ttl_secs).await {
+        Ok(keys) => {
+            let mut res = axum::Json(keys).into_response();
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60"),
+            );
+            res
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "jwks failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414).
+pub async fn metadata(State(state): State<AppState>) -> Response {
+    let issuer = state.token_policy.issuer.trim_end_matches('/').to_string();
+    let scopes = match oauth::known_scopes(&state.db).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "metadata failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let mut doc = serde_json::json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "response_types_supported": [],
+    });
+    if !scopes.is_empty() {
+        doc["scopes_supported"] = serde_json::json!(scopes);
+    }
+    axum::Json(doc).into_response()
+}

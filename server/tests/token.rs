@@ -1,0 +1,781 @@
+//! HTTP tests of the OAuth endpoints: `POST /oauth2/token` case by case (RFC 6749 §2.3.1,
+//! §4.4, §5), the JWKS and metadata documents, and signing-key rotation. Tokens are verified
+//! with an independent JWT library (jwt-simple) against the served JWKS.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+
+use app::clients::ClientInput;
+use app::ssr::secrets::{self, Grace, Policy};
+use app::ssr::{clients, oauth, AppState, Db, RequestMeta, Settings};
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Request, StatusCode};
+use axum::{Extension, Router};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use http_body_util::BodyExt;
+use jwt_simple::prelude::*;
+use tower::ServiceExt;
+
+const ISSUER: &str = "https://auth.clavis.test";
+
+struct Harness {
+    router: Router,
+    state: AppState,
+    /// A client-credentials client with scopes `reports:read reports:write`.
+    worker: String,
+    secret: String,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn error(&self) -> String {
+        self.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        issuer_origin: ISSUER.into(),
+        issuer: ISSUER.into(),
+        access_token_ttl_secs: 900,
+        access_token_audience: Some("https://api.clavis.test".into()),
+        token_max_failures_per_client: 1000,
+        token_max_failures_per_ip: 1000,
+        ..Settings::default()
+    }
+}
+
+async fn harness_with(settings: Settings) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("clavis")
+        .build();
+    let state = AppState::new(options, db, settings).unwrap();
+    server::prepare_signing(&state).await.unwrap();
+    let (worker, secret) = make(&state, "Reports worker", "client_credentials").await;
+    let router = server::router(state.clone()).layer(Extension(ConnectInfo(SocketAddr::from((
+        [10, 0, 0, 8],
+        5151,
+    )))));
+    Harness {
+        router,
+        state,
+        worker,
+        secret,
+        _dir: dir,
+    }
+}
+
+async fn harness() -> Harness {
+    harness_with(settings()).await
+}
+
+/// Creates a client of `kind` and returns its id and first secret (empty for public clients).
+async fn make(state: &AppState, name: &str, kind: &str) -> (String, String) {
+    let input = ClientInput {
+        name: name.into(),
+        client_type: kind.into(),
+        redirect_uris: if kind == "client_credentials" {
+            String::new()
+        } else {
+            "https://a.example/cb".into()
+        },
+        scopes: if kind == "client_credentials" {
+            "reports:read reports:write".into()
+        } else {
+            String::new()
+        },
+        ..Default::default()
+    };
+    let (c, s) = clients::create_issuing(&state.db, "test", &RequestMeta::default(), &input)
+        .await
+        .unwrap();
+    (c.client_id, s.map(|s| s.secret).unwrap_or_default())
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))
+    )
+}
+
+impl Harness {
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn post(&self, body: &str, authorization: Option<&str>) -> Reply {
+        let mut req = Request::post("/oauth2/token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(a) = authorization {
+            req = req.header(header::AUTHORIZATION, a);
+        }
+        self.send(req.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    async fn with_basic(&self, id: &str, secret: &str, body: &str) -> Reply {
+        self.post(body, Some(&basic(id, secret))).await
+    }
+
+    async fn with_post(&self, id: &str, secret: &str, extra: &str) -> Reply {
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        self.post(
+            &format!(
+                "grant_type=client_credentials&client_id={}&client_secret={}{extra}",
+                enc(id),
+                enc(secret)
+            ),
+            None,
+        )
+        .await
+    }
+
+    async fn jwks(&self) -> serde_json::Value {
+        let r = self
+            .send(
+                Request::get("/.well-known/jwks.json")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        r.json()
+    }
+
+    /// Verifies `token` with the served JWKS and returns its claims.
+    async fn verify(&self, token: &str) -> JWTClaims<serde_json::Value> {
+        let kid = Token::decode_metadata(token)
+            .unwrap()
+            .key_id()
+            .unwrap()
+            .to_string();
+        let jwks = self.jwks().await;
+        let jwk = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid.as_str())
+            .expect("the kid is published");
+        assert_eq!(
+            (
+                jwk["kty"].as_str(),
+                jwk["crv"].as_str(),
+                jwk["alg"].as_str()
+            ),
+            (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+        );
+        let x = URL_SAFE_NO_PAD.decode(jwk["x"].as_str().unwrap()).unwrap();
+        let key = Ed25519PublicKey::from_bytes(&x).unwrap();
+        let opts = VerificationOptions {
+            allowed_issuers: Some(HashSet::from_strings(&[ISSUER])),
+            allowed_audiences: Some(HashSet::from_strings(&["https://api.clavis.test"])),
+            ..Default::default()
+        };
+        key.verify_token::<serde_json::Value>(token, Some(opts))
+            .expect("the token verifies")
+    }
+}
+
+fn token_of(r: &Reply) -> String {
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    r.json()["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn basic_and_post_authentication_issue_verifiable_tokens() {
+    let h = harness().await;
+    for r in [
+        h.with_basic(&h.worker, &h.secret, "grant_type=client_credentials")
+            .await,
+        h.with_post(&h.worker, &h.secret, "").await,
+    ] {
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+        assert_eq!(r.headers.get(header::PRAGMA).unwrap(), "no-cache");
+        let body = r.json();
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["expires_in"], 900);
+        assert_eq!(body["scope"], "reports:read reports:write");
+        let claims = h.verify(body["access_token"].as_str().unwrap()).await;
+        assert_eq!(claims.subject.as_deref(), Some(h.worker.as_str()));
+        assert_eq!(claims.custom["client_id"], h.worker.as_str());
+        assert_eq!(claims.custom["scope"], "reports:read reports:write");
+        let (iat, exp) = (
+            claims.issued_at.unwrap().as_secs(),
+            claims.expires_at.unwrap().as_secs(),
+        );
+        assert_eq!(exp - iat, 900);
+        assert!(claims.jwt_id.as_deref().is_some_and(|j| j.len() >= 16));
+    }
+    // Every token has its own jti.
+    let a = token_of(&h.with_post(&h.worker, &h.secret, "").await);
+    let b = token_of(&h.with_post(&h.worker, &h.secret, "").await);
+    assert_ne!(h.verify(&a).await.jwt_id, h.verify(&b).await.jwt_id);
+}
+
+#[tokio::test]
+async fn basic_credentials_are_form_decoded() {
+    let h = harness().await;
+    // Every character percent-encoded, as a client may do: still the same credentials.
+    let pct = |s: &str| s.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+    let header = format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", pct(&h.worker), pct(&h.secret)))
+    );
+    token_of(&h.post("grant_type=client_credentials", Some(&header)).await);
+    // Ids with ':', '%', '+' and non-ASCII characters, encoded as §2.3.1 says: an unknown
+    // client, so a clean invalid_client, never a server error or a parse error.
+    for id in ["a:b", "50%", "a+b c", "clïent", "名前"] {
+        let r = h
+            .with_basic(id, &h.secret, "grant_type=client_credentials")
+            .await;
+        assert_eq!(
+            (r.status, r.error()),
+            (StatusCode::UNAUTHORIZED, "invalid_client".into()),
+            "{id}"
+        );
+    }
+    // Malformed Basic values fail like a wrong secret.
+    for raw in [
+        "Basic !!!",
+        "Basic ",
+        &format!("Basic {}", STANDARD.encode("no-colon")),
+        &format!("Basic {}", STANDARD.encode([0xff, 0x3a, 0xfe])),
+    ] {
+        let r = h.post("grant_type=client_credentials", Some(raw)).await;
+        assert_eq!(
+            (r.status, r.error()),
+            (StatusCode::UNAUTHORIZED, "invalid_client".into()),
+            "{raw}"
+        );
+        assert!(r
+            .headers
+            .get(header::WWW_AUTHENTICATE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("Basic realm="));
+    }
+}
+
+#[tokio::test]
+async fn malformed_requests_get_the_right_error() {
+    let h = harness().await;
+    let good = basic(&h.worker, &h.secret);
+    let cases: Vec<(&str, Request<Body>, StatusCode, &str)> = vec![
+        (
+            "missing grant_type",
+            Request::post("/oauth2/token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::AUTHORIZATION, &good)
+                .body(Body::from("scope=reports:read"))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "unsupported grant",
+            Request::post("/oauth2/token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::AUTHORIZATION, &good)
+                .body(Body::from("grant_type=password&username=a&password=b"))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+        ),
+        (
+            "both methods",
+            Request::post("/oauth2/token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::AUTHORIZATION, &good)
+                .body(Body::from(format!(
+                    "grant_type=client_credentials&client_id={}&client_secret={}",
+                    h.worker, h.secret
+                )))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "repeated parameter",
+            Request::post("/oauth2/token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::AUTHORIZATION, &good)
+                .body(Body::from(
+                    "grant_type=client_credentials&grant_type=client_credentials",
+                ))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "JSON body",
+            Request::post("/oauth2/token")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, &good)
+                .body(Body::from("{\"grant_type\":\"client_credentials\"}"))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "no content type",
+            Request::post("/oauth2/token")
+                .header(header::AUTHORIZATION, &good)
+                .body(Body::from("grant_type=client_credentials"))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "GET",
+            Request::get("/oauth2/token?grant_type=client_credentials")
+                .header(header::AUTHORIZATION, &good)
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+        ),
+        (
+            "oversized body",
+            Request::post("/oauth2/token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::AUTHORIZATION, &good)
+                .body(Body::from(format!(
+                    "grant_type=client_credentials&scope={}",
+                    "a".repeat(10_000)
+                )))
+                .unwrap(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+        ),
+        (
+            "no credentials",
+            Request::post("/oauth2/token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("grant_type=client_credentials"))
+                .unwrap(),
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+    ];
+    for (why, req, status, error) in cases {
+        let r = h.send(req).await;
+        assert_eq!(
+            (r.status, r.error().as_str()),
+            (status, error),
+            "{why}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(
+            r.json()["error_description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty()),
+            "{why}"
+        );
+        assert_eq!(
+            r.headers.get(header::CACHE_CONTROL).unwrap(),
+            "no-store",
+            "{why}"
+        );
+    }
+    let r = h
+        .send(Request::get("/oauth2/token").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(r.headers.get(header::ALLOW).unwrap(), "POST");
+}
+
+#[tokio::test]
+async fn client_types_and_scopes() {
+    let h = harness().await;
+    let (spa, _) = make(&h.state, "Public SPA", "public_pkce").await;
+    let (web, web_secret) = make(&h.state, "Web app", "confidential_pkce").await;
+    // A public client has no secret: an id alone does not authenticate.
+    let r = h
+        .post(
+            &format!("grant_type=client_credentials&client_id={spa}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+    // A PKCE client that authenticates may not use this grant.
+    let r = h
+        .with_basic(&web, &web_secret, "grant_type=client_credentials")
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (StatusCode::BAD_REQUEST, "unauthorized_client".into())
+    );
+    // Scopes: a subset is granted as asked, anything else is refused.
+    let r = h
+        .with_basic(
+            &h.worker,
+            &h.secret,
+            "grant_type=client_credentials&scope=reports%3Aread",
+        )
+        .await;
+    assert_eq!(r.json()["scope"], "reports:read");
+    assert_eq!(
+        h.verify(&token_of(&r)).await.custom["scope"],
+        "reports:read"
+    );
+    for bad in ["reports%3Aadmin", "reports%3Aread+admin", "REPORTS%3AREAD"] {
+        let r = h
+            .with_basic(
+                &h.worker,
+                &h.secret,
+                &format!("grant_type=client_credentials&scope={bad}"),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error()),
+            (StatusCode::BAD_REQUEST, "invalid_scope".into()),
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rotation_revocation_and_expiry_take_effect_on_the_next_request() {
+    let h = harness().await;
+    let policy = Policy {
+        max_rotated: 2,
+        default_grace_secs: None,
+        unused_days: 7,
+    };
+    let m = RequestMeta::default();
+    let second = secrets::rotate(
+        &h.state.db,
+        policy,
+        "test",
+        &m,
+        &h.worker,
+        Grace::UntilRevoked,
+    )
+    .await
+    .unwrap()
+    .secret;
+    let third = secrets::rotate(&h.state.db, policy, "test", &m, &h.worker, Grace::For(3600))
+        .await
+        .unwrap()
+        .secret;
+    // The current and both rotated secrets work.
+    for s in [&h.secret, &second, &third] {
+        token_of(
+            &h.with_basic(&h.worker, s, "grant_type=client_credentials")
+                .await,
+        );
+    }
+    // Revoking the oldest rotated secret: refused on the very next request.
+    let v = secrets::overview(&h.state.db, policy, &h.worker)
+        .await
+        .unwrap();
+    let first_id = v
+        .previous
+        .iter()
+        .find(|p| h.secret.ends_with(&p.hint))
+        .unwrap()
+        .id;
+    secrets::revoke(&h.state.db, "test", &m, &h.worker, first_id)
+        .await
+        .unwrap();
+    let r = h
+        .with_basic(&h.worker, &h.secret, "grant_type=client_credentials")
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+    // A rotated secret past its grace period fails, before the expiry task runs.
+    sqlx::query("UPDATE client_secrets SET expires_at = $1 WHERE expires_at IS NOT NULL")
+        .bind(app::ssr::now_ms() - 1)
+        .execute(&h.state.db.pool)
+        .await
+        .unwrap();
+    let r = h
+        .with_basic(&h.worker, &second, "grant_type=client_credentials")
+        .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+    token_of(
+        &h.with_basic(&h.worker, &third, "grant_type=client_credentials")
+            .await,
+    );
+    // "Last used" is recorded in a batch, not by the request.
+    let before = secrets::overview(&h.state.db, policy, &h.worker)
+        .await
+        .unwrap();
+    assert_eq!(before.current.as_ref().unwrap().last_used_at, None);
+    h.state.secret_usage.flush(&h.state.db).await.unwrap();
+    let after = secrets::overview(&h.state.db, policy, &h.worker)
+        .await
+        .unwrap();
+    assert!(after.current.unwrap().last_used_at.is_some());
+}
+
+#[tokio::test]
+async fn every_authentication_failure_gets_the_same_bytes() {
+    let h = harness().await;
+    let (disabled, disabled_secret) = make(&h.state, "Disabled worker", "client_credentials").await;
+    clients::set_enabled(
+        &h.state.db,
+        "test",
+        &RequestMeta::default(),
+        &disabled,
+        false,
+    )
+    .await
+    .unwrap();
+    let (revoked, revoked_secret) = make(&h.state, "Revoked worker", "client_credentials").await;
+    let policy = Policy {
+        max_rotated: 0,
+        default_grace_secs: None,
+        unused_days: 7,
+    };
+    secrets::rotate(
+        &h.state.db,
+        policy,
+        "test",
+        &RequestMeta::default(),
+        &revoked,
+        Grace::UntilRevoked,
+    )
+    .await
+    .unwrap();
+    let other_secret = make(&h.state, "Other", "client_credentials").await.1;
+    let mut malformed = h.secret.clone();
+    malformed.pop();
+    malformed.push(if h.secret.ends_with('A') { 'B' } else { 'A' });
+    let cases = [
+        (
+            "unknown client",
+            "0123456789abcdef0123456789abcdef".to_string(),
+            h.secret.clone(),
+        ),
+        ("wrong secret", h.worker.clone(), other_secret),
+        ("malformed secret", h.worker.clone(), malformed),
+        (
+            "not a secret at all",
+            h.worker.clone(),
+            "hunter2".to_string(),
+        ),
+        ("revoked secret", revoked, revoked_secret),
+        ("disabled client", disabled, disabled_secret),
+    ];
+    for basic in [true, false] {
+        let mut bodies = Vec::new();
+        for (why, id, secret) in &cases {
+            let r = if basic {
+                h.with_basic(id, secret, "grant_type=client_credentials")
+                    .await
+            } else {
+                h.with_post(id, secret, "").await
+            };
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{why}");
+            assert_eq!(
+                r.headers.get(header::WWW_AUTHENTICATE).is_some(),
+                basic,
+                "{why}"
+            );
+            bodies.push((why, r.body));
+        }
+        for (why, b) in &bodies {
+            assert_eq!(b, &bodies[0].1, "{why} differs from {}", bodies[0].0);
+        }
+    }
+    // The failures reach the audit log as one row per client id (four ids here), with a count.
+    let rows = h.state.token_failures.flush(&h.state.db).await.unwrap();
+    assert_eq!(rows, 4);
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'token.auth_failed'")
+            .fetch_one(&h.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(n, 4, "one row per client id, not one per request");
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'token.auth_failed' AND target = $1",
+    )
+    .bind(h.worker.clone())
+    .fetch_one(&h.state.db.pool)
+    .await
+    .unwrap();
+    assert!(
+        detail.starts_with("6 failed client authentications"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_get_429_and_good_clients_are_not_slowed() {
+    let h = harness_with(Settings {
+        token_max_failures_per_client: 3,
+        token_max_failures_per_ip: 1000,
+        ..settings()
+    })
+    .await;
+    let (other, other_secret) = make(&h.state, "Neighbour", "client_credentials").await;
+    for _ in 0..3 {
+        let r = h
+            .with_basic(&h.worker, "wrong", "grant_type=client_credentials")
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    for secret in ["wrong", h.secret.as_str()] {
+        let r = h
+            .with_basic(&h.worker, secret, "grant_type=client_credentials")
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "blocked, even with the right secret"
+        );
+        let after: u64 = r
+            .headers
+            .get(header::RETRY_AFTER)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&after), "{after}");
+    }
+    // Another client from the same address is served.
+    for _ in 0..20 {
+        token_of(
+            &h.with_basic(&other, &other_secret, "grant_type=client_credentials")
+                .await,
+        );
+    }
+    let metrics = String::from_utf8(
+        h.send(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .body,
+    )
+    .unwrap();
+    assert!(
+        metrics.contains("clavis_token_requests_total{outcome=\"invalid_client\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("clavis_token_requests_total{outcome=\"temporarily_unavailable\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("clavis_token_requests_total{outcome=\"issued\"} 20"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn metadata_and_key_rotation() {
+    let h = harness().await;
+    let r = h
+        .send(
+            Request::get("/.well-known/oauth-authorization-server")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert_eq!(doc["issuer"], ISSUER);
+    assert_eq!(doc["token_endpoint"], format!("{ISSUER}/oauth2/token"));
+    assert_eq!(doc["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
+    assert_eq!(
+        doc["grant_types_supported"],
+        serde_json::json!(["client_credentials"])
+    );
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
+    assert_eq!(
+        doc["scopes_supported"],
+        serde_json::json!(["reports:read", "reports:write"])
+    );
+    // No private key material is published.
+    let jwks = h.jwks().await;
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    assert!(jwks["keys"][0].get("d").is_none());
+
+    let old = token_of(
+        &h.with_basic(&h.worker, &h.secret, "grant_type=client_credentials")
+            .await,
+    );
+    let old_kid = Token::decode_metadata(&old)
+        .unwrap()
+        .key_id()
+        .unwrap()
+        .to_string();
+    let new_kid = oauth::rotate_signing_key(&h.state.db, &RequestMeta::default(), "cli")
+        .await
+        .unwrap();
+    assert_ne!(old_kid, new_kid);
+    h.state.signing_keys.reload(&h.state.db).await.unwrap();
+    let new = token_of(
+        &h.with_basic(&h.worker, &h.secret, "grant_type=client_credentials")
+            .await,
+    );
+    assert_eq!(
+        Token::decode_metadata(&new).unwrap().key_id(),
+        Some(new_kid.as_str())
+    );
+    // Both keys are published, so old and new tokens verify.
+    assert_eq!(h.jwks().await["keys"].as_array().unwrap().len(), 2);
+    h.verify(&old).await;
+    h.verify(&new).await;
+    // Once every token of the old key has expired, it leaves the JWKS.
+    sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NOT NULL")
+        .bind(app::ssr::now_ms() - 901_000)
+        .execute(&h.state.db.pool)
+        .await
+        .unwrap();
+    let keys = h.jwks().await;
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(keys["keys"][0]["kid"], new_kid.as_str());
+}
