@@ -192,3 +192,59 @@ test('support staff revoke rotated secrets and cannot rotate', async ({ page, si
   await expect(row(p, first)).toContainText('Revoked by support');
   await p.context().close();
 });
+
+/** Asks the token endpoint for a token with HTTP Basic, as a machine client would. */
+async function tokenRequest(page: Page, id: string, secret: string) {
+  const basic = Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+  return page.request.post('/oauth2/token', {
+    headers: { Authorization: `Basic ${basic}` },
+    form: { grant_type: 'client_credentials', scope: 'reports:read' },
+  });
+}
+
+test('rotation and revocation take effect at the token endpoint', async ({ page, signInPage, js, oneTime }) => {
+  await signInPage.signInAs(ADMIN);
+  await open(page, '/clients/new', js);
+  const name = unique('Token worker');
+  await page.getByRole('group', { name: 'Client type' }).getByLabel('Client credentials').check();
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Scopes').fill('reports:read reports:write');
+  await page.getByRole('button', { name: 'Create client' }).click();
+  // The machine's credentials come from the downloaded .env, as an operator would deploy them.
+  const env = await download(page, js, oneTime.dialog(), 'Download');
+  const vars = Object.fromEntries(env.text.trim().split('\n').map((l) => l.split('=', 2)));
+  const [shown] = await oneTime.done();
+  expect(vars.CLIENT_SECRET).toBe(shown);
+  const id = vars.CLIENT_ID;
+
+  const first = await tokenRequest(page, id, vars.CLIENT_SECRET);
+  expect(first.status()).toBe(200);
+  expect(first.headers()['cache-control']).toBe('no-store');
+  const body = await first.json();
+  expect(body.token_type).toBe('Bearer');
+  expect(body.scope).toBe('reports:read');
+  expect(body.access_token.split('.')).toHaveLength(3);
+
+  // After a rotation, the old and the new secret both work.
+  const second = await rotate(page, oneTime);
+  expect((await tokenRequest(page, id, vars.CLIENT_SECRET)).status()).toBe(200);
+  expect((await tokenRequest(page, id, second)).status()).toBe(200);
+
+  // "Revoke all rotated": the old one fails at once, the new one works.
+  await previous(page).getByRole('button', { name: 'Revoke all rotated' }).click();
+  await page.getByRole('dialog', { name: /^Revoke 1 rotated secret/ }).getByRole('button', { name: 'Revoke all rotated' }).click();
+  await expect(row(page, vars.CLIENT_SECRET)).toContainText('Revoked by admin');
+  const refused = await tokenRequest(page, id, vars.CLIENT_SECRET);
+  expect(refused.status()).toBe(401);
+  expect((await refused.json()).error).toBe('invalid_client');
+  expect(refused.headers()['www-authenticate']).toContain('Basic');
+  expect((await tokenRequest(page, id, second)).status()).toBe(200);
+
+  // Use is recorded in batches every few seconds; the page then shows when.
+  await expect(async () => {
+    await open(page, `/clients/${id}`, js);
+    const current = page.getByRole('region', { name: 'Secret', exact: true }).locator('dl');
+    await expect(current).not.toContainText('never', { timeout: 1000 });
+    await expect(current).toContainText(/Last used\s*\d{4}-\d\d-\d\d/, { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+});
