@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ed25519_dalek::pkcs8::EncodePrivateKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::Signer;
 use futures::FutureExt;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::RngCore;
 use serde::Serialize;
 use sqlx::Row;
@@ -25,10 +25,34 @@ use crate::clients::kind::ClientType;
 /// The signature algorithm of every access token: Ed25519.
 pub const ALG: &str = "EdDSA";
 
-/// A private signing key in memory. Never serialized, never printed.
+/// A private signing key in memory, parsed once. Never serialized, never printed.
 pub struct ActiveKey {
     pub kid: String,
-    encoding: EncodingKey,
+    signing: ed25519_dalek::SigningKey,
+    /// The JWS header (`{"alg":"EdDSA","typ":"at+jwt","kid":…}`), base64url-encoded once.
+    header_b64: String,
+}
+
+impl ActiveKey {
+    fn new(kid: String, signing: ed25519_dalek::SigningKey) -> Self {
+        let header = serde_json::json!({ "alg": ALG, "typ": "at+jwt", "kid": kid });
+        let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
+        ActiveKey { kid, signing, header_b64 }
+    }
+
+    /// A JWS in compact serialization (RFC 7515 §7.1) over `claims`, signed with Ed25519
+    /// (RFC 8037): `header.payload.signature`, each part base64url without padding.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, serde_json::Error> {
+        let payload = serde_json::to_vec(claims)?;
+        let mut jws = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
+        jws.push_str(&self.header_b64);
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut jws);
+        let signature = self.signing.sign(jws.as_bytes());
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut jws);
+        Ok(jws)
+    }
 }
 
 impl std::fmt::Debug for ActiveKey {
@@ -132,10 +156,9 @@ impl KeyRing {
         let der = URL_SAFE_NO_PAD
             .decode(row.try_get::<String, _>("private_pkcs8")?)
             .map_err(|_| SvcError::Internal(format!("signing key {kid} is not readable")))?;
-        let key = ActiveKey {
-            kid,
-            encoding: EncodingKey::from_ed_der(&der),
-        };
+        let signing = ed25519_dalek::SigningKey::from_pkcs8_der(&der)
+            .map_err(|_| SvcError::Internal(format!("signing key {kid} is not an Ed25519 key")))?;
+        let key = ActiveKey::new(kid, signing);
         if let Ok(mut slot) = self.active.write() {
             *slot = Some(Arc::new(key));
         }
@@ -439,10 +462,7 @@ pub async fn issue(
         jti: URL_SAFE_NO_PAD.encode(jti),
         scope: &scope,
     };
-    let mut header = Header::new(Algorithm::EdDSA);
-    header.kid = Some(key.kid.clone());
-    header.typ = Some("at+jwt".into());
-    let access_token = jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(|e| {
+    let access_token = key.sign(&claims).map_err(|e| {
         tracing::error!(error = %e, "token endpoint: signing failed");
         TokenError::Server
     })?;

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Token endpoint benchmark: Clavis (release build, SQLite) against a peer authorization server,
+# oidc-provider (bench/peer), both issuing signed JWT access tokens for one client_credentials
+# client on loopback. Both are driven by the same load generator (wrk, keep-alive) at the same
+# concurrency for the same time, one after the other. Prints requests/s, p50 and p99 latency and
+# peak RSS of each, and the ratios. Figures from a shared machine vary; the ratio, measured in
+# one run, is what to compare.
+#
+# Usage: bench/token.sh [SECONDS] [CONNECTIONS]    (defaults: 20 64)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-20}
+conns=${2:-64}
+threads=2
+run=bench/.run
+rm -rf "$run" && mkdir -p "$run"
+
+command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y wrk >/dev/null; }
+(cd bench/peer && { [ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund --silent; })
+cargo build --release -p server --bin clavis --quiet
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
+peak_rss_mb() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# --- Clavis, with one client_credentials client made through its own API ---
+cport=$(free_port)
+CLAVIS_DATABASE_URL="sqlite://$run/clavis.db" CLAVIS_LISTEN="127.0.0.1:$cport" \
+  CLAVIS_ISSUER="http://127.0.0.1:$cport" CLAVIS_LOG=warn \
+  CLAVIS_ADMIN_USERNAME=bench CLAVIS_ADMIN_PASSWORD="bench password 123" \
+  target/release/clavis serve >"$run/clavis.log" 2>&1 &
+cpid=$!; pids+=("$cpid")
+wait_for "http://127.0.0.1:$cport/healthz"
+jar="$run/cookies"
+curl -sf -c "$jar" -H "Origin: http://127.0.0.1:$cport" \
+  --data 'username=bench&password=bench+password+123' "http://127.0.0.1:$cport/api/login" >/dev/null
+created=$(curl -sf -b "$jar" -H "Origin: http://127.0.0.1:$cport" \
+  --data 'input[name]=Bench+worker&input[client_type]=client_credentials&input[scopes]=reports:read' \
+  "http://127.0.0.1:$cport/api/clients/create")
+read -r cid csecret < <(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["client"]["client_id"], d["one_time_secrets"][0]["secret"])' <<<"$created")
+
+# --- The peer ---
+pport=$(free_port)
+pid_secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+node bench/peer/server.mjs "$pport" bench-client "$pid_secret" >"$run/peer.log" 2>&1 &
+ppid=$!; pids+=("$ppid")
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$pport/.well-known/openid-configuration" && break; sleep 0.1; done
+
+lua() { # $1: client id, $2: secret
+  local basic
+  basic=$(printf '%s:%s' "$1" "$2" | base64 -w0)
+  cat <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $basic"
+wrk.body = "grant_type=client_credentials&scope=reports:read"
+LUA
+}
+lua "$cid" "$csecret" >"$run/clavis.lua"
+lua bench-client "$pid_secret" >"$run/peer.lua"
+
+# One request each first: both must answer 200 with a JWT, or the run means nothing.
+c=$(curl -s -w '\n%{http_code}' -u "$cid:$csecret" --data 'grant_type=client_credentials&scope=reports:read' "http://127.0.0.1:$cport/oauth2/token")
+p=$(curl -s -w '\n%{http_code}' -u "bench-client:$pid_secret" --data 'grant_type=client_credentials&scope=reports:read' "http://127.0.0.1:$pport/token")
+for answer in "$c" "$p"; do
+  [ "$(tail -1 <<<"$answer")" = 200 ] || { echo "a server refused the warm-up request: $answer" >&2; exit 1; }
+  head -1 <<<"$answer" | grep -q '"access_token":"ey' || { echo "no JWT in: $answer" >&2; exit 1; }
+done
+python3 - "$(head -1 <<<"$c")" "$(head -1 <<<"$p")" <<'PY'
+import base64, json, sys
+for name, answer in zip(("clavis", "peer"), sys.argv[1:]):
+    tok = json.loads(answer)["access_token"]
+    head = json.loads(base64.urlsafe_b64decode(tok.split(".")[0] + "=="))
+    print(f"{name}: token alg {head['alg']}, kid {head.get('kid')}")
+PY
+
+measure() { # $1: name, $2: url, $3: lua, $4: pid
+  wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$3" "$2" >"$run/$1.wrk"
+  local rps p50 p99 rss errors
+  rps=$(awk '/Requests\/sec/ { print $2 }' "$run/$1.wrk")
+  p50=$(awk '$1 == "50%" { print $2 }' "$run/$1.wrk")
+  p99=$(awk '$1 == "99%" { print $2 }' "$run/$1.wrk")
+  errors=$(awk '/Non-2xx/ { print $5 }' "$run/$1.wrk"); errors=${errors:-0}
+  rss=$(peak_rss_mb "$4")
+  echo "$1 $rps $p50 $p99 $rss $errors"
+}
+echo "wrk -t$threads -c$conns -d${secs}s, keep-alive, POST client_credentials with HTTP Basic"
+res_c=$(measure clavis "http://127.0.0.1:$cport/oauth2/token" "$run/clavis.lua" "$cpid")
+res_p=$(measure peer "http://127.0.0.1:$pport/token" "$run/peer.lua" "$ppid")
+python3 - "$res_c" "$res_p" <<'PY'
+import sys
+def ms(v):
+    return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
+rows = [r.split() for r in sys.argv[1:]]
+print(f"{'server':8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'peak RSS MB':>12} {'non-2xx':>8}")
+for name, rps, p50, p99, rss, errors in rows:
+    print(f"{name:8} {float(rps):10.0f} {ms(p50):8.2f} {ms(p99):8.2f} {float(rss):12.1f} {errors:>8}")
+c, p = rows
+print(f"ratio clavis/peer: req/s {float(c[1]) / float(p[1]):.1f}x, p99 {ms(c[3]) / ms(p[3]):.2f}x, peak RSS {float(c[4]) / float(p[4]):.2f}x")
+PY
