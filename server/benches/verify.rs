@@ -56,10 +56,16 @@ fn main() {
         ("malformed (checksum)", &malformed),
     ];
     println!("baseline: one SHA-256 of 59 bytes: {baseline:.0} ns");
-    println!("{:28} {:>10} {:>12}", "verification", "ns/call", "x baseline");
+    println!(
+        "{:28} {:>10} {:>12}",
+        "verification", "ns/call", "x baseline"
+    );
     for (name, presented) in cases {
         let ns = median_ns(|| {
-            black_box(check_presented(black_box(presented), black_box(&candidates)));
+            black_box(check_presented(
+                black_box(presented),
+                black_box(&candidates),
+            ));
         });
         println!("{name:28} {ns:10.0} {:12.1}", ns / baseline);
         assert!(ns < 2_000.0, "{name}: {ns:.0} ns is over the 2 µs target");

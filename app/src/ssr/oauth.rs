@@ -37,7 +37,11 @@ impl ActiveKey {
     fn new(kid: String, signing: ed25519_dalek::SigningKey) -> Self {
         let header = serde_json::json!({ "alg": ALG, "typ": "at+jwt", "kid": kid });
         let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
-        ActiveKey { kid, signing, header_b64 }
+        ActiveKey {
+            kid,
+            signing,
+            header_b64,
+        }
     }
 
     /// A JWS in compact serialization (RFC 7515 §7.1) over `claims`, signed with Ed25519
