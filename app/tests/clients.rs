@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::app_err;
+use common::{app_err, input};
 
 use app::clients::kind::ClientType;
 use app::clients::{ClientInput, ClientQuery, ClientSort};
@@ -13,24 +13,6 @@ use app::ssr::{audit, clients, Db, RequestMeta};
 fn meta() -> RequestMeta {
     RequestMeta {
         ip: Some("10.0.0.9".into()),
-        ..Default::default()
-    }
-}
-
-fn input(name: &str, kind: ClientType) -> ClientInput {
-    ClientInput {
-        name: name.into(),
-        client_type: kind.as_str().into(),
-        redirect_uris: if kind.uses_redirect_uris() {
-            "https://app.example/cb".into()
-        } else {
-            String::new()
-        },
-        scopes: if kind == ClientType::ClientCredentials {
-            "read write".into()
-        } else {
-            String::new()
-        },
         ..Default::default()
     }
 }

@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::app_err;
+use common::{app_err, input};
 use sqlx::Row;
 
 use app::clients::kind::ClientType;
-use app::clients::ClientInput;
 use app::error::AppError;
 use app::model::AuditFilter;
 use app::secrets::{IssuedSecretOnce, SecretState};
@@ -24,24 +23,6 @@ fn policy(max_rotated: u32) -> Policy {
         max_rotated,
         default_grace_secs: None,
         unused_days: 7,
-    }
-}
-
-fn input(name: &str, kind: ClientType) -> ClientInput {
-    ClientInput {
-        name: name.into(),
-        client_type: kind.as_str().into(),
-        redirect_uris: if kind.uses_redirect_uris() {
-            "https://app.example/cb".into()
-        } else {
-            String::new()
-        },
-        scopes: if kind == ClientType::ClientCredentials {
-            "read write".into()
-        } else {
-            String::new()
-        },
-        ..Default::default()
     }
 }
 

@@ -217,6 +217,20 @@ impl Harness {
         self.send(req.body(Body::from(body)).unwrap()).await
     }
 
+    /// A form posted by a browser without JavaScript: it wants a page back.
+    async fn plain_form(&self, endpoint: &str, body: String, referer: &str, cookie: &str) -> Reply {
+        let req = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "clavis.test")
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::REFERER, referer)
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, cookie)
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
     async fn page(&self, path: &str, cookie: Option<&str>) -> Reply {
         let mut req = Request::get(path)
             .header(header::ACCEPT, "text/html")
@@ -848,19 +862,8 @@ async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
         "http://clavis.test/clients/{}?confirm=rotate",
         h.secret_client
     );
-    let req = Request::post("/api/secrets/rotate")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::HOST, "clavis.test")
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::REFERER, &page)
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, &root)
-        .body(Body::from(format!(
-            "client_id={}&grace=until_revoked",
-            h.secret_client
-        )))
-        .unwrap();
-    let r = h.send(req).await;
+    let body = format!("client_id={}&grace=until_revoked", h.secret_client);
+    let r = h.plain_form("secrets/rotate", body, &page, &root).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.headers.get(header::LOCATION).is_none());
     assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
@@ -898,16 +901,8 @@ async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
 
     // An error still goes back to the page with the message, as for every other form.
     let sam = h.sign_in("sam").await;
-    let req = Request::post("/api/secrets/rotate")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::HOST, "clavis.test")
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::REFERER, &page)
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, &sam)
-        .body(Body::from(format!("client_id={}&grace=", h.secret_client)))
-        .unwrap();
-    let r = h.send(req).await;
+    let body = format!("client_id={}&grace=", h.secret_client);
+    let r = h.plain_form("secrets/rotate", body, &page, &sam).await;
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
     assert!(!r.body.contains("clavis_cs_"));
     let loc = r.headers.get(header::LOCATION).unwrap().to_str().unwrap();

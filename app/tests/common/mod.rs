@@ -3,6 +3,8 @@
 //! `CLAVIS_TEST_REQUIRE_POSTGRES=1` a missing server fails the test instead of skipping it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use app::clients::kind::ClientType;
+use app::clients::ClientInput;
 use app::error::AppError;
 use app::ssr::{Db, SvcError};
 
@@ -90,5 +92,25 @@ pub fn app_err<T: std::fmt::Debug>(r: Result<T, SvcError>) -> AppError {
     match r {
         Err(SvcError::App(e)) => e,
         other => panic!("expected an AppError, got {other:?}"),
+    }
+}
+
+/// A valid client of `kind` named `name`: redirect URIs for the PKCE types, scopes
+/// `read write` for client credentials.
+pub fn input(name: &str, kind: ClientType) -> ClientInput {
+    ClientInput {
+        name: name.into(),
+        client_type: kind.as_str().into(),
+        redirect_uris: if kind.uses_redirect_uris() {
+            "https://app.example/cb".into()
+        } else {
+            String::new()
+        },
+        scopes: if kind == ClientType::ClientCredentials {
+            "read write".into()
+        } else {
+            String::new()
+        },
+        ..Default::default()
     }
 }
