@@ -442,6 +442,10 @@ pub struct Verified {
     pub secret_id: i64,
 }
 
+/// The stored form of the decoy row's hash: all zeros. A secret whose SHA-256 is all zeros
+/// would be a break of SHA-256, so the decoy never matches.
+const DECOY_HASH: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
 /// Checked when the client does not exist, so that unknown ids cost the same comparison.
 fn dummy_hash() -> SecretHash {
     SecretHash::of("clavis: no such client")
@@ -489,13 +493,19 @@ pub async fn verify(
         return Ok(None);
     }
     let presented = SecretHash::of(presented);
+    // For an unknown client id the second half yields one decoy row with a hash that nothing
+    // matches, so that both cases decode a row and compare a hash: without it, an unknown id
+    // answered measurably faster (bench/token_timing.sh: 0.96 of a wrong secret).
     let rows = sqlx::query(
         "SELECT c.client_type, c.enabled, c.scopes, s.id AS secret_id, s.hash FROM clients c \
          LEFT JOIN client_secrets s ON s.client_pk = c.id AND s.state IN ('current', 'rotated') \
-         AND (s.expires_at IS NULL OR s.expires_at > $2) WHERE c.client_id = $1",
+         AND (s.expires_at IS NULL OR s.expires_at > $2) WHERE c.client_id = $1 \
+         UNION ALL SELECT 'client_credentials', 0, '', 0, $3 \
+         WHERE NOT EXISTS (SELECT 1 FROM clients WHERE client_id = $1)",
     )
     .bind(client_id.to_string())
     .bind(now)
+    .bind(DECOY_HASH.to_string())
     .fetch_all(&db.pool)
     .await?;
     let mut ids = Vec::with_capacity(rows.len());
