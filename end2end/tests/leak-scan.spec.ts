@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
@@ -27,5 +28,11 @@ for (const port of [3310, 3311]) {
     }
     // The store did record these secrets, as hashes: the files scanned are the right ones.
     expect(all).toContain('sha256:');
+    // And no hash of them is in the log.
+    const log = readFileSync(join(dir, 'server.log'), 'utf8');
+    for (const secret of shown) {
+      const hash = createHash('sha256').update(secret).digest('hex');
+      expect(log.includes(hash), `hash of …${secret.slice(-4)} in server.log`).toBe(false);
+    }
   });
 }

@@ -248,7 +248,11 @@ pub fn spawn_housekeeping(state: AppState) {
             tick.tick().await;
             match app::ssr::secrets::expire_due(&st.db, app::ssr::now_ms()).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(count = n, "rotated secrets expired"),
+                // Only a count: never a secret, a hash or a hint in the log.
+                Ok(n) => tracing::info!(
+                    count = n,
+                    "grace periods ended; rotated secrets marked expired"
+                ),
                 Err(e) => tracing::warn!(error = %e, "could not expire rotated secrets"),
             }
         }

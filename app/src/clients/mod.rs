@@ -139,7 +139,7 @@ impl ClientCreated {
 #[server(endpoint = "clients/create")]
 pub async fn create_client(input: ClientInput) -> Result<ClientCreated, AppError> {
     use crate::ssr::{clients, edge};
-    crate::secrets::mark_no_store();
+    crate::secrets::no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(crate::model::Role::Admin)).await?;
         let (client, secret) = clients::create_issuing(&st.db, &me.username, &meta, &input).await?;
@@ -382,7 +382,7 @@ pub async fn create_preset(
     clients: Vec<ClientInput>,
 ) -> Result<PresetCreated, AppError> {
     use crate::ssr::{clients as svc, edge};
-    crate::secrets::mark_no_store();
+    crate::secrets::no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(crate::model::Role::Admin)).await?;
         let (application, _, one_time_secrets) =

@@ -248,8 +248,9 @@ pub const NOT_SHOWN_AGAIN: &str = "Copy or download it now: this secret will not
 
 // ---- Server functions ----
 
+/// Marks a response that carries a plaintext: no cache may keep it.
 #[cfg(feature = "ssr")]
-fn no_store() {
+pub fn no_store() {
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.insert_header(
             http::header::CACHE_CONTROL,
@@ -260,12 +261,6 @@ fn no_store() {
             http::HeaderValue::from_static("no-cache"),
         );
     }
-}
-
-/// Marks a response that carries a plaintext: no cache may keep it.
-#[cfg(feature = "ssr")]
-pub fn mark_no_store() {
-    no_store();
 }
 
 #[server(endpoint = "secrets/overview")]

@@ -65,10 +65,16 @@ async fn lock_client(
     engine: Engine,
     client_id: &str,
 ) -> SvcResult<ClientRow> {
-    let lock = match engine {
-        Engine::Postgres => " FOR UPDATE",
-        Engine::Sqlite => "",
-    };
+    find_client(conn, client_id, engine == Engine::Postgres).await
+}
+
+/// Finds the client, with `FOR UPDATE` when `for_update` is set.
+async fn find_client(
+    conn: &mut AnyConnection,
+    client_id: &str,
+    for_update: bool,
+) -> SvcResult<ClientRow> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
     let row = sqlx::query(&format!(
         "SELECT id, client_id, name, client_type FROM clients WHERE client_id = $1{lock}"
     ))
@@ -138,7 +144,8 @@ pub async fn issue_first(
     actor: &str,
     client_id: &str,
 ) -> SvcResult<IssuedSecretOnce> {
-    let c = lock_client(conn, Engine::Sqlite, client_id).await?;
+    // The row was inserted by this very transaction: nobody else can see it to lock it.
+    let c = find_client(conn, client_id, false).await?;
     refuse_public(&c)?;
     let (secret, hint) = insert_current(conn, c.pk, actor, now_ms()).await?;
     let ev = Event {
@@ -401,7 +408,7 @@ fn row_to_meta(r: &AnyRow, now: i64, unused_days: i64) -> Result<SecretMeta, sql
 /// The client's current secret and its history, as metadata only (never a hash).
 pub async fn overview(db: &Db, policy: Policy, client_id: &str) -> SvcResult<SecretsView> {
     let mut conn = db.pool.acquire().await?;
-    let c = lock_client(&mut conn, Engine::Sqlite, client_id).await?;
+    let c = find_client(&mut conn, client_id, false).await?;
     let now = now_ms();
     let rows = sqlx::query(
         "SELECT id, hint, state, created_at, created_by, rotated_at, expires_at, revoked_at, revoked_by, \
