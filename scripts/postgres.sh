@@ -12,7 +12,9 @@ case "$cmd" in
       pg_createcluster 15 main >/dev/null
     fi
     if ! pg_lsclusters -h | grep -q '^15 *main .* online'; then
-      pg_ctlcluster 15 main start
+      # To stderr: pg_ctlcluster prints notes such as "Removed stale pid file." on stdout, and
+      # the caller captures this script's stdout as the URL.
+      pg_ctlcluster 15 main start >&2
     fi
     for _ in $(seq 1 30); do as_pg psql -qAtc 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.5; done
     as_pg psql -qAtc "DO \$\$ BEGIN

@@ -21,6 +21,10 @@ step() {
 pg_was_running=0
 pg_lsclusters -h 2>/dev/null | grep -q '^15 *main .* online' && pg_was_running=1
 CLAVIS_TEST_POSTGRES_URL=$(./scripts/postgres.sh start)
+case "$CLAVIS_TEST_POSTGRES_URL" in
+  postgres://*) echo "PostgreSQL for the store tests: $CLAVIS_TEST_POSTGRES_URL" ;;
+  *) echo "scripts/postgres.sh start gave no PostgreSQL URL: '$CLAVIS_TEST_POSTGRES_URL'" >&2; exit 1 ;;
+esac
 export CLAVIS_TEST_POSTGRES_URL CLAVIS_TEST_REQUIRE_POSTGRES=1
 cleanup() { [ "$pg_was_running" = 1 ] || ./scripts/postgres.sh stop; }
 trap cleanup EXIT
@@ -33,7 +37,7 @@ step "clippy (browser side)" 1200 cargo clippy -p frontend --target wasm32-unkno
 step "build the site" 1800 cargo leptos build
 step "browser tests (JavaScript off and on)" 900 bash -c 'cd end2end && npx playwright test' | tee -a "$log"
 step "Rust tests (unit, store on SQLite and PostgreSQL, router, binary)" 1800 \
-  cargo test -p app -p server --features app/ssr --lib --bins --tests 2>&1 | tee -a "$log"
+  cargo test --no-fail-fast -p app -p server --features app/ssr --lib --bins --tests 2>&1 | tee -a "$log"
 
 # One closing line with the totals of both runners.
 passed=$(grep -oE '(test result: ok\. )?[0-9]+ passed' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
