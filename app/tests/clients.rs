@@ -124,6 +124,20 @@ on_both!(bad_input_is_refused_per_field_and_writes_nothing, |db| {
         ),
         (
             ClientInput {
+                audience: "https://api.example".into(),
+                ..input("x", ClientType::ConfidentialPkce)
+            },
+            "audience",
+        ),
+        (
+            ClientInput {
+                audience: "orders api".into(),
+                ..input("x", ClientType::ClientCredentials)
+            },
+            "audience",
+        ),
+        (
+            ClientInput {
                 application_id: Some(9999),
                 ..input("x", ClientType::PublicPkce)
             },
@@ -181,6 +195,29 @@ on_both!(update_keeps_the_type, |db| {
 
     let missing = app_err(clients::update(db, "ops", &meta(), "0000", &changed).await);
     assert!(matches!(missing, AppError::NotFound(_)));
+});
+
+on_both!(audience_is_stored_changed_and_cleared, |db| {
+    let with = ClientInput {
+        audience: "  https://orders.example/api ".into(),
+        ..input("Order sync", ClientType::ClientCredentials)
+    };
+    let c = clients::create(db, "root", &meta(), &with).await.unwrap();
+    assert_eq!(c.audience.as_deref(), Some("https://orders.example/api"));
+    let other = ClientInput {
+        audience: "billing-api".into(),
+        ..input("Order sync", ClientType::ClientCredentials)
+    };
+    let u = clients::update(db, "root", &meta(), &c.client_id, &other)
+        .await
+        .unwrap();
+    assert_eq!(u.audience.as_deref(), Some("billing-api"));
+    let cleared = input("Order sync", ClientType::ClientCredentials);
+    let u = clients::update(db, "root", &meta(), &c.client_id, &cleared)
+        .await
+        .unwrap();
+    assert_eq!(u.audience, None, "empty means the server's default");
+    assert_eq!(clients::get(db, &c.client_id).await.unwrap(), u);
 });
 
 on_both!(disable_enable_and_delete_with_confirmation, |db| {

@@ -29,11 +29,12 @@ async function answer(page: Page, js: boolean, person: boolean, secret: boolean)
   }
 }
 
-async function createClient(page: Page, name: string, type: keyof typeof TYPES, extra: { redirects?: string; scopes?: string } = {}) {
+async function createClient(page: Page, name: string, type: keyof typeof TYPES, extra: { redirects?: string; scopes?: string; audience?: string } = {}) {
   await page.getByRole('group', { name: 'Client type' }).getByLabel(TYPES[type]).check();
   await page.getByLabel('Name', { exact: true }).fill(name);
   if (extra.redirects !== undefined) await page.getByLabel('Redirect URIs').fill(extra.redirects);
   if (extra.scopes !== undefined) await page.getByLabel('Scopes').fill(extra.scopes);
+  if (extra.audience !== undefined) await page.getByLabel('Token audience').fill(extra.audience);
   await page.getByRole('button', { name: 'Create client' }).click();
 }
 
@@ -93,6 +94,9 @@ test('bad input shows an error next to its field and creates nothing', async ({ 
   await open(page, '/clients/new', js);
   await createClient(page, name, 'client_credentials', { scopes: 'say"hi"' });
   await expect(page.locator('#scopes-error')).toContainText('not a valid scope');
+  await open(page, '/clients/new', js);
+  await createClient(page, name, 'client_credentials', { scopes: 'a', audience: 'orders api' });
+  await expect(page.locator('#audience-error')).toContainText('not a valid audience');
   await open(page, '/clients/new', js);
   await createClient(page, '   ', 'client_credentials', { scopes: 'a' });
   await expect(page.locator('#name-error')).toHaveText('Enter a name.');

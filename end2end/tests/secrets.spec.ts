@@ -209,6 +209,7 @@ test('rotation and revocation take effect at the token endpoint', async ({ page,
   await page.getByRole('group', { name: 'Client type' }).getByLabel('Client credentials').check();
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByLabel('Scopes').fill('reports:read reports:write');
+  await page.getByLabel('Token audience').fill('https://reports.example.test');
   await page.getByRole('button', { name: 'Create client' }).click();
   // The machine's credentials come from the downloaded .env, as an operator would deploy them.
   const env = await download(page, js, oneTime.dialog(), 'Download');
@@ -223,7 +224,10 @@ test('rotation and revocation take effect at the token endpoint', async ({ page,
   const body = await first.json();
   expect(body.token_type).toBe('Bearer');
   expect(body.scope).toBe('reports:read');
-  expect(body.access_token.split('.')).toHaveLength(3);
+  const parts = body.access_token.split('.');
+  expect(parts).toHaveLength(3);
+  const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+  expect(claims).toMatchObject({ sub: id, client_id: id, scope: 'reports:read', aud: 'https://reports.example.test' });
 
   // After a rotation, the old and the new secret both work.
   const second = await rotate(page, oneTime);
@@ -247,4 +251,5 @@ test('rotation and revocation take effect at the token endpoint', async ({ page,
     await expect(current).not.toContainText('never', { timeout: 1000 });
     await expect(current).toContainText(/Last used\s*\d{4}-\d\d-\d\d/, { timeout: 1000 });
   }).toPass({ timeout: 20_000 });
+  await expect(page.locator('dl.facts')).toContainText(/Token audience\s*https:\/\/reports\.example\.test/);
 });

@@ -172,8 +172,13 @@ impl Harness {
         r.json()
     }
 
-    /// Verifies `token` with the served JWKS and returns its claims.
+    /// Verifies `token` with the served JWKS for the configured audience and returns its claims.
     async fn verify(&self, token: &str) -> JWTClaims<serde_json::Value> {
+        self.verify_for(token, "https://api.clavis.test").await
+    }
+
+    /// Verifies `token` with the served JWKS, requiring `aud` to be `audience`.
+    async fn verify_for(&self, token: &str, audience: &str) -> JWTClaims<serde_json::Value> {
         let kid = Token::decode_metadata(token)
             .unwrap()
             .key_id()
@@ -198,7 +203,7 @@ impl Harness {
         let key = Ed25519PublicKey::from_bytes(&x).unwrap();
         let opts = VerificationOptions {
             allowed_issuers: Some(HashSet::from_strings(&[ISSUER])),
-            allowed_audiences: Some(HashSet::from_strings(&["https://api.clavis.test"])),
+            allowed_audiences: Some(HashSet::from_strings(&[audience])),
             ..Default::default()
         };
         key.verify_token::<serde_json::Value>(token, Some(opts))
@@ -423,6 +428,51 @@ async fn malformed_requests_get_the_right_error() {
         .send(Request::get("/oauth2/token").body(Body::empty()).unwrap())
         .await;
     assert_eq!(r.headers.get(header::ALLOW).unwrap(), "POST");
+}
+
+#[tokio::test]
+async fn a_client_audience_replaces_the_configured_one() {
+    let h = harness().await;
+    let input = ClientInput {
+        name: "Orders worker".into(),
+        client_type: "client_credentials".into(),
+        scopes: "orders:read".into(),
+        audience: "https://orders.clavis.test".into(),
+        ..Default::default()
+    };
+    let (c, s) = clients::create_issuing(&h.state.db, "test", &RequestMeta::default(), &input)
+        .await
+        .unwrap();
+    let secret = s.unwrap().secret;
+    let token = token_of(&h.with_post(&c.client_id, &secret, "").await);
+    let claims = h.verify_for(&token, "https://orders.clavis.test").await;
+    assert_eq!(
+        claims.audiences.unwrap().into_string().unwrap(),
+        "https://orders.clavis.test"
+    );
+    // A client without its own audience keeps the configured one.
+    let token = token_of(&h.with_post(&h.worker, &h.secret, "").await);
+    let claims = h.verify(&token).await;
+    assert_eq!(
+        claims.audiences.unwrap().into_string().unwrap(),
+        "https://api.clavis.test"
+    );
+    // Clearing the client's audience takes effect on its next token.
+    let cleared = ClientInput {
+        audience: String::new(),
+        ..input
+    };
+    clients::update(
+        &h.state.db,
+        "test",
+        &RequestMeta::default(),
+        &c.client_id,
+        &cleared,
+    )
+    .await
+    .unwrap();
+    let token = token_of(&h.with_post(&c.client_id, &secret, "").await);
+    h.verify(&token).await;
 }
 
 #[tokio::test]

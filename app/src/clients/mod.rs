@@ -38,6 +38,8 @@ pub struct ClientView {
     pub client_type: ClientType,
     pub redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
+    /// The `aud` of this client's access tokens; `None` means the server's default.
+    pub audience: Option<String>,
     pub enabled: bool,
     pub application: Option<ApplicationRef>,
     pub created_at: i64,
@@ -56,6 +58,8 @@ pub struct ClientInput {
     pub client_type: String,
     pub redirect_uris: String,
     pub scopes: String,
+    /// Client credentials only; empty means the server's default.
+    pub audience: String,
     pub application_id: Option<i64>,
 }
 
@@ -563,6 +567,11 @@ fn ClientDetail() -> impl IntoView {
                         {(kind == ClientType::ClientCredentials).then(|| view! {
                             <dt>"Scopes"</dt>
                             <dd>{c.scopes.iter().map(|s| view! { <code class="tag">{s.clone()}</code> " " }).collect_view()}</dd>
+                            <dt>"Token audience"</dt>
+                            <dd>{match c.audience.clone() {
+                                Some(a) => view! { <code>{a}</code> }.into_any(),
+                                None => view! { <span>"The server's default"</span> }.into_any(),
+                            }}</dd>
                         })}
                         <dt>"Grant types"</dt>
                         <dd>{kind.grant_types().join(", ")}</dd>
@@ -615,6 +624,13 @@ fn ClientDetail() -> impl IntoView {
                                             <label for="e-scopes">"Scopes"</label>
                                             <input id="e-scopes" name="input[scopes]" value=c.scopes.join(" ")/>
                                             <FieldError err=update_err field="scopes"/>
+                                        </div>
+                                        <div class="field">
+                                            <label for="e-audience">"Token audience"</label>
+                                            <input id="e-audience" name="input[audience]" value=c.audience.clone().unwrap_or_default()
+                                                aria-describedby="e-audience-hint audience-error"/>
+                                            <small id="e-audience-hint">"The aud claim of this client's access tokens. Leave empty for the server's default."</small>
+                                            <FieldError err=update_err field="audience"/>
                                         </div>
                                     })}
                                     <p><small>"The type cannot change. To use another type, create a new client and delete this one."</small></p>
@@ -825,6 +841,7 @@ fn NewClient() -> impl IntoView {
             <div class="field" class:hidden=move || selected() == Some(ClientType::ClientCredentials)>
                 <label for="c-redirects">"Redirect URIs"</label>
                 <textarea id="c-redirects" name="input[redirect_uris]" rows=3
+                    disabled=move || selected() == Some(ClientType::ClientCredentials)
                     placeholder="https://app.example.com/callback"
                     aria-describedby="redirect_uris-hint redirect_uris-error"></textarea>
                 <small id="redirect_uris-hint">
@@ -832,12 +849,23 @@ fn NewClient() -> impl IntoView {
                 </small>
                 <FieldError err=err field="redirect_uris"/>
             </div>
+            // A hidden field is also disabled, so that what it held is not sent for a type that
+            // does not use it.
             <div class="field" class:hidden=move || matches!(selected(), Some(ClientType::ConfidentialPkce | ClientType::PublicPkce))>
                 <label for="c-scopes">"Scopes"</label>
                 <input id="c-scopes" name="input[scopes]" placeholder="orders:read orders:write"
+                    disabled=move || matches!(selected(), Some(ClientType::ConfidentialPkce | ClientType::PublicPkce))
                     aria-describedby="scopes-hint scopes-error"/>
                 <small id="scopes-hint">"For client credentials: the scopes it may request, separated by spaces."</small>
                 <FieldError err=err field="scopes"/>
+            </div>
+            <div class="field" class:hidden=move || matches!(selected(), Some(ClientType::ConfidentialPkce | ClientType::PublicPkce))>
+                <label for="c-audience">"Token audience"</label>
+                <input id="c-audience" name="input[audience]" placeholder="https://api.example.com"
+                    disabled=move || matches!(selected(), Some(ClientType::ConfidentialPkce | ClientType::PublicPkce))
+                    aria-describedby="audience-hint audience-error"/>
+                <small id="audience-hint">"Optional, for client credentials: the API its access tokens are for (the aud claim). Empty means the server's default."</small>
+                <FieldError err=err field="audience"/>
             </div>
             <FormError err=err/>
             <button type="submit" class="primary" disabled=move || create.pending().get()>"Create client"</button>

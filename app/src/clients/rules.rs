@@ -10,6 +10,7 @@ pub const REDIRECT_URIS_MAX: usize = 20;
 pub const REDIRECT_URI_MAX_LEN: usize = 2000;
 pub const SCOPES_MAX: usize = 50;
 pub const SCOPE_MAX_LEN: usize = 128;
+pub const AUDIENCE_MAX_LEN: usize = 200;
 
 fn is_control(c: char) -> bool {
     c.is_control()
@@ -204,6 +205,38 @@ pub fn scopes(kind: ClientType, raw: &str) -> Result<Vec<String>, AppError> {
     Ok(out)
 }
 
+/// The audience of a client-credentials client's access tokens (the JWT `aud` claim), or `None`
+/// for the configured default. RFC 7519 makes it a "StringOrURI": an identifier such as
+/// `orders-api`, or an absolute URI such as `https://api.example.com`. Printable ASCII only, so
+/// that what the console shows is exactly what resource servers compare.
+pub fn audience(kind: ClientType, raw: &str) -> Result<Option<String>, AppError> {
+    let field = "audience";
+    let a = raw.trim();
+    if a.is_empty() {
+        return Ok(None);
+    }
+    if kind != ClientType::ClientCredentials {
+        return Err(AppError::validation(
+            field,
+            "Only client-credentials clients get access tokens here, so only they have an audience.",
+        ));
+    }
+    let shown: String = a.chars().take(40).collect();
+    if a.len() > AUDIENCE_MAX_LEN || !a.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(AppError::validation(
+            field,
+            format!("{shown} is not a valid audience: use up to {AUDIENCE_MAX_LEN} printable ASCII characters without spaces."),
+        ));
+    }
+    if a.contains(':') && url::Url::parse(a).is_err() {
+        return Err(AppError::validation(
+            field,
+            format!("{shown} contains a colon, so it must be an absolute URI such as https://api.example.com."),
+        ));
+    }
+    Ok(Some(a.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +331,54 @@ mod tests {
             Vec::<String>::new()
         );
         assert!(redirect_uris(ClientCredentials, "https://a.example/cb").is_err());
+    }
+
+    #[test]
+    fn audience_rules() {
+        /// What the rule answers: the stored audience, or a part of the field's error.
+        type Want = Result<Option<&'static str>, &'static str>;
+        // (type, raw, answer)
+        let cases: &[(ClientType, &str, Want)] = &[
+            (ClientCredentials, "", Ok(None)),
+            (ClientCredentials, "   ", Ok(None)),
+            (ClientCredentials, " orders-api ", Ok(Some("orders-api"))),
+            (
+                ClientCredentials,
+                "https://api.example.com",
+                Ok(Some("https://api.example.com")),
+            ),
+            (
+                ClientCredentials,
+                "urn:example:orders",
+                Ok(Some("urn:example:orders")),
+            ),
+            (ClientCredentials, "orders api", Err("not a valid audience")),
+            (ClientCredentials, "api\u{0}", Err("not a valid audience")),
+            (ClientCredentials, "apí", Err("not a valid audience")),
+            (ClientCredentials, "<script>", Ok(Some("<script>"))),
+            (ClientCredentials, ":orders", Err("absolute URI")),
+            (
+                ConfidentialPkce,
+                "orders-api",
+                Err("Only client-credentials"),
+            ),
+            (PublicPkce, "orders-api", Err("Only client-credentials")),
+            (PublicPkce, "", Ok(None)),
+        ];
+        for (kind, raw, want) in cases {
+            let got = audience(*kind, raw);
+            match (want, &got) {
+                (Ok(w), Ok(g)) => assert_eq!(g.as_deref(), *w, "{kind:?} {raw:?}"),
+                (Err(w), Err(e)) => assert!(
+                    e.field_message("audience").unwrap().contains(w),
+                    "{kind:?} {raw:?}: {e:?}"
+                ),
+                _ => panic!("{kind:?} {raw:?}: wanted {want:?}, got {got:?}"),
+            }
+        }
+        let long = "a".repeat(AUDIENCE_MAX_LEN + 1);
+        assert!(audience(ClientCredentials, &long).is_err());
+        assert!(audience(ClientCredentials, &long[1..]).is_ok());
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub const PAGE_MAX: u32 = 200;
 
 const COLUMNS: &str =
     "c.client_id, c.name, c.description, c.client_type, c.redirect_uris, c.scopes, \
-    c.enabled, c.application_id, a.name AS application_name, c.created_at, c.created_by, \
+    c.audience, c.enabled, c.application_id, a.name AS application_name, c.created_at, c.created_by, \
     c.updated_at, c.updated_by, c.name_key, c.id";
 const FROM: &str = " FROM clients c LEFT JOIN applications a ON a.id = c.application_id";
 
@@ -64,6 +64,7 @@ fn row_to_view(r: &AnyRow) -> Result<ClientView, sqlx::Error> {
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown client type {kind}").into()))?,
         redirect_uris: split_list(&r.try_get::<String, _>("redirect_uris")?, '\n'),
         scopes: split_list(&r.try_get::<String, _>("scopes")?, ' '),
+        audience: Some(r.try_get::<String, _>("audience")?).filter(|a| !a.is_empty()),
         enabled: r.try_get::<i64, _>("enabled")? != 0,
         application,
         created_at: r.try_get("created_at")?,
@@ -80,6 +81,7 @@ struct Checked {
     description: String,
     redirect_uris: Vec<String>,
     scopes: Vec<String>,
+    audience: Option<String>,
     application_id: Option<i64>,
 }
 
@@ -89,6 +91,7 @@ fn check(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
         description: rules::description(&input.description)?,
         redirect_uris: rules::redirect_uris(kind, &input.redirect_uris)?,
         scopes: rules::scopes(kind, &input.scopes)?,
+        audience: rules::audience(kind, &input.audience)?,
         application_id: input.application_id,
     })
 }
@@ -131,8 +134,8 @@ async fn insert(
     let now = now_ms();
     sqlx::query(
         "INSERT INTO clients (client_id, application_id, name, name_key, description, client_type, \
-         redirect_uris, scopes, enabled, created_at, created_by, updated_at, updated_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12)",
+         redirect_uris, scopes, audience, enabled, created_at, created_by, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13)",
     )
     .bind(client_id.clone())
     .bind(c.application_id)
@@ -142,6 +145,7 @@ async fn insert(
     .bind(kind.as_str())
     .bind(c.redirect_uris.join("\n"))
     .bind(c.scopes.join(" "))
+    .bind(c.audience.clone().unwrap_or_default())
     .bind(now)
     .bind(actor.to_string())
     .bind(now)
@@ -196,7 +200,7 @@ pub async fn get(db: &Db, client_id: &str) -> SvcResult<ClientView> {
     find(&mut conn, client_id).await
 }
 
-/// Changes name, description, redirect URIs, scopes and application. The type is fixed.
+/// Changes name, description, redirect URIs, scopes, audience and application. The type is fixed.
 pub async fn update(
     db: &Db,
     actor: &str,
@@ -223,13 +227,14 @@ pub async fn update(
             check_application(conn, c.application_id).await?;
             sqlx::query(
                 "UPDATE clients SET name = $1, name_key = $2, description = $3, redirect_uris = $4, scopes = $5, \
-                 application_id = $6, updated_at = $7, updated_by = $8 WHERE client_id = $9",
+                 audience = $6, application_id = $7, updated_at = $8, updated_by = $9 WHERE client_id = $10",
             )
             .bind(c.name.clone())
             .bind(name_key(&c.name))
             .bind(c.description.clone())
             .bind(c.redirect_uris.join("\n"))
             .bind(c.scopes.join(" "))
+            .bind(c.audience.clone().unwrap_or_default())
             .bind(c.application_id)
             .bind(now_ms())
             .bind(actor.clone())

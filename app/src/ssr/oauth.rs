@@ -460,7 +460,7 @@ pub async fn issue(
         iss: &p.issuer,
         sub: &verified.client_id,
         client_id: &verified.client_id,
-        aud: p.audience.as_deref(),
+        aud: verified.audience.as_deref().or(p.audience.as_deref()),
         iat,
         exp: iat + p.ttl_secs,
         jti: URL_SAFE_NO_PAD.encode(jti),
@@ -535,6 +535,7 @@ mod tests {
             client_id: "c".into(),
             client_type: ClientType::ClientCredentials,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            audience: None,
             secret_id: 1,
         }
     }

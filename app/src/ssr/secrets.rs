@@ -446,6 +446,8 @@ pub struct Verified {
     pub client_id: String,
     pub client_type: ClientType,
     pub scopes: Vec<String>,
+    /// The `aud` for this client's tokens, when it has its own.
+    pub audience: Option<String>,
     pub secret_id: i64,
 }
 
@@ -504,10 +506,10 @@ pub async fn verify(
     // matches, so that both cases decode a row and compare a hash: without it, an unknown id
     // answered measurably faster (bench/token_timing.sh: 0.96 of a wrong secret).
     let rows = sqlx::query(
-        "SELECT c.client_type, c.enabled, c.scopes, s.id AS secret_id, s.hash FROM clients c \
+        "SELECT c.client_type, c.enabled, c.scopes, c.audience, s.id AS secret_id, s.hash FROM clients c \
          LEFT JOIN client_secrets s ON s.client_pk = c.id AND s.state IN ('current', 'rotated') \
          AND (s.expires_at IS NULL OR s.expires_at > $2) WHERE c.client_id = $1 \
-         UNION ALL SELECT 'client_credentials', 0, '', 0, $3 \
+         UNION ALL SELECT 'client_credentials', 0, '', '', 0, $3 \
          WHERE NOT EXISTS (SELECT 1 FROM clients WHERE client_id = $1)",
     )
     .bind(client_id.to_string())
@@ -538,6 +540,7 @@ pub async fn verify(
         return Ok(None);
     };
     let scopes: String = first.try_get("scopes")?;
+    let audience: String = first.try_get("audience")?;
     Ok(Some(Verified {
         client_id: client_id.to_string(),
         client_type,
@@ -546,6 +549,7 @@ pub async fn verify(
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
+        audience: Some(audience).filter(|a| !a.is_empty()),
         secret_id,
     }))
 }
