@@ -298,7 +298,24 @@ on_both!(verification_fails_alike_for_every_wrong_case, |db| {
     let mut tampered = secret.clone().into_bytes();
     tampered[20] = if tampered[20] == b'a' { b'b' } else { b'a' };
     let tampered = String::from_utf8(tampered).unwrap();
+    // An unknown id reads the client whose id sorts next (or the first one), so that it costs
+    // the same as a known one: that client's own secret must not open it.
+    let first_secret = if id < other_id {
+        &secret
+    } else {
+        &other_secret
+    };
     let cases = [
+        (
+            id[..31].to_string(),
+            secret.clone(),
+            "unknown id sorting just before",
+        ),
+        (
+            "f".repeat(33),
+            first_secret.clone(),
+            "unknown id sorting after all",
+        ),
         (id.clone(), other_secret.clone(), "another client's secret"),
         (
             other_id.clone(),

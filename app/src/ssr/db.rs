@@ -5,12 +5,14 @@
 //! times, 0/1 for flags) and `TEXT`. Only the migrations differ, one folder per engine.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
 
+use super::sqlite_read::SqliteReader;
 use super::SvcError;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,8 @@ pub enum Engine {
 pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
+    /// For a SQLite file: inline read-only connections for the token endpoint's hot read.
+    pub reader: Option<Arc<SqliteReader>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -102,7 +106,15 @@ impl Db {
             });
         }
         let pool = pool.connect_with(opts).await?;
-        Ok(Db { pool, engine })
+        let reader = match engine {
+            Engine::Sqlite => sqlite_file_path(&url).map(|p| Arc::new(SqliteReader::new(p))),
+            Engine::Postgres => None,
+        };
+        Ok(Db {
+            pool,
+            engine,
+            reader,
+        })
     }
 
     /// Applies the migrations of this engine. Forward only; a failure stops the start.

@@ -11,6 +11,7 @@ pub mod oauth;
 pub mod one_time_page;
 pub mod secrets;
 pub mod session;
+pub mod sqlite_read;
 
 use std::sync::Arc;
 
