@@ -2,15 +2,17 @@
 # Token endpoint benchmark: Clavis (release build, SQLite) against a peer authorization server,
 # oidc-provider (bench/peer), both issuing signed JWT access tokens for one client_credentials
 # client on loopback. Both are driven by the same load generator (wrk, keep-alive) at the same
-# concurrency for the same time, one after the other. Prints requests/s, p50 and p99 latency and
-# peak RSS of each, and the ratios. Figures from a shared machine vary; the ratio, measured in
-# one run, is what to compare.
+# concurrency for the same time, in alternating rounds (Clavis, peer, Clavis, peer, ...), so that
+# a slow spell of this shared machine falls on both. Prints requests/s, p50 and p99 latency of
+# each round, the peak RSS of each server, and the median of the per-round ratios: that ratio,
+# not the absolute figures, is what to compare between machines and runs.
 #
-# Usage: bench/token.sh [SECONDS] [CONNECTIONS]    (defaults: 20 64)
+# Usage: bench/token.sh [SECONDS] [CONNECTIONS] [ROUNDS]    (defaults: 10 64 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-20}
+secs=${1:-10}
 conns=${2:-64}
+rounds=${3:-3}
 threads=2
 run=bench/.run
 rm -rf "$run" && mkdir -p "$run"
@@ -78,27 +80,37 @@ for name, answer in zip(("clavis", "peer"), sys.argv[1:]):
     print(f"{name}: token alg {head['alg']}, kid {head.get('kid')}")
 PY
 
-measure() { # $1: name, $2: url, $3: lua, $4: pid
-  wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$3" "$2" >"$run/$1.wrk"
-  local rps p50 p99 rss errors
-  rps=$(awk '/Requests\/sec/ { print $2 }' "$run/$1.wrk")
-  p50=$(awk '$1 == "50%" { print $2 }' "$run/$1.wrk")
-  p99=$(awk '$1 == "99%" { print $2 }' "$run/$1.wrk")
-  errors=$(awk '/Non-2xx/ { print $5 }' "$run/$1.wrk"); errors=${errors:-0}
-  rss=$(peak_rss_mb "$4")
-  echo "$1 $rps $p50 $p99 $rss $errors"
+measure() { # $1: name, $2: url, $3: lua, $4: round
+  wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s "$3" "$2" >"$run/$1.$4.wrk"
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ { print $2 }' "$run/$1.$4.wrk")
+  p50=$(awk '$1 == "50%" { print $2 }' "$run/$1.$4.wrk")
+  p99=$(awk '$1 == "99%" { print $2 }' "$run/$1.$4.wrk")
+  errors=$(awk '/Non-2xx/ { print $5 }' "$run/$1.$4.wrk"); errors=${errors:-0}
+  echo "$4 $1 $rps $p50 $p99 $errors"
 }
-echo "wrk -t$threads -c$conns -d${secs}s, keep-alive, POST client_credentials with HTTP Basic"
-res_c=$(measure clavis "http://127.0.0.1:$cport/oauth2/token" "$run/clavis.lua" "$cpid")
-res_p=$(measure peer "http://127.0.0.1:$pport/token" "$run/peer.lua" "$ppid")
-python3 - "$res_c" "$res_p" <<'PY'
-import sys
+echo "wrk -t$threads -c$conns -d${secs}s per run, $rounds rounds, keep-alive, POST client_credentials with HTTP Basic"
+results=()
+for r in $(seq 1 "$rounds"); do
+  results+=("$(measure clavis "http://127.0.0.1:$cport/oauth2/token" "$run/clavis.lua" "$r")")
+  results+=("$(measure peer "http://127.0.0.1:$pport/token" "$run/peer.lua" "$r")")
+done
+python3 - "$(peak_rss_mb "$cpid")" "$(peak_rss_mb "$ppid")" "${results[@]}" <<'PY'
+import statistics, sys
 def ms(v):
     return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
-rows = [r.split() for r in sys.argv[1:]]
-print(f"{'server':8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'peak RSS MB':>12} {'non-2xx':>8}")
-for name, rps, p50, p99, rss, errors in rows:
-    print(f"{name:8} {float(rps):10.0f} {ms(p50):8.2f} {ms(p99):8.2f} {float(rss):12.1f} {errors:>8}")
-c, p = rows
-print(f"ratio clavis/peer: req/s {float(c[1]) / float(p[1]):.1f}x, p99 {ms(c[3]) / ms(p[3]):.2f}x, peak RSS {float(c[4]) / float(p[4]):.2f}x")
+rss = {"clavis": float(sys.argv[1]), "peer": float(sys.argv[2])}
+rows = [r.split() for r in sys.argv[3:]]
+print(f"{'round':>5} {'server':8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+by = {}
+for rnd, name, rps, p50, p99, errors in rows:
+    print(f"{rnd:>5} {name:8} {float(rps):10.0f} {ms(p50):8.2f} {ms(p99):8.2f} {errors:>8}")
+    by.setdefault(rnd, {})[name] = (float(rps), ms(p99))
+ratios = [v["clavis"][0] / v["peer"][0] for v in by.values()]
+c_rps = statistics.median(v["clavis"][0] for v in by.values())
+c_p99 = max(v["clavis"][1] for v in by.values())
+print(f"peak RSS MB: clavis {rss['clavis']:.1f}, peer {rss['peer']:.1f} (ratio {rss['clavis'] / rss['peer']:.2f}x)")
+print(f"clavis: median {c_rps:.0f} req/s, worst p99 {c_p99:.2f} ms")
+print("ratio clavis/peer req/s per round: " + ", ".join(f"{x:.1f}x" for x in ratios)
+      + f"; median {statistics.median(ratios):.1f}x")
 PY
