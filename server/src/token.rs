@@ -242,7 +242,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414).
 pub async fn metadata(State(state): State<AppState>) -> Response {
     let issuer = state.token_policy.issuer.trim_end_matches('/').to_string();
-    let scopes = match oauth::known_scopes(&state.db).await {
+    let scopes = match state.token_scopes.get(&state.db).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "metadata failed");
@@ -258,7 +258,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "response_types_supported": [],
     });
     if !scopes.is_empty() {
-        doc["scopes_supported"] = serde_json::json!(scopes);
+        doc["scopes_supported"] = serde_json::json!(*scopes);
     }
     axum::Json(doc).into_response()
 }

@@ -788,6 +788,23 @@ async fn metadata_and_key_rotation() {
         doc["scopes_supported"],
         serde_json::json!(["reports:read", "reports:write"])
     );
+    // The scopes are read at most every few seconds: a new client's scope shows up on the
+    // first read after that, not on every request.
+    let billing = ClientInput {
+        name: "Billing worker".into(),
+        client_type: "client_credentials".into(),
+        scopes: "billing:read".into(),
+        ..Default::default()
+    };
+    clients::create(&h.state.db, "test", &RequestMeta::default(), &billing)
+        .await
+        .unwrap();
+    let cached = h.state.token_scopes.get(&h.state.db).await.unwrap();
+    assert_eq!(*cached, ["reports:read", "reports:write"]);
+    assert_eq!(
+        *oauth::known_scopes(&h.state.db).await.unwrap(),
+        ["billing:read", "reports:read", "reports:write"]
+    );
     // No private key material is published.
     let jwks = h.jwks().await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);

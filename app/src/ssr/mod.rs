@@ -105,6 +105,8 @@ pub struct AppState {
     pub token_limiter: Arc<oauth::FailureLimiter>,
     /// Failed client authentications, written to the audit log in batches.
     pub token_failures: Arc<oauth::FailureLog>,
+    /// The metadata document's `scopes_supported`, read at most every few seconds.
+    pub token_scopes: Arc<oauth::ScopesCache>,
 }
 
 impl AppState {
@@ -115,6 +117,7 @@ impl AppState {
             signing_keys: Arc::new(oauth::KeyRing::default()),
             token_limiter: Arc::new(oauth::FailureLimiter::default()),
             token_failures: Arc::new(oauth::FailureLog::default()),
+            token_scopes: Arc::new(oauth::ScopesCache::default()),
             leptos_options,
             db,
             settings: Arc::new(settings),
