@@ -35,12 +35,14 @@ export default defineConfig({
       name: 'hydrate',
       use: { ...chromium, javaScriptEnabled: true, baseURL: `http://127.0.0.1:${HYDRATE_PORT}` },
       testIgnore: /leak-scan\.spec\.ts/,
-      // CAUTION: one retry, for a hydration mismatch on /clients right after sign-in that shows
-      // about once in a hundred runs, only under full CI load, and has not been reproduced in
-      // isolation (135 repeats). The client renders the list's error branch at
-      // app/src/clients/mod.rs (`Err(e) => … form-error`) where the server sent the list. A
-      // retried test is reported as "flaky" with its first failure in full, and test.sh counts
-      // it in its closing line, so it stays visible. Remove once the cause is found.
+      // CAUTION: one retry, for a rare hydration mismatch on /clients right after sign-in: seen
+      // once in a CI run (and once before as an "unreachable" panic while hydrating /clients,
+      // likely the same), never in isolation (45 runs of the client and secret specs, each
+      // signing in and loading /clients). The client
+      // renders the list's error branch (`Err(e) => … form-error` in app/src/clients/mod.rs)
+      // where the server sent the list. A retried test is reported as "flaky" with its first
+      // failure in full, and test.sh counts it in its closing line, so it stays visible.
+      // Remove once the cause is found.
       retries: 1,
     },
     {
