@@ -68,15 +68,7 @@ pub async fn list_audit(
 
 #[component]
 pub fn AuditLogPage() -> impl IntoView {
-    view! {
-        <Guarded>
-            <AuditLog/>
-        </Guarded>
-    }
-}
-
-#[component]
-fn AuditLog() -> impl IntoView {
+    // Made here rather than inside `Guarded`'s async block; see `clients::ClientsPage`.
     let query = use_query_map();
     let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
     let page = Resource::new(
@@ -91,6 +83,17 @@ fn AuditLog() -> impl IntoView {
         },
         |(actor, action, from, to, before)| list_audit(actor, action, from, to, before),
     );
+    view! {
+        <Guarded>
+            <AuditLog page/>
+        </Guarded>
+    }
+}
+
+#[component]
+fn AuditLog(page: Resource<Result<AuditPage, AppError>>) -> impl IntoView {
+    let query = use_query_map();
+    let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
     let older_href = move |before: i64| {
         let mut q = query.get();
         q.replace("before", before.to_string());

@@ -224,19 +224,27 @@ fn query_from_url(q: &leptos_router::params::ParamsMap) -> ClientQuery {
 
 #[component]
 pub fn ClientsPage() -> impl IntoView {
+    // The resources are made here, once, and not inside `Guarded`'s async block: on the server
+    // Leptos may run a Suspense's children again while it waits (`dry_resolve`), and a resource
+    // made there would then be made again, shifting the ids the browser uses to find each
+    // resource's value when it hydrates. Signed out, the two reads are refused (401) and not shown.
+    let query = use_query_map();
+    let page = Resource::new(move || query_from_url(&query.read()), list_clients);
+    let apps = Resource::new(|| (), |_| list_applications());
     view! {
         <Guarded>
-            <ClientList/>
+            <ClientList page apps/>
         </Guarded>
     }
 }
 
 #[component]
-fn ClientList() -> impl IntoView {
+fn ClientList(
+    page: Resource<Result<ClientPage, AppError>>,
+    apps: Resource<Result<Vec<ApplicationRef>, AppError>>,
+) -> impl IntoView {
     let auth = expect_context::<AuthCtx>();
     let query = use_query_map();
-    let page = Resource::new(move || query_from_url(&query.read()), list_clients);
-    let apps = Resource::new(|| (), |_| list_applications());
     let get = move |k: &str| query.read().get(k).unwrap_or_default();
     let next_href = move |after: String| {
         let mut q = query.get();
