@@ -231,47 +231,44 @@ async fn flush_batches(state: &AppState) {
 /// Removes dead sessions, expires rotated secrets and writes "last used" marks, now and then.
 /// Ends with the process.
 pub fn spawn_housekeeping(state: AppState) {
-    let st = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            if let Err(e) = app::ssr::session::purge_expired(&st.db, &st.settings).await {
-                tracing::warn!(error = %e, "could not purge expired sessions");
-            }
+    every(Duration::from_secs(600), &state, |st| async move {
+        if let Err(e) = app::ssr::session::purge_expired(&st.db, &st.settings).await {
+            tracing::warn!(error = %e, "could not purge expired sessions");
         }
     });
-    let st = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(EXPIRY_INTERVAL);
-        loop {
-            tick.tick().await;
-            match app::ssr::secrets::expire_due(&st.db, app::ssr::now_ms()).await {
-                Ok(0) => {}
-                // Only a count: never a secret, a hash or a hint in the log.
-                Ok(n) => tracing::info!(
-                    count = n,
-                    "grace periods ended; rotated secrets marked expired"
-                ),
-                Err(e) => tracing::warn!(error = %e, "could not expire rotated secrets"),
-            }
+    every(EXPIRY_INTERVAL, &state, |st| async move {
+        match app::ssr::secrets::expire_due(&st.db, app::ssr::now_ms()).await {
+            Ok(0) => {}
+            // Only a count: never a secret, a hash or a hint in the log.
+            Ok(n) => tracing::info!(
+                count = n,
+                "grace periods ended; rotated secrets marked expired"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not expire rotated secrets"),
         }
     });
-    let st = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(KEY_RELOAD_INTERVAL);
-        loop {
-            tick.tick().await;
-            if let Err(e) = st.signing_keys.reload(&st.db).await {
-                tracing::warn!(error = %e, "could not reload the signing key");
-            }
+    every(KEY_RELOAD_INTERVAL, &state, |st| async move {
+        if let Err(e) = st.signing_keys.reload(&st.db).await {
+            tracing::warn!(error = %e, "could not reload the signing key");
         }
     });
+    every(USAGE_FLUSH_INTERVAL, &state, |st| async move {
+        flush_batches(&st).await;
+    });
+}
+
+/// Runs `job` now and then every `period`, until the process ends. A job that fails only logs.
+fn every<F, Fut>(period: Duration, state: &AppState, job: F)
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let state = state.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(USAGE_FLUSH_INTERVAL);
+        let mut tick = tokio::time::interval(period);
         loop {
             tick.tick().await;
-            flush_batches(&state).await;
+            job(state.clone()).await;
         }
     });
 }

@@ -40,6 +40,10 @@ fn error_response(state: &AppState, e: &TokenError) -> Response {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
+        TokenError::MethodNotAllowed => {
+            res.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
         _ => {}
     }
     res
@@ -172,10 +176,10 @@ pub async fn token(State(state): State<AppState>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_TOKEN_BODY) {
-        return too_large(&state);
+        return error_response(&state, &TokenError::TooLarge);
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_TOKEN_BODY).await else {
-        return too_large(&state);
+        return error_response(&state, &TokenError::TooLarge);
     };
     let request = match parse_form(&bytes).and_then(|f| read_request(&parts.headers, &f)) {
         Ok(r) => r,
@@ -200,25 +204,9 @@ pub async fn token(State(state): State<AppState>, req: Request) -> Response {
     }
 }
 
-fn too_large(state: &AppState) -> Response {
-    let mut res = error_response(
-        state,
-        &TokenError::InvalidRequest("The request body is too large."),
-    );
-    *res.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-    res
-}
-
 /// Any other method on the token endpoint.
 pub async fn token_wrong_method(State(state): State<AppState>) -> Response {
-    let mut res = error_response(
-        &state,
-        &TokenError::InvalidRequest("The token endpoint accepts POST only."),
-    );
-    *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    res.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
-    res
+    error_response(&state, &TokenError::MethodNotAllowed)
 }
 
 /// `GET /.well-known/jwks.json`: the keys that verify tokens still in use.

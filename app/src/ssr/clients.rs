@@ -40,7 +40,13 @@ fn new_client_id() -> String {
     hex::encode(b)
 }
 
-fn split_list(s: &str, sep: char) -> Vec<String> {
+/// A stored optional text: `''` means none.
+pub(crate) fn non_empty(s: String) -> Option<String> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+/// The items of a stored list (redirect URIs by line, scopes by space), without empty ones.
+pub(crate) fn split_list(s: &str, sep: char) -> Vec<String> {
     s.split(sep)
         .filter(|x| !x.is_empty())
         .map(str::to_string)
@@ -64,7 +70,7 @@ fn row_to_view(r: &AnyRow) -> Result<ClientView, sqlx::Error> {
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown client type {kind}").into()))?,
         redirect_uris: split_list(&r.try_get::<String, _>("redirect_uris")?, '\n'),
         scopes: split_list(&r.try_get::<String, _>("scopes")?, ' '),
-        audience: Some(r.try_get::<String, _>("audience")?).filter(|a| !a.is_empty()),
+        audience: non_empty(r.try_get("audience")?),
         enabled: r.try_get::<i64, _>("enabled")? != 0,
         application,
         created_at: r.try_get("created_at")?,

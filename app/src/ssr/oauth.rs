@@ -18,6 +18,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::audit::{self, Event};
+use super::clients::split_list;
 use super::secrets::{self, Verified};
 use super::{now_ms, Db, RequestMeta, SvcError, SvcResult};
 use crate::clients::kind::ClientType;
@@ -215,6 +216,10 @@ pub struct TokenPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenError {
     InvalidRequest(&'static str),
+    /// An `invalid_request` refused before it is read: 413.
+    TooLarge,
+    /// An `invalid_request` with another method than POST: 405.
+    MethodNotAllowed,
     /// Client authentication failed. One answer for every cause.
     InvalidClient {
         basic: bool,
@@ -232,6 +237,8 @@ impl TokenError {
     pub fn status(&self) -> u16 {
         match self {
             TokenError::InvalidClient { .. } => 401,
+            TokenError::MethodNotAllowed => 405,
+            TokenError::TooLarge => 413,
             TokenError::Throttled { .. } => 429,
             TokenError::Server => 500,
             _ => 400,
@@ -240,7 +247,9 @@ impl TokenError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            TokenError::InvalidRequest(_) => "invalid_request",
+            TokenError::InvalidRequest(_) | TokenError::TooLarge | TokenError::MethodNotAllowed => {
+                "invalid_request"
+            }
             TokenError::InvalidClient { .. } => "invalid_client",
             TokenError::UnauthorizedClient => "unauthorized_client",
             TokenError::UnsupportedGrantType => "unsupported_grant_type",
@@ -253,6 +262,8 @@ impl TokenError {
     pub fn description(&self) -> &'static str {
         match self {
             TokenError::InvalidRequest(why) => why,
+            TokenError::TooLarge => "The request body is too large.",
+            TokenError::MethodNotAllowed => "The token endpoint accepts POST only.",
             TokenError::InvalidClient { .. } => "Client authentication failed.",
             TokenError::UnauthorizedClient => {
                 "This client may not use the client_credentials grant."
@@ -521,7 +532,7 @@ pub async fn known_scopes(db: &Db) -> SvcResult<Vec<String>> {
     let mut all = std::collections::BTreeSet::new();
     for r in &rows {
         let s: String = r.try_get("scopes")?;
-        all.extend(s.split(' ').filter(|x| !x.is_empty()).map(str::to_string));
+        all.extend(split_list(&s, ' '));
     }
     Ok(all.into_iter().collect())
 }

@@ -20,6 +20,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::audit::{self, Event};
+use super::clients::{non_empty, split_list};
 use super::db::Engine;
 use super::sqlite_read::SqliteReader;
 use super::{now_ms, Db, RequestMeta, Settings, SvcError, SvcResult};
@@ -610,13 +611,8 @@ pub async fn verify(
     Ok(Some(Verified {
         client_id: client_id.to_string(),
         client_type,
-        scopes: first
-            .scopes
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-        audience: Some(first.audience.clone()).filter(|a| !a.is_empty()),
+        scopes: split_list(&first.scopes, ' '),
+        audience: non_empty(first.audience.clone()),
         secret_id,
     }))
 }
