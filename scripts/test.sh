@@ -32,6 +32,7 @@ trap cleanup EXIT
 log=$(mktemp)
 
 step "format" 120 cargo fmt --all --check
+step "layout (no import cycles, no file over 500 lines)" 60 python3 scripts/check_layout.py
 step "clippy (server side)" 1800 cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 step "clippy (browser side)" 1200 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "build the site" 1800 cargo leptos build

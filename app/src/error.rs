@@ -8,9 +8,6 @@ use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
-/// Result alias for server functions and services.
-pub type AppResult<T> = Result<T, AppError>;
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// No valid session. HTTP 401.

@@ -1,26 +1,38 @@
-//! Clavis, the Leptos app: pages, components and server functions, compiled for the server
-//! (`ssr`) and for the browser (`hydrate`). Server-only code lives under `ssr`.
+//! Clavis, the Leptos app, compiled for the server (`ssr`) and for the browser (`hydrate`).
+//!
+//! One folder per domain, each with the same shape:
+//! - `mod.rs`: the wire types and the pure rules that both sides share (no I/O);
+//! - `api.rs`: the server functions, each one authorizing its caller, then calling the service;
+//! - `ui.rs` or `ui/`: the components and pages;
+//! - `service.rs` (server only): the rules that need the store, its transactions and queries.
+//!
+//! Domains: `accounts`, `audit`, `signin` (console sign-in), `clients`, `secrets`, and `oauth`
+//! (server only: the token endpoint's rules and keys; its HTTP handlers are in the `server`
+//! crate). Shared pieces: `error` (the one error type on the wire), `ui` (components that know
+//! no domain) and `infra` (server only: database, state, settings, edge checks, sessions,
+//! metrics). This file: the HTML shell, the layout and the routes.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![recursion_limit = "256"]
 
 pub mod accounts;
 pub mod audit;
-pub mod auth;
 pub mod clients;
 pub mod error;
-pub mod model;
-pub mod secrets;
-pub mod ui;
-
 #[cfg(feature = "ssr")]
-pub mod ssr;
+pub mod infra;
+#[cfg(feature = "ssr")]
+pub mod oauth;
+pub mod secrets;
+pub mod signin;
+pub mod ui;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
-use crate::auth::AuthCtx;
+use crate::secrets::ui::one_time::{OneTimeSecretDialog, OneTimeSlot};
+use crate::signin::ui::AuthCtx;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -56,7 +68,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Layout() -> impl IntoView {
     let auth = AuthCtx::provide();
-    let one_time = secrets::OneTimeSlot::provide();
+    let one_time = OneTimeSlot::provide();
     // While the one-time secret dialog is open, the page behind it is out of reach, for
     // assistive technology too (the modal dialog already makes it inert for pointer and keys).
     let behind = move || one_time.0.with(Option::is_some).then_some("true");
@@ -92,15 +104,15 @@ fn Layout() -> impl IntoView {
             <ErrorBoundary fallback=|errors| view! { <ui::ErrorPanel errors/> }>
             <Routes fallback=|| view! { <ui::NotFound/> }>
                 <Route path=path!("/") view=|| view! { <Redirect path="/clients"/> } ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/clients") view=clients::ClientsPage ssr=SsrMode::Async/>
-                <Route path=path!("/clients/new") view=clients::NewClientPage ssr=SsrMode::Async/>
-                <Route path=path!("/clients/:client_id") view=clients::ClientPage ssr=SsrMode::Async/>
-                <Route path=path!("/audit") view=audit::AuditLogPage ssr=SsrMode::Async/>
-                <Route path=path!("/accounts") view=accounts::AccountsPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=signin::ui::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/clients") view=clients::ui::list::ClientsPage ssr=SsrMode::Async/>
+                <Route path=path!("/clients/new") view=clients::ui::new::NewClientPage ssr=SsrMode::Async/>
+                <Route path=path!("/clients/:client_id") view=clients::ui::detail::ClientPage ssr=SsrMode::Async/>
+                <Route path=path!("/audit") view=audit::ui::AuditLogPage ssr=SsrMode::Async/>
+                <Route path=path!("/accounts") view=accounts::ui::AccountsPage ssr=SsrMode::Async/>
             </Routes>
             </ErrorBoundary>
         </main>
-        <secrets::OneTimeSecretDialog/>
+        <OneTimeSecretDialog/>
     }
 }

@@ -5,11 +5,17 @@ mod common;
 
 use common::app_err;
 
+use app::accounts::password::PasswordHasher;
+use app::accounts::service::{self as accounts, Bootstrap};
+use app::accounts::Role;
+use app::audit::service as audit;
+use app::audit::AuditFilter;
 use app::error::AppError;
-use app::model::{AuditFilter, Role};
-use app::ssr::accounts::{self, Bootstrap, PasswordHasher};
-use app::ssr::metrics::Metrics;
-use app::ssr::{audit, session, Db, RequestMeta, Settings, SvcError};
+use app::infra::db::Db;
+use app::infra::metrics::Metrics;
+use app::infra::settings::Settings;
+use app::infra::{session, RequestMeta, SvcError};
+use app::signin::service as signin;
 use sqlx::Row;
 
 const PW: &str = "correct horse battery";
@@ -45,7 +51,7 @@ impl Kit {
         username: &str,
         password: &str,
     ) -> Result<(session::SessionToken, session::SessionAccount), SvcError> {
-        accounts::sign_in(
+        signin::sign_in(
             db,
             &self.settings,
             &self.hasher,
@@ -171,7 +177,7 @@ on_both!(sign_in_and_session, |db| {
         .await,
         1
     );
-    accounts::sign_out(db, &meta("10.1.1.1"), token.expose(), &found)
+    signin::sign_out(db, &meta("10.1.1.1"), token.expose(), &found)
         .await
         .unwrap();
     assert!(session::lookup(db, &k.settings, token.expose())
@@ -377,7 +383,7 @@ on_both!(session_timeouts, |db| {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(t.as_bytes()))
     };
-    let now = app::ssr::now_ms();
+    let now = app::infra::db::now_ms();
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
         .bind(now - (k.settings.session_idle_timeout_secs + 1) * 1000)
         .bind(hash(idle.expose()))
@@ -488,7 +494,7 @@ on_both!(audit_filters_and_pages, |db| {
     let future = audit::query(
         db,
         &AuditFilter {
-            from: Some(app::ssr::now_ms() + 60_000),
+            from: Some(app::infra::db::now_ms() + 60_000),
             ..Default::default()
         },
     )

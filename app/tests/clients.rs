@@ -2,13 +2,16 @@
 
 mod common;
 
-use common::{app_err, input};
+use common::{app_err, create_client, input};
 
+use app::audit::service as audit;
+use app::audit::AuditFilter;
 use app::clients::kind::ClientType;
+use app::clients::{search, service as clients};
 use app::clients::{ClientInput, ClientQuery, ClientSort};
 use app::error::AppError;
-use app::model::AuditFilter;
-use app::ssr::{audit, clients, Db, RequestMeta};
+use app::infra::db::Db;
+use app::infra::RequestMeta;
 
 fn meta() -> RequestMeta {
     RequestMeta {
@@ -18,7 +21,7 @@ fn meta() -> RequestMeta {
 }
 
 async fn count(db: &Db) -> usize {
-    clients::list(
+    search::list(
         db,
         &ClientQuery {
             limit: Some(200),
@@ -33,7 +36,7 @@ async fn count(db: &Db) -> usize {
 
 on_both!(create_each_type_and_read_back, |db| {
     for kind in ClientType::ALL {
-        let c = clients::create(
+        let c = create_client(
             db,
             "root",
             &meta(),
@@ -145,7 +148,7 @@ on_both!(bad_input_is_refused_per_field_and_writes_nothing, |db| {
         ),
     ];
     for (bad, field) in cases {
-        let e = app_err(clients::create(db, "root", &meta(), &bad).await);
+        let e = app_err(create_client(db, "root", &meta(), &bad).await);
         assert!(e.field_message(field).is_some(), "{field}: {e:?}");
     }
     assert_eq!(count(db).await, 0);
@@ -157,7 +160,7 @@ on_both!(bad_input_is_refused_per_field_and_writes_nothing, |db| {
 });
 
 on_both!(update_keeps_the_type, |db| {
-    let c = clients::create(
+    let c = create_client(
         db,
         "root",
         &meta(),
@@ -202,7 +205,7 @@ on_both!(audience_is_stored_changed_and_cleared, |db| {
         audience: "  https://orders.example/api ".into(),
         ..input("Order sync", ClientType::ClientCredentials)
     };
-    let c = clients::create(db, "root", &meta(), &with).await.unwrap();
+    let c = create_client(db, "root", &meta(), &with).await.unwrap();
     assert_eq!(c.audience.as_deref(), Some("https://orders.example/api"));
     let other = ClientInput {
         audience: "billing-api".into(),
@@ -221,7 +224,7 @@ on_both!(audience_is_stored_changed_and_cleared, |db| {
 });
 
 on_both!(disable_enable_and_delete_with_confirmation, |db| {
-    let c = clients::create(
+    let c = create_client(
         db,
         "root",
         &meta(),
@@ -279,13 +282,13 @@ on_both!(search_filters_and_keyset_pages, |db| {
     for (i, n) in names.iter().enumerate() {
         let kind = ClientType::ALL[i % 3];
         ids.push(
-            clients::create(db, "root", &meta(), &input(n, kind))
+            create_client(db, "root", &meta(), &input(n, kind))
                 .await
                 .unwrap()
                 .client_id,
         );
     }
-    let page = |q: ClientQuery| async move { clients::list(db, &q).await.unwrap() };
+    let page = |q: ClientQuery| async move { search::list(db, &q).await.unwrap() };
     let names_of =
         |p: &app::clients::ClientPage| p.clients.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
 
@@ -365,7 +368,7 @@ on_both!(search_filters_and_keyset_pages, |db| {
     })
     .await;
     assert_eq!(names_of(&disabled), ["alpha"]);
-    let bad = clients::list(
+    let bad = search::list(
         db,
         &ClientQuery {
             after: Some("zz".into()),
@@ -432,7 +435,7 @@ on_both!(presets_are_created_all_or_nothing, |db| {
         ]
     );
     assert!(made.iter().all(|c| c.application.as_ref() == Some(&app)));
-    let listed = clients::list(
+    let listed = search::list(
         db,
         &ClientQuery {
             application_id: Some(app.id),

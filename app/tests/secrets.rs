@@ -7,12 +7,16 @@ mod common;
 use common::{app_err, input};
 use sqlx::Row;
 
+use app::audit::service as audit;
+use app::audit::AuditFilter;
 use app::clients::kind::ClientType;
+use app::clients::service as clients;
 use app::error::AppError;
-use app::model::AuditFilter;
+use app::infra::db::{now_ms, Db};
+use app::infra::RequestMeta;
+use app::secrets::service::{self as secrets, Grace, Policy};
+use app::secrets::verify;
 use app::secrets::{IssuedSecretOnce, SecretState};
-use app::ssr::secrets::{self, Grace, Policy};
-use app::ssr::{audit, clients, now_ms, Db, RequestMeta};
 
 fn meta() -> RequestMeta {
     RequestMeta::default()
@@ -53,7 +57,7 @@ async fn rotate(db: &Db, cap: u32, client_id: &str) -> IssuedSecretOnce {
 }
 
 async fn works(db: &Db, client_id: &str, secret: &str) -> bool {
-    secrets::verify(db, client_id, secret, now_ms())
+    verify::verify(db, client_id, secret, now_ms())
         .await
         .unwrap()
         .is_some()
@@ -255,7 +259,7 @@ on_both!(
         let now = now_ms();
         let check = |at: i64, s: String| {
             let id = id.clone();
-            async move { secrets::verify(db, &id, &s, at).await.unwrap().is_some() }
+            async move { verify::verify(db, &id, &s, at).await.unwrap().is_some() }
         };
         assert!(
             check(now + 30_000, first.clone()).await,
@@ -288,7 +292,7 @@ on_both!(
 on_both!(verification_fails_alike_for_every_wrong_case, |db| {
     let (id, secret) = worker(db, "Verify").await;
     let (other_id, other_secret) = worker(db, "Other").await;
-    let ok = secrets::verify(db, &id, &secret, now_ms())
+    let ok = verify::verify(db, &id, &secret, now_ms())
         .await
         .unwrap()
         .unwrap();
@@ -331,7 +335,7 @@ on_both!(verification_fails_alike_for_every_wrong_case, |db| {
     ];
     for (cid, s, why) in cases {
         assert_eq!(
-            secrets::verify(db, &cid, &s, now_ms()).await.unwrap(),
+            verify::verify(db, &cid, &s, now_ms()).await.unwrap(),
             None,
             "{why}"
         );
@@ -356,11 +360,11 @@ on_both!(
     last_used_is_recorded_in_batches_and_only_moves_forward,
     |db| {
         let (id, secret) = worker(db, "Usage").await;
-        let v = secrets::verify(db, &id, &secret, now_ms())
+        let v = verify::verify(db, &id, &secret, now_ms())
             .await
             .unwrap()
             .unwrap();
-        let recorder = secrets::UsageRecorder::default();
+        let recorder = verify::UsageRecorder::default();
         recorder.record(v.secret_id, 2_000);
         recorder.record(v.secret_id, 3_000);
         recorder.record(v.secret_id, 1_000);

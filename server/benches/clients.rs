@@ -7,10 +7,16 @@
 
 use std::time::{Duration, Instant};
 
+use app::accounts::service as accounts;
+use app::accounts::Role;
 use app::clients::kind::ClientType;
+use app::clients::search;
 use app::clients::{ClientQuery, ClientSort};
-use app::model::Role;
-use app::ssr::{accounts, clients, AppState, Db, RequestMeta, Settings};
+use app::infra::db::Db;
+use app::infra::settings::Settings;
+use app::infra::state::AppState;
+use app::infra::RequestMeta;
+use app::signin::service as signin;
 use axum::body::Body;
 use axum::http::{header, Request};
 use tower::ServiceExt;
@@ -46,7 +52,7 @@ async fn seed(db: &Db) {
         "orders", "billing", "search", "portal", "export", "ledger", "mobile", "admin", "worker",
         "gateway",
     ];
-    let now = app::ssr::now_ms();
+    let now = app::infra::db::now_ms();
     let mut tx = db.pool.begin().await.unwrap();
     for chunk in (0..N).collect::<Vec<_>>().chunks(500) {
         let mut sql = String::from(
@@ -116,7 +122,7 @@ fn main() {
         )
         .await
         .unwrap();
-        let (token, _) = accounts::sign_in(
+        let (token, _) = signin::sign_in(
             &db,
             &state.settings,
             &state.passwords,
@@ -147,7 +153,7 @@ fn main() {
             "1.0"
         );
 
-        let second_page = clients::list(
+        let second_page = search::list(
             &db,
             &ClientQuery {
                 sort: ClientSort::Newest,
@@ -192,7 +198,7 @@ fn main() {
         ];
         for (label, q) in &cases {
             let times = measure(|| async {
-                let page = clients::list(&db, q).await.unwrap();
+                let page = search::list(&db, q).await.unwrap();
                 assert!(!page.clients.is_empty());
             })
             .await;

@@ -1,7 +1,7 @@
 //! Benchmark of the whole secret check as the token endpoint runs it
-//! (`app::ssr::secrets::verify`: format check, one database read, SHA-256, constant-time
+//! (`app::secrets::verify::verify`: format check, one database read, SHA-256, constant-time
 //! comparison) on a SQLite file with 1 000 clients, and of the same check reading through the
-//! sqlx pool, as it did before the inline read (`app::ssr::sqlite_read`). The pool is the
+//! sqlx pool, as it did before the inline read (`app::infra::sqlite_read`). The pool is the
 //! baseline, measured in the same rounds; the ratios are what to compare.
 //!
 //! Also prints how the failure cases compare: an unknown client id and a wrong secret for an
@@ -15,9 +15,12 @@
 
 use std::time::Instant;
 
+use app::clients::service as clients;
 use app::clients::ClientInput;
+use app::infra::db::{now_ms, Db};
+use app::infra::RequestMeta;
 use app::secrets::format::SecretPlaintext;
-use app::ssr::{clients, now_ms, secrets, Db, RequestMeta};
+use app::secrets::verify as secrets;
 
 const ROUNDS: usize = 21;
 const CALLS: u32 = 2_000;

@@ -7,96 +7,82 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use app::infra::db::engine_of;
+use app::infra::settings::Settings;
 use figment::providers::{Format, Toml};
 use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-/// Every key, its default, and what it accepts. The README's reference table mirrors this.
-pub const KEYS: &[(&str, &str, &str)] = &[
+/// Every key and what it accepts. The README's reference table mirrors this; the defaults are
+/// `Config::default()`, which takes them from `Settings::default()` where the app has them.
+pub const KEYS: &[(&str, &str)] = &[
     (
         "database_url",
-        "sqlite://data/clavis.db",
         "a sqlite://PATH or postgres://USER:PASS@HOST/DB URL",
     ),
     (
         "listen",
-        "127.0.0.1:3000",
         "an IP address and port, such as 0.0.0.0:8080",
     ),
     (
         "issuer",
-        "http://localhost:3000",
         "an absolute http:// or https:// URL without path, query or fragment",
     ),
     (
         "max_number_of_client_rotated_secrets",
-        "1",
         "a whole number from 0 to 100",
     ),
     (
         "rotated_secret_ttl",
-        "unset",
         "seconds, a whole number from 60 to 31536000 (365 days); unset keeps a rotated secret valid until it is revoked",
     ),
     (
         "rotated_secret_unused_days",
-        "7",
         "days, a whole number from 1 to 365",
     ),
     (
         "access_token_ttl",
-        "3600",
         "seconds, a whole number from 60 to 86400",
     ),
     (
         "access_token_audience",
-        "unset",
         "a string put in the aud claim of every access token; unset leaves aud out",
     ),
     (
         "token_max_failures_per_client",
-        "10",
         "a whole number from 0 (no limit) to 100000",
     ),
     (
         "token_max_failures_per_ip",
-        "100",
         "a whole number from 0 (no limit) to 1000000",
     ),
     (
         "token_failure_window",
-        "60",
         "seconds, a whole number from 1 to 86400",
     ),
     (
         "session_idle_timeout",
-        "1800",
         "seconds, a whole number from 60 to 86400",
     ),
     (
         "session_absolute_timeout",
-        "43200",
         "seconds, a whole number from 300 to 2592000",
     ),
     (
         "login_max_failures_per_account",
-        "5",
         "a whole number from 0 (no limit) to 1000",
     ),
     (
         "login_max_failures_per_ip",
-        "50",
         "a whole number from 0 (no limit) to 100000",
     ),
     (
         "login_failure_window",
-        "900",
         "seconds, a whole number from 1 to 86400",
     ),
     (
         "log",
-        "info",
         "a tracing filter such as info, debug or clavis=debug,sqlx=warn",
     ),
 ];
@@ -127,24 +113,28 @@ pub struct Config {
 }
 
 impl Default for Config {
+    /// The app's own defaults (`Settings::default()`), plus those of the keys only the server
+    /// reads. No default is written twice.
     fn default() -> Self {
+        let s = Settings::default();
+        let secs = |v: i64| u64::try_from(v).unwrap_or(0);
         Config {
             database_url: SecretString::from("sqlite://data/clavis.db"),
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
-            issuer: "http://localhost:3000".into(),
-            max_number_of_client_rotated_secrets: 1,
-            rotated_secret_ttl: None,
-            rotated_secret_unused_days: 7,
-            access_token_ttl: 3600,
-            access_token_audience: None,
-            token_max_failures_per_client: 10,
-            token_max_failures_per_ip: 100,
-            token_failure_window: 60,
-            session_idle_timeout: 1800,
-            session_absolute_timeout: 43200,
-            login_max_failures_per_account: 5,
-            login_max_failures_per_ip: 50,
-            login_failure_window: 900,
+            issuer: s.issuer,
+            max_number_of_client_rotated_secrets: s.max_rotated_secrets,
+            rotated_secret_ttl: s.rotated_secret_ttl_secs.map(secs),
+            rotated_secret_unused_days: u32::try_from(s.rotated_secret_unused_days).unwrap_or(0),
+            access_token_ttl: secs(s.access_token_ttl_secs),
+            access_token_audience: s.access_token_audience,
+            token_max_failures_per_client: s.token_max_failures_per_client,
+            token_max_failures_per_ip: s.token_max_failures_per_ip,
+            token_failure_window: secs(s.token_failure_window_secs),
+            session_idle_timeout: secs(s.session_idle_timeout_secs),
+            session_absolute_timeout: secs(s.session_absolute_timeout_secs),
+            login_max_failures_per_account: s.login_max_failures_per_account,
+            login_max_failures_per_ip: s.login_max_failures_per_ip,
+            login_failure_window: secs(s.login_failure_window_secs),
             log: "info".into(),
         }
     }
@@ -189,8 +179,8 @@ pub enum ConfigError {
 
 fn allowed(key: &str) -> String {
     KEYS.iter()
-        .find(|(k, _, _)| *k == key)
-        .map(|(_, _, a)| a.to_string())
+        .find(|(k, _)| *k == key)
+        .map(|(_, a)| a.to_string())
         .unwrap_or_else(|| "see the configuration reference in README.md".into())
 }
 
@@ -251,7 +241,7 @@ pub fn load_from(
             message: e.message().to_string(),
         })?;
         for key in table.keys() {
-            if !KEYS.iter().any(|(k, _, _)| k == key) {
+            if !KEYS.iter().any(|(k, _)| k == key) {
                 warnings.push(format!(
                     "unknown configuration key `{key}` in {} is ignored",
                     path.display()
@@ -269,7 +259,7 @@ pub fn load_from(
         if NON_KEYS.contains(&key.as_str()) {
             continue;
         }
-        if KEYS.iter().any(|(k, _, _)| *k == key) {
+        if KEYS.iter().any(|(k, _)| *k == key) {
             env_pairs.push((key, value.clone()));
         } else {
             warnings.push(format!("unknown configuration variable {name} is ignored"));
@@ -321,7 +311,7 @@ fn in_range(key: &str, v: u64, lo: u64, hi: u64) -> Result<(), ConfigError> {
 }
 
 fn validate(c: &Config) -> Result<(), ConfigError> {
-    app::ssr::db::engine_of(c.database_url.expose_secret())
+    engine_of(c.database_url.expose_secret())
         .map_err(|_| invalid("database_url", "the scheme is not sqlite or postgres"))?;
     let issuer = url::Url::parse(&c.issuer).map_err(|e| invalid("issuer", e.to_string()))?;
     if !matches!(issuer.scheme(), "http" | "https")
@@ -402,8 +392,8 @@ impl Config {
             .unwrap_or_else(|_| self.issuer.trim_end_matches('/').to_string())
     }
 
-    pub fn settings(&self) -> app::ssr::Settings {
-        app::ssr::Settings {
+    pub fn settings(&self) -> Settings {
+        Settings {
             issuer_origin: self.issuer_origin(),
             cookie_secure: self.issuer.starts_with("https://"),
             session_idle_timeout_secs: self.session_idle_timeout as i64,
@@ -451,6 +441,11 @@ mod tests {
             "sqlite://data/clavis.db"
         );
         assert!(l.warnings.is_empty());
+    }
+
+    #[test]
+    fn the_default_configuration_gives_the_default_settings() {
+        assert_eq!(Config::default().settings(), Settings::default());
     }
 
     #[test]

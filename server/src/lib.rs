@@ -3,13 +3,18 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod config;
-pub mod token;
+pub mod oauth;
 
 use std::time::{Duration, Instant};
 
-use app::ssr::accounts::{self, Bootstrap};
-use app::ssr::metrics::RequestLabels;
-use app::ssr::{AppState, Db};
+use app::accounts::service::{self as accounts, Bootstrap};
+use app::infra::db::{now_ms, Db};
+use app::infra::metrics::RequestLabels;
+use app::infra::session;
+use app::infra::state::AppState;
+use app::oauth::keys;
+use app::secrets::one_time_page;
+use app::secrets::service as secrets;
 use app::{shell, App};
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
@@ -157,12 +162,12 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route(
             "/oauth2/token",
-            axum::routing::post(token::token).fallback(token::token_wrong_method),
+            axum::routing::post(oauth::token).fallback(oauth::token_wrong_method),
         )
-        .route("/.well-known/jwks.json", get(token::jwks))
+        .route("/.well-known/jwks.json", get(oauth::jwks))
         .route(
             "/.well-known/oauth-authorization-server",
-            get(token::metadata),
+            get(oauth::metadata),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
@@ -172,7 +177,7 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, move |_| shell(fallback_options.clone())))
         // Server functions are registered by `leptos_routes_with_context`, with the state in context.
-        .layer(middleware::from_fn(app::ssr::one_time_page::middleware))
+        .layer(middleware::from_fn(one_time_page::middleware))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -232,12 +237,12 @@ async fn flush_batches(state: &AppState) {
 /// Ends with the process.
 pub fn spawn_housekeeping(state: AppState) {
     every(Duration::from_secs(600), &state, |st| async move {
-        if let Err(e) = app::ssr::session::purge_expired(&st.db, &st.settings).await {
+        if let Err(e) = session::purge_expired(&st.db, &st.settings).await {
             tracing::warn!(error = %e, "could not purge expired sessions");
         }
     });
     every(EXPIRY_INTERVAL, &state, |st| async move {
-        match app::ssr::secrets::expire_due(&st.db, app::ssr::now_ms()).await {
+        match secrets::expire_due(&st.db, now_ms()).await {
             Ok(0) => {}
             // Only a count: never a secret, a hash or a hint in the log.
             Ok(n) => tracing::info!(
@@ -275,7 +280,7 @@ where
 
 /// Creates the first signing key if there is none, and loads the newest.
 pub async fn prepare_signing(state: &AppState) -> Result<(), StartError> {
-    app::ssr::oauth::ensure_signing_key(&state.db)
+    keys::ensure_signing_key(&state.db)
         .await
         .map_err(|e| StartError::Other(format!("cannot create a signing key: {e}")))?;
     state

@@ -4,9 +4,11 @@
 use std::io::BufRead;
 use std::process::ExitCode;
 
-use app::model::Role;
-use app::ssr::accounts;
-use app::ssr::RequestMeta;
+use app::accounts::password::PasswordHasher;
+use app::accounts::service as accounts;
+use app::accounts::Role;
+use app::infra::{RequestMeta, SvcError};
+use app::oauth::keys;
 use clap::{Parser, Subcommand, ValueEnum};
 use server::config;
 
@@ -121,7 +123,7 @@ async fn rotate_keys(config: &config::Config) -> Result<(), String> {
     let db = server::open_database(config)
         .await
         .map_err(|e| e.to_string())?;
-    let kid = app::ssr::oauth::rotate_signing_key(&db, &RequestMeta::default(), "cli")
+    let kid = keys::rotate_signing_key(&db, &RequestMeta::default(), "cli")
         .await
         .map_err(|e| e.to_string())?;
     println!("new signing key {kid}; running servers use it within a few seconds");
@@ -142,7 +144,7 @@ async fn create_account(
     let db = server::open_database(config)
         .await
         .map_err(|e| e.to_string())?;
-    let hasher = accounts::PasswordHasher::new().map_err(|e| e.to_string())?;
+    let hasher = PasswordHasher::new().map_err(|e| e.to_string())?;
     let role = match role {
         CliRole::Admin => Role::Admin,
         CliRole::Support => Role::Support,
@@ -158,7 +160,7 @@ async fn create_account(
     )
     .await
     .map_err(|e| match e {
-        app::ssr::SvcError::App(a) => a.to_string(),
+        SvcError::App(a) => a.to_string(),
         other => other.to_string(),
     })?;
     println!(

@@ -319,7 +319,7 @@ fn a_failed_migration_stops_the_start_and_serves_nothing() {
     // Forget that Clavis made it, so that the first migration runs again and collides.
     let url = format!("sqlite://{}", dir.path().join("foreign.db").display());
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let db = app::ssr::Db::connect(&url).await.unwrap();
+        let db = app::infra::db::Db::connect(&url).await.unwrap();
         sqlx::query("DROP TABLE _sqlx_migrations")
             .execute(&db.pool)
             .await

@@ -3,16 +3,23 @@
 //! refusal of cross-site requests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::SocketAddr;
 
-use app::model::Role;
-use app::ssr::{accounts, secrets};
-use app::ssr::{AppState, Db, RequestMeta, Settings};
+use app::accounts::service as accounts;
+use app::accounts::Role;
+use app::infra::db::Db;
+use app::infra::settings::Settings;
+use app::infra::state::AppState;
+use app::infra::RequestMeta;
+use app::secrets::service as secrets;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Extension;
 use axum::Router;
+use common::create_client;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -119,7 +126,7 @@ async fn harness_with(settings: Settings) -> Harness {
         redirect_uris: "https://orders.example/cb".into(),
         ..Default::default()
     };
-    let client = app::ssr::clients::create(&state.db, "test", &m, &spa)
+    let client = create_client(&state.db, "test", &m, &spa)
         .await
         .unwrap()
         .client_id;
@@ -129,7 +136,7 @@ async fn harness_with(settings: Settings) -> Harness {
         scopes: "billing:read".into(),
         ..Default::default()
     };
-    let secret_client = app::ssr::clients::create(&state.db, "test", &m, &worker)
+    let secret_client = create_client(&state.db, "test", &m, &worker)
         .await
         .unwrap()
         .client_id;
@@ -314,11 +321,11 @@ async fn support_gets_403_on_every_admin_function_and_changes_nothing() {
         all.iter().find(|a| a.username == "root").unwrap().role,
         Role::Admin
     );
-    let spa = app::ssr::clients::get(&h.state.db, &h.client)
+    let spa = app::clients::service::get(&h.state.db, &h.client)
         .await
         .unwrap();
     assert_eq!((spa.name.as_str(), spa.enabled), ("Orders SPA", true));
-    let page = app::ssr::clients::list(&h.state.db, &Default::default())
+    let page = app::clients::search::list(&h.state.db, &Default::default())
         .await
         .unwrap();
     assert_eq!(page.clients.len(), 2, "support created no client");
@@ -676,7 +683,7 @@ async fn names_are_shown_as_text_never_as_html() {
         scopes: "read".into(),
         ..Default::default()
     };
-    let c = app::ssr::clients::create(&h.state.db, "test", &m, &hostile)
+    let c = create_client(&h.state.db, "test", &m, &hostile)
         .await
         .unwrap();
     let root = h.sign_in("root").await;

@@ -3,17 +3,25 @@
 //! with an independent JWT library (jwt-simple) against the served JWKS.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::SocketAddr;
 
+use app::clients::service as clients;
 use app::clients::ClientInput;
-use app::ssr::secrets::{self, Grace, Policy};
-use app::ssr::{clients, oauth, AppState, Db, RequestMeta, Settings};
+use app::infra::db::Db;
+use app::infra::settings::Settings;
+use app::infra::state::AppState;
+use app::infra::RequestMeta;
+use app::oauth::{keys, metadata};
+use app::secrets::service::{self as secrets, Grace, Policy};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::{Extension, Router};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use common::create_client;
 use http_body_util::BodyExt;
 use jwt_simple::prelude::*;
 use tower::ServiceExt;
@@ -581,7 +589,7 @@ async fn rotation_revocation_and_expiry_take_effect_on_the_next_request() {
     );
     // A rotated secret past its grace period fails, before the expiry task runs.
     sqlx::query("UPDATE client_secrets SET expires_at = $1 WHERE expires_at IS NOT NULL")
-        .bind(app::ssr::now_ms() - 1)
+        .bind(app::infra::db::now_ms() - 1)
         .execute(&h.state.db.pool)
         .await
         .unwrap();
@@ -796,13 +804,13 @@ async fn metadata_and_key_rotation() {
         scopes: "billing:read".into(),
         ..Default::default()
     };
-    clients::create(&h.state.db, "test", &RequestMeta::default(), &billing)
+    create_client(&h.state.db, "test", &RequestMeta::default(), &billing)
         .await
         .unwrap();
     let cached = h.state.token_scopes.get(&h.state.db).await.unwrap();
     assert_eq!(*cached, ["reports:read", "reports:write"]);
     assert_eq!(
-        *oauth::known_scopes(&h.state.db).await.unwrap(),
+        *metadata::known_scopes(&h.state.db).await.unwrap(),
         ["billing:read", "reports:read", "reports:write"]
     );
     // No private key material is published.
@@ -819,7 +827,7 @@ async fn metadata_and_key_rotation() {
         .key_id()
         .unwrap()
         .to_string();
-    let new_kid = oauth::rotate_signing_key(&h.state.db, &RequestMeta::default(), "cli")
+    let new_kid = keys::rotate_signing_key(&h.state.db, &RequestMeta::default(), "cli")
         .await
         .unwrap();
     assert_ne!(old_kid, new_kid);
@@ -838,7 +846,7 @@ async fn metadata_and_key_rotation() {
     h.verify(&new).await;
     // Once every token of the old key has expired, it leaves the JWKS.
     sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NOT NULL")
-        .bind(app::ssr::now_ms() - 901_000)
+        .bind(app::infra::db::now_ms() - 901_000)
         .execute(&h.state.db.pool)
         .await
         .unwrap();

@@ -4,9 +4,10 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use app::clients::kind::ClientType;
-use app::clients::ClientInput;
+use app::clients::{service, ClientInput, ClientView};
 use app::error::AppError;
-use app::ssr::{Db, SvcError};
+use app::infra::db::Db;
+use app::infra::{RequestMeta, SvcError};
 
 pub struct TestDb {
     pub db: Db,
@@ -71,7 +72,7 @@ macro_rules! on_both {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            async fn run($db: &app::ssr::Db) $body
+            async fn run($db: &app::infra::db::Db) $body
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let t = $crate::common::sqlite().await;
@@ -113,4 +114,14 @@ pub fn input(name: &str, kind: ClientType) -> ClientInput {
         },
         ..Default::default()
     }
+}
+
+/// Creates a client whose first secret (if any) the test does not need.
+pub async fn create_client(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    input: &ClientInput,
+) -> Result<ClientView, SvcError> {
+    Ok(service::create_issuing(db, actor, meta, input).await?.0)
 }

@@ -4,13 +4,16 @@
 //! database does not let anyone sign in. Sessions end on sign-out, after the idle timeout, at
 //! the absolute timeout, and at once when the account is disabled or its password is reset.
 
+use cookie::{Cookie, SameSite};
 use http::HeaderMap;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-use super::{now_ms, Db, Settings, SvcResult};
-use crate::model::Role;
+use super::db::{now_ms, Db};
+use super::settings::Settings;
+use super::{SvcError, SvcResult};
+use crate::accounts::Role;
 
 pub const COOKIE_NAME: &str = "clavis_session";
 /// With `Secure`, the `__Host-` prefix also pins the cookie to this host and path `/`.
@@ -43,39 +46,47 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The session token from the `Cookie` headers, if one of them carries a well-formed one.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE_NAME || *k == SECURE_COOKIE_NAME)
-        .map(|(_, v)| v.to_string())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == COOKIE_NAME || c.name() == SECURE_COOKIE_NAME)
+        .map(|c| c.value().to_string())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The cookie's name and its `Secure` attribute, which go together.
-fn cookie_name(settings: &Settings) -> (&'static str, &'static str) {
-    if settings.cookie_secure {
-        (SECURE_COOKIE_NAME, "; Secure")
+/// The session cookie with `value`, living `max_age_secs`: HttpOnly, SameSite=Strict, path `/`,
+/// and on https `Secure` with the `__Host-` name, which also pins it to this host.
+fn session_cookie(settings: &Settings, value: &str, max_age_secs: i64) -> String {
+    let name = if settings.cookie_secure {
+        SECURE_COOKIE_NAME
     } else {
-        (COOKIE_NAME, "")
-    }
+        COOKIE_NAME
+    };
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(settings.cookie_secure)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .build()
+        .to_string()
 }
 
 pub fn set_cookie(settings: &Settings, token: &SessionToken) -> String {
-    let (name, secure) = cookie_name(settings);
-    format!(
-        "{name}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+    session_cookie(
+        settings,
         token.expose(),
-        settings.session_absolute_timeout_secs
+        settings.session_absolute_timeout_secs,
     )
 }
 
 pub fn clear_cookie(settings: &Settings) -> String {
-    let (name, secure) = cookie_name(settings);
-    format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
+    session_cookie(settings, "", 0)
 }
 
 /// Creates a session inside the caller's transaction.
@@ -137,7 +148,7 @@ pub async fn lookup(
     Ok(Some(SessionAccount {
         account_id: row.try_get("account_id")?,
         username: row.try_get("username")?,
-        role: role.parse().map_err(super::SvcError::App)?,
+        role: role.parse().map_err(SvcError::App)?,
     }))
 }
 

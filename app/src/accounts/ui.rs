@@ -1,92 +1,14 @@
 //! The Accounts page (administrators only): list, create, change role, disable and enable,
-//! reset password. The rules (last active admin, password policy) live in `ssr::accounts`.
+//! reset password. The rules (last active admin, password policy) live in `service`.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use super::api::{list_accounts, ChangeRole, CreateAccount, ResetPassword, SetAccountDisabled};
+use super::{AccountView, Done, Role, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX};
 use crate::error::AppError;
-use crate::model::{fmt_time, AccountView, Role, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX};
-use crate::ui::{FieldError, Guarded};
-
-#[server(endpoint = "accounts/list")]
-pub async fn list_accounts() -> Result<Vec<AccountView>, AppError> {
-    use crate::ssr::{accounts, edge};
-    edge::edge(async move {
-        let (st, _, _) = edge::authorize(Some(Role::Admin)).await?;
-        accounts::list(&st.db).await
-    })
-    .await
-}
-
-#[server(endpoint = "accounts/create")]
-pub async fn create_account(
-    username: String,
-    password: String,
-    role: String,
-) -> Result<AccountView, AppError> {
-    use crate::ssr::{accounts, edge};
-    edge::edge(async move {
-        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        let role: Role = role.parse()?;
-        let done = accounts::create(
-            &st.db,
-            &st.passwords,
-            &me.username,
-            &meta,
-            &username,
-            &password,
-            role,
-        )
-        .await?;
-        edge::redirect_plain_form(&done_url(Done::Created, &done));
-        Ok(done)
-    })
-    .await
-}
-
-#[server(endpoint = "accounts/role")]
-pub async fn change_role(id: i64, role: String) -> Result<AccountView, AppError> {
-    use crate::ssr::{accounts, edge};
-    edge::edge(async move {
-        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        let role: Role = role.parse()?;
-        let done = accounts::change_role(&st.db, &me.username, &meta, id, role).await?;
-        edge::redirect_plain_form(&done_url(Done::Role, &done));
-        Ok(done)
-    })
-    .await
-}
-
-#[server(endpoint = "accounts/disabled")]
-pub async fn set_account_disabled(id: i64, disabled: bool) -> Result<AccountView, AppError> {
-    use crate::ssr::{accounts, edge};
-    edge::edge(async move {
-        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        let done = accounts::set_disabled(&st.db, &me.username, &meta, id, disabled).await?;
-        let kind = if disabled {
-            Done::Disabled
-        } else {
-            Done::Enabled
-        };
-        edge::redirect_plain_form(&done_url(kind, &done));
-        Ok(done)
-    })
-    .await
-}
-
-#[server(endpoint = "accounts/password")]
-pub async fn reset_password(id: i64, password: String) -> Result<AccountView, AppError> {
-    use crate::ssr::{accounts, edge};
-    edge::edge(async move {
-        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        let done =
-            accounts::reset_password(&st.db, &st.passwords, &me.username, &meta, id, &password)
-                .await?;
-        edge::redirect_plain_form(&done_url(Done::Password, &done));
-        Ok(done)
-    })
-    .await
-}
+use crate::signin::ui::Guarded;
+use crate::ui::{fmt_time, FieldError, LoadError};
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
@@ -95,58 +17,6 @@ pub fn AccountsPage() -> impl IntoView {
             <Accounts/>
         </Guarded>
     }
-}
-
-/// What an account action did, for the status line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Done {
-    Created,
-    Role,
-    Disabled,
-    Enabled,
-    Password,
-}
-
-impl Done {
-    const ALL: [Done; 5] = [
-        Done::Created,
-        Done::Role,
-        Done::Disabled,
-        Done::Enabled,
-        Done::Password,
-    ];
-
-    fn key(self) -> &'static str {
-        match self {
-            Done::Created => "created",
-            Done::Role => "role",
-            Done::Disabled => "disabled",
-            Done::Enabled => "enabled",
-            Done::Password => "password",
-        }
-    }
-
-    fn text(self, who: &str, role: Role) -> String {
-        match self {
-            Done::Created => format!("Account {who} created."),
-            Done::Role => format!("{who} is now {}.", role.label()),
-            Done::Disabled => format!("{who} is now disabled."),
-            Done::Enabled => format!("{who} is now enabled."),
-            Done::Password => format!("The password of {who} was reset; their sessions ended."),
-        }
-    }
-}
-
-/// Where a plain form post (no JavaScript) lands after success: the page reads the outcome back
-/// from the query. Usernames are limited to URL-safe characters.
-#[cfg(feature = "ssr")]
-fn done_url(done: Done, a: &AccountView) -> String {
-    format!(
-        "/accounts?done={}&who={}&role={}",
-        done.key(),
-        a.username,
-        a.role.as_str()
-    )
 }
 
 type Outcome = (Done, Result<String, AppError>);
@@ -238,7 +108,7 @@ fn Accounts() -> impl IntoView {
                     || e.field_message("form").is_some()
                     || !matches!(e, AppError::Validation { .. })
             })
-            .map(|(_, e)| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+            .map(|(_, e)| view! { <LoadError err=e/> })
     };
 
     view! {
@@ -281,7 +151,7 @@ fn Accounts() -> impl IntoView {
             {move || Suspend::new(async move {
                 match accounts.await {
                     Ok(list) => view! { <AccountTable list change toggle reset/> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <LoadError err=e/> }.into_any(),
                 }
             })}
         </Transition>

@@ -4,71 +4,15 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
+use super::api::list_audit;
+use super::{AuditPage, AUDIT_ACTIONS};
 use crate::error::AppError;
-use crate::model::{fmt_time, AuditPage, AUDIT_ACTIONS};
-use crate::ui::Guarded;
-
-/// Parses a `datetime-local` value (`2026-11-23T14:05`, taken as UTC) to unix milliseconds.
-pub fn parse_local_time(field: &str, raw: Option<&str>) -> Result<Option<i64>, AppError> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    let parsed = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"));
-    match parsed {
-        Ok(t) => Ok(Some(t.and_utc().timestamp_millis())),
-        Err(_) => Err(AppError::validation(
-            field,
-            "Use a date and time like 2026-11-23T14:05 (UTC).",
-        )),
-    }
-}
-
-#[server(endpoint = "audit/list")]
-pub async fn list_audit(
-    actor: Option<String>,
-    action: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    before: Option<i64>,
-) -> Result<AuditPage, AppError> {
-    use crate::ssr::{audit, edge};
-    edge::edge(async move {
-        // Both roles may read the audit log.
-        let (st, _, _) = edge::authorize(None).await?;
-        if let Some(a) = action.as_deref().filter(|a| !a.is_empty()) {
-            if !AUDIT_ACTIONS.contains(&a) {
-                return Err(
-                    AppError::validation("action", "Choose an action from the list.").into(),
-                );
-            }
-        }
-        if actor.as_deref().is_some_and(|a| a.chars().count() > 200) {
-            return Err(
-                AppError::validation("actor", "An actor name has at most 200 characters.").into(),
-            );
-        }
-        let filter = crate::model::AuditFilter {
-            actor,
-            target: None,
-            action,
-            from: parse_local_time("from", from.as_deref())?,
-            to: parse_local_time("to", to.as_deref())?,
-            before,
-        };
-        if let (Some(f), Some(t)) = (filter.from, filter.to) {
-            if f > t {
-                return Err(AppError::validation("to", "“To” must be after “From”.").into());
-            }
-        }
-        audit::query(&st.db, &filter).await
-    })
-    .await
-}
+use crate::signin::ui::Guarded;
+use crate::ui::{fmt_time, LoadError};
 
 #[component]
 pub fn AuditLogPage() -> impl IntoView {
-    // Made here rather than inside `Guarded`'s async block; see `clients::ClientsPage`.
+    // Made here rather than inside `Guarded`'s async block; see `clients::ui::list::ClientsPage`.
     let query = use_query_map();
     let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
     let page = Resource::new(
@@ -170,32 +114,9 @@ fn AuditLog(page: Resource<Result<AuditPage, AppError>>) -> impl IntoView {
                             </nav>
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <LoadError err=e/> }.into_any(),
                 }
             })}
         </Transition>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_times() {
-        assert_eq!(parse_local_time("from", None), Ok(None));
-        assert_eq!(parse_local_time("from", Some("  ")), Ok(None));
-        assert_eq!(
-            parse_local_time("from", Some("1970-01-01T00:01")),
-            Ok(Some(60_000))
-        );
-        assert_eq!(
-            parse_local_time("to", Some("1970-01-01T00:00:02")),
-            Ok(Some(2_000))
-        );
-        assert!(matches!(
-            parse_local_time("to", Some("yesterday")),
-            Err(AppError::Validation { field, .. }) if field == "to"
-        ));
     }
 }

@@ -1,14 +1,19 @@
-//! The OAuth endpoints: `POST /oauth2/token` (client-credentials grant, RFC 6749 §4.4 and §5),
-//! `GET /.well-known/jwks.json` and `GET /.well-known/oauth-authorization-server` (RFC 8414).
+//! The OAuth server's HTTP edge: `POST /oauth2/token` (client-credentials grant, RFC 6749 §4.4
+//! and §5), `GET /.well-known/jwks.json` and `GET /.well-known/oauth-authorization-server`
+//! (RFC 8414).
 //!
-//! The handler only reads the HTTP request (method, content type, size, form, Basic
-//! credentials) and writes the answer; the rules are in `app::ssr::oauth`.
+//! A handler only reads the HTTP request (method, content type, size, form, Basic
+//! credentials) and writes the answer, with one mapping of `TokenError` to a response; the
+//! rules and the keys are the `app::oauth` domain.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use app::ssr::oauth::{self, TokenContext, TokenError, TokenRequest};
-use app::ssr::AppState;
+use app::infra::edge::no_store_headers;
+use app::infra::state::AppState;
+use app::oauth::keys;
+use app::oauth::token::{issue, TokenContext};
+use app::oauth::{TokenError, TokenRequest};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,18 +24,12 @@ use base64::Engine;
 pub const MAX_TOKEN_BODY: usize = 4 * 1024;
 const REALM: &str = "Basic realm=\"clavis\", charset=\"UTF-8\"";
 
-fn no_store(res: &mut Response) {
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-}
-
 fn error_response(state: &AppState, e: &TokenError) -> Response {
     state.metrics.token_outcome(e.code());
     let body = serde_json::json!({ "error": e.code(), "error_description": e.description() });
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut res = (status, axum::Json(body)).into_response();
-    no_store(&mut res);
+    no_store_headers(res.headers_mut());
     match e {
         TokenError::InvalidClient { basic: true } => {
             res.headers_mut()
@@ -187,17 +186,17 @@ pub async fn token(State(state): State<AppState>, req: Request) -> Response {
     };
     let cx = TokenContext {
         db: &state.db,
-        policy: &state.token_policy,
+        settings: &state.settings,
         keys: &state.signing_keys,
         limiter: &state.token_limiter,
         failures: &state.token_failures,
         usage: &state.secret_usage,
     };
-    match oauth::issue(&cx, &request, &ip).await {
+    match issue(&cx, &request, &ip).await {
         Ok(t) => {
             state.metrics.token_outcome("issued");
             let mut res = axum::Json(t).into_response();
-            no_store(&mut res);
+            no_store_headers(res.headers_mut());
             res
         }
         Err(e) => error_response(&state, &e),
@@ -211,7 +210,7 @@ pub async fn token_wrong_method(State(state): State<AppState>) -> Response {
 
 /// `GET /.well-known/jwks.json`: the keys that verify tokens still in use.
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    match oauth::jwks(&state.db, state.token_policy.ttl_secs).await {
+    match keys::jwks(&state.db, state.settings.access_token_ttl_secs).await {
         Ok(keys) => {
             let mut res = axum::Json(keys).into_response();
             res.headers_mut().insert(
@@ -229,7 +228,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414).
 pub async fn metadata(State(state): State<AppState>) -> Response {
-    let issuer = state.token_policy.issuer.trim_end_matches('/').to_string();
+    let issuer = state.settings.issuer.trim_end_matches('/').to_string();
     let scopes = match state.token_scopes.get(&state.db).await {
         Ok(s) => s,
         Err(e) => {

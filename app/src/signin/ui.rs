@@ -1,75 +1,14 @@
-//! Signing in and out, and who is signed in.
+//! Console sign-in in the browser: the sign-in page, the shared `AuthCtx` (who is signed in,
+//! and the sign-out action), and `Guarded`, which shows a page only to the roles it is for.
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
+use super::api::{current_user, Login, Logout};
+use super::Me;
+use crate::accounts::{PASSWORD_MAX, USERNAME_MAX};
 use crate::error::AppError;
-use crate::model::{Me, PASSWORD_MAX, USERNAME_MAX};
-use crate::ui::{FieldError, FormError};
-
-#[server(endpoint = "login")]
-pub async fn login(username: String, password: String) -> Result<(), AppError> {
-    use crate::ssr::{accounts, edge, session};
-    edge::edge(async move {
-        let st = edge::state()?;
-        let meta = edge::meta()?;
-        let (token, _) = accounts::sign_in(
-            &st.db,
-            &st.settings,
-            &st.passwords,
-            &st.metrics,
-            &meta,
-            &username,
-            &password,
-        )
-        .await?;
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            let cookie = session::set_cookie(&st.settings, &token);
-            if let Ok(v) = http::HeaderValue::from_str(&cookie) {
-                res.append_header(http::header::SET_COOKIE, v);
-            }
-        }
-        edge::redirect_plain_form("/clients");
-        Ok(())
-    })
-    .await
-}
-
-#[server(endpoint = "logout")]
-pub async fn logout() -> Result<(), AppError> {
-    use crate::ssr::{accounts, edge, session};
-    edge::edge(async move {
-        let (st, who, meta) = edge::authorize(None).await?;
-        let parts = use_context::<http::request::Parts>();
-        if let Some(token) = parts
-            .as_ref()
-            .and_then(|p| session::token_from_headers(&p.headers))
-        {
-            accounts::sign_out(&st.db, &meta, &token, &who).await?;
-        }
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(v) = http::HeaderValue::from_str(&session::clear_cookie(&st.settings)) {
-                res.append_header(http::header::SET_COOKIE, v);
-            }
-        }
-        edge::redirect_plain_form("/login");
-        Ok(())
-    })
-    .await
-}
-
-/// The signed-in account, or `None`. Never fails for a missing session.
-#[server(endpoint = "me")]
-pub async fn current_user() -> Result<Option<Me>, AppError> {
-    use crate::ssr::edge;
-    edge::edge(async move {
-        Ok(edge::current_session().await?.map(|s| Me {
-            username: s.username,
-            role: s.role,
-        }))
-    })
-    .await
-}
+use crate::ui::{FieldError, Forbidden, FormError, LoadError};
 
 /// Shared by the header and every page: the sign-out action and the current user.
 ///
@@ -147,5 +86,28 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
             </ActionForm>
         </section>
+    }
+}
+
+/// Renders `children` only for a signed-in account (an admin when `admin` is set). Others are
+/// sent to the sign-in page or told that their role does not allow the page. The server
+/// functions behind the page check again; this only decides what to show.
+#[component]
+pub fn Guarded(#[prop(optional)] admin: bool, children: ChildrenFn) -> impl IntoView {
+    let auth = expect_context::<AuthCtx>();
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match auth.me.await {
+                        Ok(Some(me)) if !admin || me.is_admin() => children().into_any(),
+                        Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
+                        Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                        Err(e) => view! { <LoadError err=e/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }

@@ -1,10 +1,19 @@
-//! Small building blocks shared by every page: error messages, guards, status pages.
+//! Small building blocks shared by every page: field and form errors, the alert for a read
+//! that failed, status pages, the time format, and (in `clipboard`) copying to the clipboard.
+//! Nothing here knows a domain.
+
+pub mod clipboard;
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
-use crate::auth::AuthCtx;
 use crate::error::AppError;
+
+/// Formats unix milliseconds as `2026-11-23 14:05:09 UTC` for display.
+pub fn fmt_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "—".to_string())
+}
 
 /// The message for one field, placed right under it. Its id is `{field}-error`, which the input
 /// names in `aria-describedby`.
@@ -30,31 +39,14 @@ pub fn FormError(#[prop(into)] err: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         err.get()
             .filter(|e| !matches!(e, AppError::Validation { field, .. } if field != "form"))
-            .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+            .map(|e| view! { <LoadError err=e/> })
     }
 }
 
-/// Renders `children` only for a signed-in account (an admin when `admin` is set). Others are
-/// sent to the sign-in page or told that their role does not allow the page. The server
-/// functions behind the page check again; this only decides what to show.
+/// An error announced as an alert: what a page shows where a read failed.
 #[component]
-pub fn Guarded(#[prop(optional)] admin: bool, children: ChildrenFn) -> impl IntoView {
-    let auth = expect_context::<AuthCtx>();
-    view! {
-        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move {
-                    match auth.me.await {
-                        Ok(Some(me)) if !admin || me.is_admin() => children().into_any(),
-                        Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
-                        Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+pub fn LoadError(err: AppError) -> impl IntoView {
+    view! { <p class="form-error" role="alert">{err.to_string()}</p> }
 }
 
 #[component]

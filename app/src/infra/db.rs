@@ -219,6 +219,19 @@ fn sqlite_file_path(url: &str) -> Option<String> {
     }
 }
 
+/// A stored optional text: `''` means none.
+pub fn non_empty(s: String) -> Option<String> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+/// The items of a stored list (redirect URIs by line, scopes by space), without empty ones.
+pub fn split_list(s: &str, sep: char) -> Vec<String> {
+    s.split(sep)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Current time in unix milliseconds.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

@@ -1,35 +1,34 @@
-//! The client registry's rules and storage: create, read, search, update, enable/disable and
-//! delete clients, each change audited with its actor.
+//! The client registry's writes: create (one client, or an application with all its clients),
+//! read one, update, enable or disable, and delete; each change audited with its actor. The
+//! list query is `search`.
 //!
 //! Rules that live here: a client's type never changes; redirect URIs and scopes follow from the
-//! type (see `clients::rules`); deleting needs the client's exact name as confirmation.
+//! type (see `rules`); a confidential client gets its first secret in the transaction that
+//! creates it; deleting needs the client's exact name as confirmation.
 
 use futures::FutureExt;
 use rand::RngCore;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::audit::{self, Event};
-use super::db::SqlBuilder;
-use super::{now_ms, secrets, Db, RequestMeta, SvcResult};
-use crate::clients::kind::ClientType;
-use crate::clients::{
-    rules, ApplicationRef, ClientInput, ClientPage, ClientQuery, ClientSort, ClientView,
-};
+use super::kind::ClientType;
+use super::{rules, ApplicationRef, ClientInput, ClientView};
+use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
+use crate::infra::db::{non_empty, now_ms, split_list, Db};
+use crate::infra::{RequestMeta, SvcResult};
+use crate::secrets::service as secrets;
 use crate::secrets::IssuedSecretOnce;
 
-pub const PAGE_DEFAULT: u32 = 50;
-pub const PAGE_MAX: u32 = 200;
-
-const COLUMNS: &str =
+/// The columns of `ClientView`, read by `row_to_view`; `search` selects the same.
+pub(super) const COLUMNS: &str =
     "c.client_id, c.name, c.description, c.client_type, c.redirect_uris, c.scopes, \
     c.audience, c.enabled, c.application_id, a.name AS application_name, c.created_at, c.created_by, \
     c.updated_at, c.updated_by, c.name_key, c.id";
-const FROM: &str = " FROM clients c LEFT JOIN applications a ON a.id = c.application_id";
+pub(super) const FROM: &str = " FROM clients c LEFT JOIN applications a ON a.id = c.application_id";
 
 /// Lower-cased name used for search and sorting.
-fn name_key(name: &str) -> String {
+pub(super) fn name_key(name: &str) -> String {
     name.to_lowercase()
 }
 
@@ -40,20 +39,7 @@ fn new_client_id() -> String {
     hex::encode(b)
 }
 
-/// A stored optional text: `''` means none.
-pub(crate) fn non_empty(s: String) -> Option<String> {
-    Some(s).filter(|s| !s.is_empty())
-}
-
-/// The items of a stored list (redirect URIs by line, scopes by space), without empty ones.
-pub(crate) fn split_list(s: &str, sep: char) -> Vec<String> {
-    s.split(sep)
-        .filter(|x| !x.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn row_to_view(r: &AnyRow) -> Result<ClientView, sqlx::Error> {
+pub(super) fn row_to_view(r: &AnyRow) -> Result<ClientView, sqlx::Error> {
     let kind: String = r.try_get("client_type")?;
     let application = match r.try_get::<Option<i64>, _>("application_id")? {
         Some(id) => Some(ApplicationRef {
@@ -171,15 +157,6 @@ async fn insert(
         None
     };
     Ok((find(conn, &client_id).await?, secret))
-}
-
-pub async fn create(
-    db: &Db,
-    actor: &str,
-    meta: &RequestMeta,
-    input: &ClientInput,
-) -> SvcResult<ClientView> {
-    Ok(create_issuing(db, actor, meta, input).await?.0)
 }
 
 /// Creates a client; a confidential one comes with its first secret, returned in plaintext
@@ -336,96 +313,6 @@ pub async fn delete(
     .await
 }
 
-/// Cursor: the sort key and id of the last row shown, hex-encoded so that it is URL-safe.
-fn encode_cursor(key: &str, id: i64) -> String {
-    hex::encode(format!("{key}\n{id}"))
-}
-
-fn decode_cursor(cursor: &str) -> Option<(String, i64)> {
-    let raw = String::from_utf8(hex::decode(cursor).ok()?).ok()?;
-    let (key, id) = raw.rsplit_once('\n')?;
-    Some((key.to_string(), id.parse().ok()?))
-}
-
-/// One page of clients matching `q`, in the requested order, after the cursor.
-pub async fn list(db: &Db, q: &ClientQuery) -> SvcResult<ClientPage> {
-    let limit = i64::from(q.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX));
-    let mut sql = SqlBuilder::new(&format!("SELECT {COLUMNS}{FROM} WHERE 1 = 1"));
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            // Looks like a client id: an exact match on the unique index.
-            sql.push(" AND c.client_id = ")
-                .text(text.to_ascii_lowercase());
-        } else {
-            // A prefix range on name_key (compared bytewise on both engines), so that the
-            // name index yields matches already in order. No OR here: it would force a sort.
-            let key = name_key(text);
-            sql.push(" AND c.name_key >= ").text(key.clone());
-            sql.push(" AND c.name_key < ")
-                .text(format!("{key}\u{10FFFF}"));
-        }
-    }
-    if let Some(t) = q.client_type {
-        sql.push(" AND c.client_type = ").text(t.as_str());
-    }
-    if let Some(app) = q.application_id {
-        sql.push(" AND c.application_id = ").int(app);
-    }
-    if let Some(enabled) = q.enabled {
-        sql.push(" AND c.enabled = ").int(i64::from(enabled));
-    }
-    let cursor = match q.after.as_deref() {
-        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
-            AppError::validation("after", "This page link is not valid any more.")
-        })?),
-        None => None,
-    };
-    match q.sort {
-        ClientSort::Name => {
-            if let Some((key, id)) = cursor {
-                sql.push(" AND (c.name_key > ").text(key.clone());
-                sql.push(" OR (c.name_key = ")
-                    .text(key)
-                    .push(" AND c.id > ")
-                    .int(id)
-                    .push("))");
-            }
-            sql.push(" ORDER BY c.name_key, c.id");
-        }
-        ClientSort::Newest => {
-            if let Some((at, id)) = cursor {
-                let at: i64 = at.parse().map_err(|_| {
-                    AppError::validation("after", "This page link is not valid any more.")
-                })?;
-                sql.push(" AND (c.created_at < ").int(at);
-                sql.push(" OR (c.created_at = ")
-                    .int(at)
-                    .push(" AND c.id < ")
-                    .int(id)
-                    .push("))");
-            }
-            sql.push(" ORDER BY c.created_at DESC, c.id DESC");
-        }
-    }
-    sql.push(" LIMIT ").int(limit + 1);
-    let rows = sql.query().fetch_all(&db.pool).await?;
-    let more = rows.len() as i64 > limit;
-    let rows = &rows[..rows.len().min(limit as usize)];
-    let next = match (more, rows.last()) {
-        (true, Some(last)) => {
-            let id: i64 = last.try_get("id")?;
-            let key = match q.sort {
-                ClientSort::Name => last.try_get::<String, _>("name_key")?,
-                ClientSort::Newest => last.try_get::<i64, _>("created_at")?.to_string(),
-            };
-            Some(encode_cursor(&key, id))
-        }
-        _ => None,
-    };
-    let clients = rows.iter().map(row_to_view).collect::<Result<_, _>>()?;
-    Ok(ClientPage { clients, next })
-}
-
 /// Creates an application and all its clients in one transaction: if any field is wrong,
 /// nothing is created. Field errors name the client: `clients.{i}.{field}`.
 pub async fn create_with_application(
@@ -515,20 +402,4 @@ pub async fn create_with_application(
         .boxed()
     })
     .await
-}
-
-/// Every application, by name, for the list's filter.
-pub async fn applications(db: &Db) -> SvcResult<Vec<ApplicationRef>> {
-    let rows = sqlx::query("SELECT id, name FROM applications ORDER BY name_key")
-        .fetch_all(&db.pool)
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            Ok(ApplicationRef {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?)
 }

@@ -11,12 +11,15 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, LOCATION, PRAGMA};
+use http::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
 use leptos::prelude::*;
 use leptos::tachys::view::RenderHtml;
 
-use crate::secrets::{downloads, IssuedSecretOnce, OneTimeSecrets, NOT_SHOWN_AGAIN};
+use super::downloads::{downloads, NOT_SHOWN_AGAIN};
+use super::ui::one_time::SecretBlock;
+use super::{IssuedSecretOnce, OneTimeSecrets};
+use crate::infra::edge::no_store_headers;
 
 /// The server functions whose answers may carry new plaintexts.
 pub const ISSUING_PATHS: &[&str] = &[
@@ -28,13 +31,8 @@ pub const ISSUING_PATHS: &[&str] = &[
 /// Largest answer body read back; answers here are a few hundred bytes.
 const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
+/// One secret on the page: the block the dialog shows too, with the downloads as links.
 fn block(i: usize, single: bool, s: IssuedSecretOnce) -> impl IntoView {
-    let id = format!("one-time-secret-{i}");
-    let label = if single {
-        "Client secret".to_string()
-    } else {
-        format!("Client secret of {}", s.client_name)
-    };
     let links = downloads(&s)
         .into_iter()
         .map(|d| {
@@ -47,14 +45,10 @@ fn block(i: usize, single: bool, s: IssuedSecretOnce) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="secret-block">
-            {(!single).then(|| view! { <h2>{s.client_name.clone()}</h2> })}
-            <p>"Client ID " <code class="client-id">{s.client_id.clone()}</code></p>
-            <label for=id.clone()>{label}</label>
-            <input id=id class="secret-field" type="text" readonly spellcheck="false" autocomplete="off" value=s.secret.clone()/>
+        <SecretBlock s i single field=NodeRef::new() beside=().into_any()>
             <p class="hint">"Select the text to copy it, or download it as a .env file (CLIENT_ID and CLIENT_SECRET), as JSON or as a Kubernetes Secret:"</p>
             <p class="downloads">{links}</p>
-        </div>
+        </SecretBlock>
     }
 }
 
@@ -133,8 +127,7 @@ pub async fn middleware(req: Request, next: Next) -> Response {
                 CONTENT_TYPE,
                 HeaderValue::from_static("text/html; charset=utf-8"),
             );
-            h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+            no_store_headers(h);
             // Keep the headers the app set (request id, cookies), but not the redirect.
             for (k, v) in parts.headers.iter() {
                 if k != LOCATION && k != CONTENT_TYPE && k != http::header::CONTENT_LENGTH {

@@ -1,80 +1,22 @@
-//! Console accounts: sign-in with its throttling, and every account change an admin can make.
+//! Every account change an administrator can make, and the first-start bootstrap.
 //!
 //! Rules that live here and nowhere else:
-//! - passwords are hashed with argon2id and checked in constant time by the argon2 crate;
-//! - a sign-in costs the same whether or not the username exists (a dummy hash is verified);
-//! - failures are counted per username and per IP from the audit log, so every replica sees
-//!   the same counts, and a success for a username resets its count;
-//! - the last active administrator can be neither disabled nor demoted.
+//! - usernames and passwords follow `accounts::normalize_username` and `check_password`;
+//! - the last active administrator can be neither disabled nor demoted;
+//! - disabling an account or resetting its password ends its sessions at once.
+//!
+//! Signing in and out is `signin::service`.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHashString, SaltString};
-use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
 use futures::FutureExt;
 use sqlx::{AnyConnection, Row};
 
-use super::audit::{self, Event};
-use super::session::{self, SessionAccount, SessionToken};
-use super::{now_ms, Db, RequestMeta, Settings, SvcError, SvcResult};
+use super::password::{PasswordHashValue, PasswordHasher};
+use super::{check_password, normalize_username, AccountView, Role};
+use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
-use crate::model::{check_password, normalize_username, AccountView, Role};
-
-/// A stored argon2id hash. Neither `Serialize` nor a revealing `Debug`.
-#[derive(Clone)]
-pub struct PasswordHashValue(String);
-
-impl std::fmt::Debug for PasswordHashValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PasswordHashValue(<hidden>)")
-    }
-}
-
-/// Hashes and verifies passwords; holds the dummy hash used for unknown usernames.
-pub struct PasswordHasher {
-    dummy: PasswordHashString,
-}
-
-impl PasswordHasher {
-    /// Prepares the dummy hash (of random bytes nobody knows) used for unknown usernames.
-    pub fn new() -> SvcResult<Self> {
-        let salt = SaltString::generate(&mut OsRng);
-        let mut random = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
-        let dummy = Argon2::default()
-            .hash_password(&random, &salt)
-            .map_err(|e| SvcError::Internal(format!("argon2 unavailable: {e}")))?
-            .serialize();
-        Ok(PasswordHasher { dummy })
-    }
-
-    /// argon2id with the crate's recommended parameters, on a blocking thread.
-    pub async fn hash(&self, password: &str) -> SvcResult<PasswordHashValue> {
-        let password = password.to_string();
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| PasswordHashValue(h.to_string()))
-                .map_err(|e| SvcError::Internal(format!("password hashing failed: {e}")))
-        })
-        .await
-        .map_err(|e| SvcError::Internal(format!("hashing task failed: {e}")))?
-    }
-
-    /// Verifies `password` against `stored`, or against the dummy hash when there is no
-    /// account, so that both paths take the same time.
-    pub async fn verify(&self, stored: Option<String>, password: &str) -> bool {
-        let stored = stored.unwrap_or_else(|| self.dummy.to_string());
-        let password = password.to_string();
-        tokio::task::spawn_blocking(move || match PasswordHash::new(&stored) {
-            Ok(h) => Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok(),
-            Err(_) => false,
-        })
-        .await
-        .unwrap_or(false)
-    }
-}
+use crate::infra::db::{now_ms, Db};
+use crate::infra::session;
+use crate::infra::{RequestMeta, SvcResult};
 
 fn row_to_view(r: &sqlx::any::AnyRow) -> Result<AccountView, sqlx::Error> {
     let role: String = r.try_get("role")?;
@@ -166,7 +108,7 @@ async fn insert(
          VALUES ($1, $2, $3, 0, $4, $5) RETURNING id",
     )
     .bind(username.to_string())
-    .bind(hash.0.clone())
+    .bind(hash.expose().to_string())
     .bind(role.as_str())
     .bind(now)
     .bind(now)
@@ -347,203 +289,9 @@ pub async fn reset_password(
                 &actor,
                 &target,
                 "password_hash",
-                hash.0,
+                hash.expose().to_string(),
                 "account.password_reset",
                 None,
-            )
-            .await
-        }
-        .boxed()
-    })
-    .await
-}
-
-/// How long until `key` (a username or an IP) may try again, if it is over its limit.
-async fn throttled_for(
-    db: &Db,
-    column: &str,
-    key: &str,
-    limit: u32,
-    window_secs: i64,
-) -> SvcResult<Option<u64>> {
-    if limit == 0 {
-        return Ok(None);
-    }
-    let now = now_ms();
-    let window_start = now - window_secs * 1000;
-    // For usernames a success resets the count; for IPs only the window does.
-    let since = if column == "actor" {
-        let last_ok: Option<i64> = sqlx::query(
-            "SELECT MAX(at) AS at FROM audit_events WHERE actor = $1 AND action = 'auth.sign_in'",
-        )
-        .bind(key.to_string())
-        .fetch_one(&db.pool)
-        .await?
-        .try_get("at")?;
-        last_ok.map_or(window_start, |t| t.max(window_start))
-    } else {
-        window_start
-    };
-    let sql = format!(
-        "SELECT at FROM audit_events WHERE {column} = $1 AND action = 'auth.sign_in_failed' AND at > $2 \
-         ORDER BY at DESC LIMIT 1 OFFSET $3"
-    );
-    let nth: Option<i64> = sqlx::query(&sql)
-        .bind(key.to_string())
-        .bind(since)
-        .bind(i64::from(limit) - 1)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get("at"))
-        .transpose()?;
-    Ok(nth.map(|at| {
-        let wait_ms = (at + window_secs * 1000 - now).max(1000);
-        ((wait_ms + 999) / 1000) as u64
-    }))
-}
-
-/// Signs in. On success returns the new session token and the account.
-pub async fn sign_in(
-    db: &Db,
-    settings: &Settings,
-    hasher: &PasswordHasher,
-    metrics: &super::metrics::Metrics,
-    meta: &RequestMeta,
-    username: &str,
-    password: &str,
-) -> SvcResult<(SessionToken, SessionAccount)> {
-    let username = match normalize_username(username) {
-        Ok(u) => u,
-        Err(e) => {
-            metrics.sign_in_failures.inc();
-            return Err(e.into());
-        }
-    };
-    if password.is_empty() {
-        return Err(AppError::validation("password", "Enter your password.").into());
-    }
-    let window = settings.login_failure_window_secs;
-    let by_account = throttled_for(
-        db,
-        "actor",
-        &username,
-        settings.login_max_failures_per_account,
-        window,
-    )
-    .await?;
-    let by_ip = match meta.ip.as_deref() {
-        Some(ip) => throttled_for(db, "ip", ip, settings.login_max_failures_per_ip, window).await?,
-        None => None,
-    };
-    if let Some(wait) = by_account.max(by_ip) {
-        metrics.sign_in_throttled.inc();
-        return Err(AppError::Throttled {
-            retry_after_secs: wait,
-        }
-        .into());
-    }
-
-    let row =
-        sqlx::query("SELECT id, password_hash, role, disabled FROM accounts WHERE username = $1")
-            .bind(username.clone())
-            .fetch_optional(&db.pool)
-            .await?;
-    let (stored, account) = match &row {
-        Some(r) => {
-            let hash: String = r.try_get("password_hash")?;
-            let id: i64 = r.try_get("id")?;
-            let role: String = r.try_get("role")?;
-            let disabled = r.try_get::<i64, _>("disabled")? != 0;
-            (Some(hash), Some((id, role, disabled)))
-        }
-        None => (None, None),
-    };
-    let password_ok = hasher.verify(stored, password).await;
-
-    match account {
-        Some((id, role, false)) if password_ok => {
-            let role: Role = role.parse()?;
-            let token = db
-                .write(|conn| {
-                    let (username, meta, settings) =
-                        (username.clone(), meta.clone(), settings.clone());
-                    async move {
-                        let token =
-                            session::create(conn, &settings, id, meta.ip.as_deref()).await?;
-                        sqlx::query("UPDATE accounts SET last_sign_in_at = $1 WHERE id = $2")
-                            .bind(now_ms())
-                            .bind(id)
-                            .execute(&mut *conn)
-                            .await?;
-                        audit::record(
-                            conn,
-                            &meta,
-                            Event {
-                                actor: &username,
-                                action: "auth.sign_in",
-                                target: None,
-                                detail: None,
-                            },
-                        )
-                        .await?;
-                        Ok(token)
-                    }
-                    .boxed()
-                })
-                .await?;
-            Ok((
-                token,
-                SessionAccount {
-                    account_id: id,
-                    username,
-                    role,
-                },
-            ))
-        }
-        _ => {
-            metrics.sign_in_failures.inc();
-            db.write(|conn| {
-                let (username, meta) = (username.clone(), meta.clone());
-                async move {
-                    audit::record(
-                        conn,
-                        &meta,
-                        Event {
-                            actor: &username,
-                            action: "auth.sign_in_failed",
-                            target: None,
-                            detail: None,
-                        },
-                    )
-                    .await
-                }
-                .boxed()
-            })
-            .await?;
-            Err(AppError::BadCredentials.into())
-        }
-    }
-}
-
-pub async fn sign_out(
-    db: &Db,
-    meta: &RequestMeta,
-    token: &str,
-    who: &SessionAccount,
-) -> SvcResult<()> {
-    session::delete(db, token).await?;
-    db.write(|conn| {
-        let (username, meta) = (who.username.clone(), meta.clone());
-        async move {
-            audit::record(
-                conn,
-                &meta,
-                Event {
-                    actor: &username,
-                    action: "auth.sign_out",
-                    target: None,
-                    detail: None,
-                },
             )
             .await
         }

@@ -1,4 +1,18 @@
-//! Wire types shared by the server and the browser, plus the input rules both sides apply.
+//! Console accounts: roles, the account as the Accounts page shows it, and the username and
+//! password rules that both the browser and the server apply.
+//!
+//! - `api`: the server functions of the Accounts page (administrators only).
+//! - `ui`: the Accounts page.
+//! - `service` (server): list, create, change role, disable, reset password, first-start
+//!   bootstrap; the last-admin rule.
+//! - `password` (server): argon2id hashing and verification.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod ui;
 
 use serde::{Deserialize, Serialize};
 
@@ -42,19 +56,6 @@ impl std::str::FromStr for Role {
     }
 }
 
-/// The signed-in account, as the UI sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Me {
-    pub username: String,
-    pub role: Role,
-}
-
-impl Me {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
-
 /// One row of the Accounts page. Never carries a password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountView {
@@ -65,62 +66,6 @@ pub struct AccountView {
     pub created_at: i64,
     pub last_sign_in_at: Option<i64>,
 }
-
-/// One audit event as shown on `/audit`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub id: i64,
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub target: Option<String>,
-    pub ip: Option<String>,
-    pub detail: Option<String>,
-}
-
-/// A page of audit events, newest first. `next_before` is the cursor for the next (older) page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditPage {
-    pub entries: Vec<AuditEntry>,
-    pub next_before: Option<i64>,
-}
-
-/// Filters for the audit log. Times are unix milliseconds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditFilter {
-    pub actor: Option<String>,
-    /// Events about one thing (an account name or a client id).
-    pub target: Option<String>,
-    pub action: Option<String>,
-    pub from: Option<i64>,
-    pub to: Option<i64>,
-    pub before: Option<i64>,
-}
-
-/// Every action name the audit log records, for the filter's choice list.
-pub const AUDIT_ACTIONS: &[&str] = &[
-    "auth.sign_in",
-    "auth.sign_in_failed",
-    "auth.sign_out",
-    "account.created",
-    "account.role_changed",
-    "account.disabled",
-    "account.enabled",
-    "account.password_reset",
-    "application.created",
-    "client.created",
-    "client.updated",
-    "client.disabled",
-    "client.enabled",
-    "client.deleted",
-    "secret.created",
-    "secret.rotated",
-    "secret.revoked",
-    "secret.auto_revoked",
-    "secret.expired",
-    "signing_key.rotated",
-    "token.auth_failed",
-];
 
 pub const USERNAME_MAX: usize = 64;
 pub const PASSWORD_MIN: usize = 12;
@@ -174,11 +119,56 @@ pub fn check_password(password: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Formats unix milliseconds as `2026-11-23 14:05 UTC` for display.
-pub fn fmt_time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| "—".to_string())
+/// What an account action did, for the status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    Created,
+    Role,
+    Disabled,
+    Enabled,
+    Password,
+}
+
+impl Done {
+    pub const ALL: [Done; 5] = [
+        Done::Created,
+        Done::Role,
+        Done::Disabled,
+        Done::Enabled,
+        Done::Password,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Done::Created => "created",
+            Done::Role => "role",
+            Done::Disabled => "disabled",
+            Done::Enabled => "enabled",
+            Done::Password => "password",
+        }
+    }
+
+    pub fn text(self, who: &str, role: Role) -> String {
+        match self {
+            Done::Created => format!("Account {who} created."),
+            Done::Role => format!("{who} is now {}.", role.label()),
+            Done::Disabled => format!("{who} is now disabled."),
+            Done::Enabled => format!("{who} is now enabled."),
+            Done::Password => format!("The password of {who} was reset; their sessions ended."),
+        }
+    }
+}
+
+/// Where a plain form post (no JavaScript) lands after success: the page reads the outcome back
+/// from the query. Usernames are limited to URL-safe characters.
+#[cfg(feature = "ssr")]
+pub fn done_url(done: Done, a: &AccountView) -> String {
+    format!(
+        "/accounts?done={}&who={}&role={}",
+        done.key(),
+        a.username,
+        a.role.as_str()
+    )
 }
 
 #[cfg(test)]

@@ -1,27 +1,44 @@
 //! The edge of every server function: find the state, check that the request came from this
 //! site, find the session and check the role, and turn service errors into safe answers with
-//! the right HTTP status.
+//! the right HTTP status. Also the `no-store` headers of every answer that carries a plaintext,
+//! for server functions and axum handlers alike.
 
 use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
-use http::header::{ACCEPT, HOST, ORIGIN, REFERER, RETRY_AFTER};
+use http::header::{ACCEPT, CACHE_CONTROL, HOST, ORIGIN, PRAGMA, REFERER, RETRY_AFTER};
 use http::request::Parts;
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use super::session::{self, SessionAccount};
-use super::{AppState, SvcError, SvcResult};
+use super::state::AppState;
+use super::{RequestMeta, SvcError, SvcResult};
+use crate::accounts::Role;
 use crate::error::AppError;
-use crate::model::Role;
 
-/// Facts about the request that services record in the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub ip: Option<String>,
-    pub request_id: Option<String>,
+/// The headers of an answer that carries a plaintext: no cache, shared or private, may keep it.
+pub const NO_STORE: [(HeaderName, HeaderValue); 2] = [
+    (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    (PRAGMA, HeaderValue::from_static("no-cache")),
+];
+
+/// Marks an axum answer with `NO_STORE`.
+pub fn no_store_headers(headers: &mut HeaderMap) {
+    for (name, value) in NO_STORE {
+        headers.insert(name, value);
+    }
+}
+
+/// Marks the answer of the running server function with `NO_STORE`.
+pub fn no_store() {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        for (name, value) in NO_STORE {
+            res.insert_header(name, value);
+        }
+    }
 }
 
 pub fn request_meta(parts: &Parts) -> RequestMeta {

@@ -1,13 +1,13 @@
-//! The audit log: who did what to which thing, when, and from where.
+//! Recording audit events, and reading them back a page at a time.
 //!
 //! CAUTION: nothing that is a password, a secret or a hash may ever be passed in here. Actions
 //! take names and ids only; `detail` is a short human sentence built from such values.
 
 use sqlx::{AnyConnection, Row};
 
-use super::db::SqlBuilder;
-use super::{now_ms, Db, RequestMeta, SvcResult};
-use crate::model::{AuditEntry, AuditFilter, AuditPage};
+use super::{AuditEntry, AuditFilter, AuditPage};
+use crate::infra::db::{now_ms, Db, SqlBuilder};
+use crate::infra::{RequestMeta, SvcResult};
 
 pub const PAGE_SIZE: i64 = 50;
 

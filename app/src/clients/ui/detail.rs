@@ -1,0 +1,209 @@
+//! `/clients/{client_id}`: one client's facts, its secrets (`secrets::ui::panel`), editing,
+//! disabling and deleting (administrators), and its history.
+
+use leptos::prelude::*;
+
+use super::status_label;
+use crate::audit::api::client_audit;
+use crate::clients::api::{get_client, DeleteClient, SetClientEnabled, UpdateClient};
+use crate::clients::kind::ClientType;
+use crate::clients::NAME_MAX;
+use crate::secrets::ui::panel::SecretsPanel;
+use crate::signin::ui::{AuthCtx, Guarded};
+use crate::ui::clipboard::CopyButton;
+use crate::ui::{fmt_time, FieldError, FormError, LoadError};
+
+#[component]
+pub fn ClientPage() -> impl IntoView {
+    view! {
+        <Guarded>
+            <ClientDetail/>
+        </Guarded>
+    }
+}
+
+#[component]
+fn ClientDetail() -> impl IntoView {
+    let auth = expect_context::<AuthCtx>();
+    let params = leptos_router::hooks::use_params_map();
+    let client_id = move || params.read().get("client_id").unwrap_or_default();
+    let update = ServerAction::<UpdateClient>::new();
+    let toggle = ServerAction::<SetClientEnabled>::new();
+    let delete = ServerAction::<DeleteClient>::new();
+    let client = Resource::new(
+        move || (client_id(), update.version().get(), toggle.version().get()),
+        |(id, _, _)| get_client(id),
+    );
+    let secret_changes = RwSignal::new(0u32);
+    let trail = Resource::new(
+        move || {
+            (
+                client_id(),
+                update.version().get(),
+                toggle.version().get(),
+                secret_changes.get(),
+            )
+        },
+        |(id, ..)| client_audit(id),
+    );
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            leptos_router::hooks::use_navigate()("/clients", Default::default());
+        }
+    });
+    let is_admin = move || auth.is_admin();
+    let update_err = Signal::derive(move || update.value().get().and_then(Result::err));
+    let delete_err = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let toggle_err = Signal::derive(move || toggle.value().get().and_then(Result::err));
+    let saved = move || matches!(update.value().get(), Some(Ok(_))).then_some("Changes saved.");
+
+    view! {
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading client…"</p> }>
+            {move || Suspend::new(async move {
+                let c = match client.await {
+                    Ok(c) => c,
+                    Err(e) => return view! {
+                        <h1>"Client"</h1>
+                        <LoadError err=e/>
+                        <p><a href="/clients">"Back to the client list"</a></p>
+                    }.into_any(),
+                };
+                let id = c.client_id.clone();
+                let kind = c.client_type;
+                view! {
+                    <p><a href="/clients">"← All clients"</a></p>
+                    <h1>{c.name.clone()}</h1>
+                    <p class="status" role="status">{saved}</p>
+                    <FormError err=toggle_err/>
+                    <dl class="facts">
+                        <dt>"Client ID"</dt>
+                        <dd>
+                            <code id="client-id">{id.clone()}</code>
+                            " "
+                            <CopyButton text=id.clone() label="Copy client ID"/>
+                        </dd>
+                        <dt>"Type"</dt>
+                        <dd>{kind.label()} <small>" — " {kind.implication()}</small></dd>
+                        <dt>"Status"</dt>
+                        <dd>{status_label(c.enabled)}</dd>
+                        <dt>"Application"</dt>
+                        <dd>{c.application.clone().map(|a| a.name).unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Description"</dt>
+                        <dd class="pre">{if c.description.is_empty() { "—".to_string() } else { c.description.clone() }}</dd>
+                        {kind.uses_redirect_uris().then(|| view! {
+                            <dt>"Redirect URIs"</dt>
+                            <dd><ul class="plain">{c.redirect_uris.iter().map(|u| view! { <li><code>{u.clone()}</code></li> }).collect_view()}</ul></dd>
+                        })}
+                        {(kind == ClientType::ClientCredentials).then(|| view! {
+                            <dt>"Scopes"</dt>
+                            <dd>{c.scopes.iter().map(|s| view! { <code class="tag">{s.clone()}</code> " " }).collect_view()}</dd>
+                            <dt>"Token audience"</dt>
+                            <dd>{match c.audience.clone() {
+                                Some(a) => view! { <code>{a}</code> }.into_any(),
+                                None => view! { <span>"The server's default"</span> }.into_any(),
+                            }}</dd>
+                        })}
+                        <dt>"Grant types"</dt>
+                        <dd>{kind.grant_types().join(", ")}</dd>
+                        <dt>"Token endpoint authentication"</dt>
+                        <dd>{kind.token_endpoint_auth_methods().join(", ")}</dd>
+                        <dt>"Created"</dt>
+                        <dd>{format!("{} by {}", fmt_time(c.created_at), c.created_by)}</dd>
+                        <dt>"Last changed"</dt>
+                        <dd>{format!("{} by {}", fmt_time(c.updated_at), c.updated_by)}</dd>
+                    </dl>
+                }.into_any()
+            })}
+        </Transition>
+        <SecretsPanel client_id=Signal::derive(client_id) admin=Signal::derive(is_admin) changes=secret_changes/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(c) = client.await else { return ().into_any() };
+                let admin = is_admin();
+                let id = c.client_id.clone();
+                let kind = c.client_type;
+                view! {
+                    {admin.then(|| {
+                        let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
+                        let name = c.name.clone();
+                        view! {
+                            <section class="card" aria-labelledby="edit-title">
+                                <h2 id="edit-title">"Edit"</h2>
+                                <ActionForm action=update attr:class="client-form">
+                                    <input type="hidden" name="client_id" value=id1/>
+                                    <input type="hidden" name="input[client_type]" value=kind.as_str()/>
+                                    <div class="field">
+                                        <label for="e-name">"Name"</label>
+                                        <input id="e-name" name="input[name]" required maxlength=NAME_MAX value=c.name.clone()/>
+                                        <FieldError err=update_err field="name"/>
+                                    </div>
+                                    <div class="field">
+                                        <label for="e-description">"Description"</label>
+                                        <textarea id="e-description" name="input[description]" rows=2 prop:value=c.description.clone()>{c.description.clone()}</textarea>
+                                        <FieldError err=update_err field="description"/>
+                                    </div>
+                                    {kind.uses_redirect_uris().then(|| view! {
+                                        <div class="field">
+                                            <label for="e-redirects">"Redirect URIs"</label>
+                                            <textarea id="e-redirects" name="input[redirect_uris]" rows=3>{c.redirect_uris.join("\n")}</textarea>
+                                            <FieldError err=update_err field="redirect_uris"/>
+                                        </div>
+                                    })}
+                                    {(kind == ClientType::ClientCredentials).then(|| view! {
+                                        <div class="field">
+                                            <label for="e-scopes">"Scopes"</label>
+                                            <input id="e-scopes" name="input[scopes]" value=c.scopes.join(" ")/>
+                                            <FieldError err=update_err field="scopes"/>
+                                        </div>
+                                        <div class="field">
+                                            <label for="e-audience">"Token audience"</label>
+                                            <input id="e-audience" name="input[audience]" value=c.audience.clone().unwrap_or_default()
+                                                aria-describedby="e-audience-hint audience-error"/>
+                                            <small id="e-audience-hint">"The aud claim of this client's access tokens. Leave empty for the server's default."</small>
+                                            <FieldError err=update_err field="audience"/>
+                                        </div>
+                                    })}
+                                    <p><small>"The type cannot change. To use another type, create a new client and delete this one."</small></p>
+                                    <FormError err=update_err/>
+                                    <button type="submit" class="primary">"Save changes"</button>
+                                </ActionForm>
+                            </section>
+                            <section class="card danger-zone" aria-labelledby="danger-title">
+                                <h2 id="danger-title">"Disable or delete"</h2>
+                                <ActionForm action=toggle>
+                                    <input type="hidden" name="client_id" value=id2/>
+                                    <input type="hidden" name="enabled" value=(!c.enabled).to_string()/>
+                                    <button type="submit">{if c.enabled { "Disable client" } else { "Enable client" }}</button>
+                                </ActionForm>
+                                <details class="confirm">
+                                    <summary>"Delete client…"</summary>
+                                    <ActionForm action=delete>
+                                        <input type="hidden" name="client_id" value=id3/>
+                                        <label for="confirm-name">{format!("Type “{name}” to delete this client for good")}</label>
+                                        <input id="confirm-name" name="confirm_name" autocomplete="off" required/>
+                                        <button type="submit" class="danger">"Delete client"</button>
+                                    </ActionForm>
+                                    <FieldError err=delete_err field="confirm_name"/>
+                                </details>
+                            </section>
+                        }
+                    })}
+                }.into_any()
+            })}
+        </Transition>
+        <section aria-labelledby="trail-title">
+            <h2 id="trail-title">"History"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    trail.await.ok().map(|p| view! {
+                        <ul class="trail">
+                            {p.entries.into_iter().map(|e| view! {
+                                <li>{fmt_time(e.at)} " · " <code>{e.action}</code> " by " {e.actor}</li>
+                            }).collect_view()}
+                        </ul>
+                    })
+                })}
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,19 @@
+//! The client registry's pages.
+//!
+//! - `list`: `/clients`, with search, filters, sort and keyset pages.
+//! - `new`: `/clients/new`, the guided choice of a type, and the architecture presets.
+//! - `detail`: `/clients/{client_id}`, with editing, disabling and deleting; the secrets panel
+//!   on it is `secrets::ui::panel`.
+
+pub mod detail;
+pub mod list;
+pub mod new;
+
+/// "Enabled" or "Disabled", for a client's status.
+pub fn status_label(enabled: bool) -> &'static str {
+    if enabled {
+        "Enabled"
+    } else {
+        "Disabled"
+    }
+}

@@ -1,0 +1,43 @@
+//! Shared server infrastructure (server only): what every domain's server side stands on.
+//!
+//! - `db`: the sqlx pool over SQLite or PostgreSQL, transactions, the SQL builder, the clock.
+//! - `sqlite_read`: inline read-only SQLite connections for the token endpoint's hot read.
+//! - `settings`: the run-time settings and their defaults (the one place defaults live).
+//! - `state`: `AppState`, the state handed to Leptos rendering, server functions and handlers.
+//! - `edge`: what every server function does first (same-origin check, session and role, error
+//!   mapping) and the `no-store` headers of answers that carry a plaintext.
+//! - `session`: console sessions in the database, and their cookie.
+//! - `metrics`: Prometheus counters.
+//!
+//! This file holds only the service error type and the request facts services record.
+
+pub mod db;
+pub mod edge;
+pub mod metrics;
+pub mod session;
+pub mod settings;
+pub mod sqlite_read;
+pub mod state;
+
+use crate::error::AppError;
+
+/// Errors inside the services. `App` errors are safe to show; `Db` and `Internal` are logged
+/// and replaced by a request id at the edge.
+#[derive(Debug, thiserror::Error)]
+pub enum SvcError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+pub type SvcResult<T> = Result<T, SvcError>;
+
+/// Facts about the request that services record in the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}

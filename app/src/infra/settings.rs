@@ -1,0 +1,54 @@
+//! The settings the app reads at run time, built by the server from its configuration
+//! (`server::config`). `Settings::default()` is the one place the defaults are written down:
+//! the server's configuration defaults are derived from it.
+
+/// Settings the app needs at run time; built by the server from its configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The public origin (scheme://host[:port]) that mutating requests must come from.
+    pub issuer_origin: String,
+    /// Adds `Secure` (and the `__Host-` name) to the session cookie; on when the issuer is https.
+    pub cookie_secure: bool,
+    pub session_idle_timeout_secs: i64,
+    pub session_absolute_timeout_secs: i64,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_ip: u32,
+    pub login_failure_window_secs: i64,
+    /// How many rotated secrets a client keeps; a rotation revokes the oldest beyond this.
+    pub max_rotated_secrets: u32,
+    /// Default grace period of a rotated secret; `None` keeps it until revoked.
+    pub rotated_secret_ttl_secs: Option<i64>,
+    /// A rotated secret unused for this many days is marked "safe to revoke".
+    pub rotated_secret_unused_days: i64,
+    /// The issuer (`iss` of access tokens and base of the metadata URLs), without a trailing `/`.
+    pub issuer: String,
+    pub access_token_ttl_secs: i64,
+    /// `aud` of every access token, when set.
+    pub access_token_audience: Option<String>,
+    pub token_max_failures_per_client: u32,
+    pub token_max_failures_per_ip: u32,
+    pub token_failure_window_secs: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            issuer_origin: "http://localhost:3000".into(),
+            cookie_secure: false,
+            session_idle_timeout_secs: 30 * 60,
+            session_absolute_timeout_secs: 12 * 60 * 60,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_ip: 50,
+            login_failure_window_secs: 15 * 60,
+            max_rotated_secrets: 1,
+            rotated_secret_ttl_secs: None,
+            rotated_secret_unused_days: 7,
+            issuer: "http://localhost:3000".into(),
+            access_token_ttl_secs: 3600,
+            access_token_audience: None,
+            token_max_failures_per_client: 10,
+            token_max_failures_per_ip: 100,
+            token_failure_window_secs: 60,
+        }
+    }
+}

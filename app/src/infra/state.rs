@@ -1,0 +1,52 @@
+//! `AppState`: everything a request handler or server function needs, provided to Leptos
+//! rendering and to the server-function handler alike (see `server::router`).
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use super::db::Db;
+use super::metrics::Metrics;
+use super::settings::Settings;
+use super::SvcResult;
+use crate::accounts::password::PasswordHasher;
+use crate::oauth::keys::KeyRing;
+use crate::oauth::limits::{FailureLimiter, FailureLog};
+use crate::oauth::metadata::ScopesCache;
+use crate::secrets::verify::UsageRecorder;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+    pub passwords: Arc<PasswordHasher>,
+    /// "Last used" marks of client secrets, written to the database in batches.
+    pub secret_usage: Arc<UsageRecorder>,
+    /// The newest signing key, refreshed from the database every few seconds.
+    pub signing_keys: Arc<KeyRing>,
+    pub token_limiter: Arc<FailureLimiter>,
+    /// Failed client authentications, written to the audit log in batches.
+    pub token_failures: Arc<FailureLog>,
+    /// The metadata document's `scopes_supported`, read at most every few seconds.
+    pub token_scopes: Arc<ScopesCache>,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, db: Db, settings: Settings) -> SvcResult<Self> {
+        Ok(AppState {
+            leptos_options,
+            db,
+            settings: Arc::new(settings),
+            metrics: Arc::new(Metrics::new()),
+            passwords: Arc::new(PasswordHasher::new()?),
+            secret_usage: Arc::new(UsageRecorder::default()),
+            signing_keys: Arc::new(KeyRing::default()),
+            token_limiter: Arc::new(FailureLimiter::default()),
+            token_failures: Arc::new(FailureLog::default()),
+            token_scopes: Arc::new(ScopesCache::default()),
+        })
+    }
+}

@@ -1,0 +1,196 @@
+//! Signing keys: Ed25519 (RFC 8037), kept in the database so that every replica signs with the
+//! same key; the newest is held in memory, parsed once. Also the JWS of an access token and the
+//! JWKS of the keys that verify tokens still in use.
+
+use std::sync::{Arc, RwLock};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::Signer;
+use futures::FutureExt;
+use rand::RngCore;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::audit::service::{self as audit, Event};
+use crate::infra::db::{now_ms, Db};
+use crate::infra::{RequestMeta, SvcError, SvcResult};
+
+/// The signature algorithm of every access token: Ed25519.
+pub const ALG: &str = "EdDSA";
+
+/// A private signing key in memory, parsed once. Never serialized, never printed.
+pub struct ActiveKey {
+    pub kid: String,
+    signing: ed25519_dalek::SigningKey,
+    /// The JWS header (`{"alg":"EdDSA","typ":"at+jwt","kid":…}`), base64url-encoded once.
+    header_b64: String,
+}
+
+impl ActiveKey {
+    fn new(kid: String, signing: ed25519_dalek::SigningKey) -> Self {
+        let header = serde_json::json!({ "alg": ALG, "typ": "at+jwt", "kid": kid });
+        let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
+        ActiveKey {
+            kid,
+            signing,
+            header_b64,
+        }
+    }
+
+    /// A JWS in compact serialization (RFC 7515 §7.1) over `claims`, signed with Ed25519
+    /// (RFC 8037): `header.payload.signature`, each part base64url without padding.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, serde_json::Error> {
+        let payload = serde_json::to_vec(claims)?;
+        let mut jws = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
+        jws.push_str(&self.header_b64);
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut jws);
+        let signature = self.signing.sign(jws.as_bytes());
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut jws);
+        Ok(jws)
+    }
+}
+
+impl std::fmt::Debug for ActiveKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActiveKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The newest signing key, read from the database at start and again every few seconds, so
+/// that a key added by `clavis keys rotate` on any machine is picked up.
+#[derive(Debug, Default)]
+pub struct KeyRing {
+    active: RwLock<Option<Arc<ActiveKey>>>,
+}
+
+fn new_kid() -> String {
+    let mut b = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+/// Generates an Ed25519 key and stores it as the newest signing key.
+async fn insert_key(conn: &mut sqlx::AnyConnection, now: i64) -> SvcResult<String> {
+    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| SvcError::Internal(format!("encoding a new signing key: {e}")))?;
+    let public_x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
+    let kid = new_kid();
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, alg, private_pkcs8, public_x, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(kid.clone())
+    .bind(ALG)
+    .bind(URL_SAFE_NO_PAD.encode(der.as_bytes()))
+    .bind(public_x)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(kid)
+}
+
+/// Makes sure a signing key exists (first start). Safe when several replicas start at once.
+pub async fn ensure_signing_key(db: &Db) -> SvcResult<()> {
+    db.write(|conn| {
+        async move {
+            let any = sqlx::query("SELECT kid FROM signing_keys WHERE retired_at IS NULL")
+                .fetch_optional(&mut *conn)
+                .await?;
+            if any.is_none() {
+                insert_key(conn, now_ms()).await?;
+            }
+            Ok(())
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// Adds a new signing key and retires the others: new tokens carry the new `kid`, and the old
+/// keys stay in the JWKS until every token they signed has expired. Returns the new `kid`.
+pub async fn rotate_signing_key(db: &Db, meta: &RequestMeta, actor: &str) -> SvcResult<String> {
+    db.write(|conn| {
+        let (meta, actor) = (meta.clone(), actor.to_string());
+        async move {
+            let now = now_ms();
+            sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            let kid = insert_key(conn, now).await?;
+            let ev = Event {
+                actor: &actor,
+                action: "signing_key.rotated",
+                target: Some(&kid),
+                detail: None,
+            };
+            audit::record(conn, &meta, ev).await?;
+            Ok(kid)
+        }
+        .boxed()
+    })
+    .await
+}
+
+impl KeyRing {
+    /// Reads the newest signing key if it changed.
+    pub async fn reload(&self, db: &Db) -> SvcResult<()> {
+        let row = sqlx::query(
+            "SELECT kid, private_pkcs8 FROM signing_keys WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| SvcError::Internal("no signing key in the database".into()))?;
+        let kid: String = row.try_get("kid")?;
+        if self.current().is_some_and(|k| k.kid == kid) {
+            return Ok(());
+        }
+        let der = URL_SAFE_NO_PAD
+            .decode(row.try_get::<String, _>("private_pkcs8")?)
+            .map_err(|_| SvcError::Internal(format!("signing key {kid} is not readable")))?;
+        let signing = ed25519_dalek::SigningKey::from_pkcs8_der(&der)
+            .map_err(|_| SvcError::Internal(format!("signing key {kid} is not an Ed25519 key")))?;
+        let key = ActiveKey::new(kid, signing);
+        if let Ok(mut slot) = self.active.write() {
+            *slot = Some(Arc::new(key));
+        }
+        Ok(())
+    }
+
+    pub fn current(&self) -> Option<Arc<ActiveKey>> {
+        self.active.read().ok().and_then(|k| k.clone())
+    }
+}
+
+/// The public keys that verify tokens still in use: the active key and every key retired less
+/// than `token_ttl_secs` ago.
+pub async fn jwks(db: &Db, token_ttl_secs: i64) -> SvcResult<serde_json::Value> {
+    let since = now_ms() - token_ttl_secs * 1000;
+    let rows = sqlx::query(
+        "SELECT kid, alg, public_x FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1 ORDER BY id DESC",
+    )
+    .bind(since)
+    .fetch_all(&db.pool)
+    .await?;
+    let keys = rows
+        .iter()
+        .map(|r| {
+            Ok(serde_json::json!({
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "use": "sig",
+                "alg": r.try_get::<String, _>("alg")?,
+                "kid": r.try_get::<String, _>("kid")?,
+                "x": r.try_get::<String, _>("public_x")?,
+            }))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(serde_json::json!({ "keys": keys }))
+}

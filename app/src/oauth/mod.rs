@@ -1,0 +1,124 @@
+//! The OAuth authorization server (server only): what the token endpoint, the JWKS and the
+//! metadata document need, apart from HTTP. Its HTTP handlers are `server::oauth`, which parse
+//! the request and write the answer; client secrets are checked by `secrets::verify`.
+//!
+//! This file: the token endpoint's request, answer and errors (RFC 6749 §5).
+//!
+//! - `token`: issuing an access token for the client-credentials grant (RFC 6749 §4.4).
+//! - `keys`: the Ed25519 signing keys (in the database, so that every replica signs with the
+//!   same key), the JWS, and the JWKS.
+//! - `limits`: the failure limits of client authentication, and the aggregated audit of failures.
+//! - `metadata`: `scopes_supported` of the metadata document, read at most every few seconds.
+
+pub mod keys;
+pub mod limits;
+pub mod metadata;
+pub mod token;
+
+use serde::Serialize;
+
+/// A parsed token request, as the handler hands it over.
+#[derive(Debug, Default)]
+pub struct TokenRequest {
+    pub client_id: String,
+    /// CAUTION: the presented secret. Never logged, never stored.
+    pub client_secret: String,
+    pub basic: bool,
+    pub scope: Option<String>,
+}
+
+/// The errors of RFC 6749 §5.2, plus throttling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    InvalidRequest(&'static str),
+    /// An `invalid_request` refused before it is read: 413.
+    TooLarge,
+    /// An `invalid_request` with another method than POST: 405.
+    MethodNotAllowed,
+    /// Client authentication failed. One answer for every cause.
+    InvalidClient {
+        basic: bool,
+    },
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    Throttled {
+        retry_after_secs: u64,
+    },
+    Server,
+}
+
+impl TokenError {
+    pub fn status(&self) -> u16 {
+        match self {
+            TokenError::InvalidClient { .. } => 401,
+            TokenError::MethodNotAllowed => 405,
+            TokenError::TooLarge => 413,
+            TokenError::Throttled { .. } => 429,
+            TokenError::Server => 500,
+            _ => 400,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::InvalidRequest(_) | TokenError::TooLarge | TokenError::MethodNotAllowed => {
+                "invalid_request"
+            }
+            TokenError::InvalidClient { .. } => "invalid_client",
+            TokenError::UnauthorizedClient => "unauthorized_client",
+            TokenError::UnsupportedGrantType => "unsupported_grant_type",
+            TokenError::InvalidScope => "invalid_scope",
+            TokenError::Throttled { .. } => "temporarily_unavailable",
+            TokenError::Server => "server_error",
+        }
+    }
+
+    pub fn description(&self) -> &'static str {
+        match self {
+            TokenError::InvalidRequest(why) => why,
+            TokenError::TooLarge => "The request body is too large.",
+            TokenError::MethodNotAllowed => "The token endpoint accepts POST only.",
+            TokenError::InvalidClient { .. } => "Client authentication failed.",
+            TokenError::UnauthorizedClient => {
+                "This client may not use the client_credentials grant."
+            }
+            TokenError::UnsupportedGrantType => "Only the client_credentials grant is supported.",
+            TokenError::InvalidScope => "The requested scope is not allowed for this client.",
+            TokenError::Throttled { .. } => "Too many failed client authentications. Retry later.",
+            TokenError::Server => "The server could not issue a token. Retry later.",
+        }
+    }
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_follow_rfc_6749() {
+        assert_eq!(TokenError::InvalidClient { basic: true }.status(), 401);
+        assert_eq!(
+            TokenError::InvalidClient { basic: false }.code(),
+            "invalid_client"
+        );
+        assert_eq!(TokenError::UnsupportedGrantType.status(), 400);
+        assert_eq!(TokenError::InvalidScope.code(), "invalid_scope");
+        assert_eq!(
+            TokenError::Throttled {
+                retry_after_secs: 3
+            }
+            .status(),
+            429
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Issuing an access token for the client-credentials grant (RFC 6749 §4.4): the failure
+//! limits, the client's secret (`secrets::verify`), the client type, the scope, and the signed
+//! JWT (RFC 9068).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use serde::Serialize;
+
+use super::keys::KeyRing;
+use super::limits::{FailureLimiter, FailureLog};
+use super::{TokenError, TokenRequest, TokenResponse};
+use crate::clients::kind::ClientType;
+use crate::infra::db::{now_ms, Db};
+use crate::infra::settings::Settings;
+use crate::secrets::verify::{self, UsageRecorder, Verified};
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    client_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+    iat: i64,
+    exp: i64,
+    jti: String,
+    scope: &'a str,
+}
+
+/// The state the token endpoint uses.
+pub struct TokenContext<'a> {
+    pub db: &'a Db,
+    pub settings: &'a Settings,
+    pub keys: &'a KeyRing,
+    pub limiter: &'a FailureLimiter,
+    pub failures: &'a FailureLog,
+    pub usage: &'a UsageRecorder,
+}
+
+/// Authenticates the client and issues an access token (client-credentials grant). The caller
+/// has checked the method, the content type, the grant type and duplicate parameters.
+pub async fn issue(
+    cx: &TokenContext<'_>,
+    req: &TokenRequest,
+    ip: &str,
+) -> Result<TokenResponse, TokenError> {
+    let now = now_ms();
+    let p = cx.settings;
+    let window = p.token_failure_window_secs * 1000;
+    let ip_key = format!("ip:{ip}");
+    let client_key = format!("client:{}", req.client_id);
+    if let Some(secs) = cx
+        .limiter
+        .blocked(&client_key, p.token_max_failures_per_client, window, now)
+        .or_else(|| {
+            cx.limiter
+                .blocked(&ip_key, p.token_max_failures_per_ip, window, now)
+        })
+    {
+        return Err(TokenError::Throttled {
+            retry_after_secs: secs,
+        });
+    }
+    let verified = match verify::verify(cx.db, &req.client_id, &req.client_secret, now).await {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            cx.limiter.fail(&client_key, window, now);
+            cx.limiter.fail(&ip_key, window, now);
+            cx.failures.add(&req.client_id, ip);
+            return Err(TokenError::InvalidClient { basic: req.basic });
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "token endpoint: verification failed");
+            return Err(TokenError::Server);
+        }
+    };
+    cx.usage.record(verified.secret_id, now);
+    if verified.client_type != ClientType::ClientCredentials {
+        return Err(TokenError::UnauthorizedClient);
+    }
+    let scope = granted_scope(&verified, req.scope.as_deref())?;
+    let key = cx.keys.current().ok_or(TokenError::Server)?;
+    let iat = now / 1000;
+    let mut jti = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut jti);
+    let claims = Claims {
+        iss: &p.issuer,
+        sub: &verified.client_id,
+        client_id: &verified.client_id,
+        aud: verified
+            .audience
+            .as_deref()
+            .or(p.access_token_audience.as_deref()),
+        iat,
+        exp: iat + p.access_token_ttl_secs,
+        jti: URL_SAFE_NO_PAD.encode(jti),
+        scope: &scope,
+    };
+    let access_token = key.sign(&claims).map_err(|e| {
+        tracing::error!(error = %e, "token endpoint: signing failed");
+        TokenError::Server
+    })?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: p.access_token_ttl_secs,
+        scope,
+    })
+}
+
+/// The scope to grant: the requested one if every token of it is allowed, else `invalid_scope`;
+/// all allowed scopes when none is requested.
+fn granted_scope(v: &Verified, requested: Option<&str>) -> Result<String, TokenError> {
+    match requested.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(v.scopes.join(" ")),
+        Some(req) => {
+            let mut out: Vec<&str> = Vec::new();
+            for s in req.split(' ').filter(|s| !s.is_empty()) {
+                if !v.scopes.iter().any(|a| a == s) {
+                    return Err(TokenError::InvalidScope);
+                }
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            Ok(out.join(" "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verified(scopes: &[&str]) -> Verified {
+        Verified {
+            client_id: "c".into(),
+            client_type: ClientType::ClientCredentials,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            audience: None,
+            secret_id: 1,
+        }
+    }
+
+    #[test]
+    fn scope_is_a_subset_or_everything() {
+        let v = verified(&["a:read", "a:write"]);
+        assert_eq!(granted_scope(&v, None), Ok("a:read a:write".into()));
+        assert_eq!(granted_scope(&v, Some("  ")), Ok("a:read a:write".into()));
+        assert_eq!(granted_scope(&v, Some("a:write")), Ok("a:write".into()));
+        assert_eq!(
+            granted_scope(&v, Some("a:write a:write a:read")),
+            Ok("a:write a:read".into())
+        );
+        assert_eq!(
+            granted_scope(&v, Some("a:read b:admin")),
+            Err(TokenError::InvalidScope)
+        );
+        assert_eq!(
+            granted_scope(&v, Some("A:READ")),
+            Err(TokenError::InvalidScope)
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! The secrets' components.
+//!
+//! - `panel`: the secrets panel of a client's page.
+//! - `one_time`: the one-time secret dialog, and the secret block it shares with the
+//!   no-JavaScript page.
+
+pub mod one_time;
+pub mod panel;

@@ -1,0 +1,193 @@
+//! The one-time secret dialog: after a creation or a rotation, the new plaintexts are shown
+//! once, over whatever page follows, with "Copy", the downloads and "Done". `SecretBlock` is
+//! the markup the no-JavaScript page (`secrets::one_time_page`) shares with it.
+
+use leptos::prelude::*;
+
+use crate::secrets::downloads::{downloads, Download, NOT_SHOWN_AGAIN};
+use crate::secrets::{IssuedSecretOnce, OneTimeSecrets};
+#[cfg(feature = "hydrate")]
+use crate::ui::clipboard::write_text;
+
+/// Holds the plaintexts of the last creation or rotation until the person presses "Done".
+/// Lives in the browser's memory only; a reload or another tab never sees it.
+#[derive(Clone, Copy)]
+pub struct OneTimeSlot(pub RwSignal<Option<OneTimeSecrets>>);
+
+impl OneTimeSlot {
+    pub fn provide() -> Self {
+        let slot = OneTimeSlot(RwSignal::new(None));
+        provide_context(slot);
+        slot
+    }
+
+    /// Opens the dialog with `secrets` (if any), then goes to `done_href`.
+    pub fn show_then_go(self, secrets: OneTimeSecrets) {
+        let href = secrets.done_href.clone();
+        if !secrets.one_time_secrets.is_empty() {
+            self.0.set(Some(secrets));
+        }
+        leptos_router::hooks::use_navigate()(&href, Default::default());
+    }
+}
+
+/// The modal "Client secret" dialog, shown over whatever page follows a creation or rotation.
+#[component]
+pub fn OneTimeSecretDialog() -> impl IntoView {
+    let slot = expect_context::<OneTimeSlot>().0;
+    move || {
+        slot.get()
+            .map(|s| view! { <OneTimeDialogBody secrets=s.one_time_secrets holder=slot/> })
+    }
+}
+
+#[component]
+fn OneTimeDialogBody(
+    secrets: Vec<IssuedSecretOnce>,
+    holder: RwSignal<Option<OneTimeSecrets>>,
+) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(d) = dialog.get() {
+            if !d.open() {
+                let _ = d.show_modal();
+            }
+        }
+    });
+    // Dropping the value from the slot drops the last copy this page holds.
+    let done = move || holder.set(None);
+    let single = secrets.len() == 1;
+    view! {
+        <dialog node_ref=dialog class="one-time" aria-labelledby="one-time-title" on:close=move |_| done()>
+            <h2 id="one-time-title">{if single { "Client secret" } else { "Client secrets" }}</h2>
+            <p class="warning-text">{NOT_SHOWN_AGAIN}</p>
+            {secrets
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| view! { <DialogSecret s i single/> })
+                .collect_view()}
+            <div class="actions">
+                <button type="button" class="primary" on:click=move |_| done()>"Done"</button>
+            </div>
+        </dialog>
+    }
+}
+
+/// The part of one new secret that the dialog and the no-JavaScript page share: whose secret
+/// it is, and the labelled read-only field that holds it, with `beside` next to the field and
+/// `children` after it.
+#[component]
+pub fn SecretBlock(
+    s: IssuedSecretOnce,
+    i: usize,
+    single: bool,
+    /// The dialog's client names are `h3` (under its `h2`); the page's are `h2`.
+    #[prop(optional)]
+    in_dialog: bool,
+    field: NodeRef<leptos::html::Input>,
+    beside: AnyView,
+    children: Children,
+) -> impl IntoView {
+    let field_id = format!("one-time-secret-{i}");
+    let label = if single {
+        "Client secret".to_string()
+    } else {
+        format!("Client secret of {}", s.client_name)
+    };
+    let heading = (!single).then(|| {
+        let name = s.client_name.clone();
+        if in_dialog {
+            view! { <h3>{name}</h3> }.into_any()
+        } else {
+            view! { <h2>{name}</h2> }.into_any()
+        }
+    });
+    view! {
+        <div class="secret-block">
+            {heading}
+            <p>"Client ID " <code class="client-id">{s.client_id.clone()}</code></p>
+            <label for=field_id.clone()>{label}</label>
+            <div class="secret-row">
+                <input id=field_id node_ref=field class="secret-field" type="text" readonly
+                    spellcheck="false" autocomplete="off" value=s.secret.clone()/>
+                {beside}
+            </div>
+            {children()}
+        </div>
+    }
+}
+
+/// One secret in the dialog: the shared block with "Copy" (selecting the text when the
+/// clipboard is refused) and the downloads as buttons.
+#[component]
+fn DialogSecret(s: IssuedSecretOnce, i: usize, single: bool) -> impl IntoView {
+    let field = NodeRef::<leptos::html::Input>::new();
+    let said = RwSignal::new(None::<&'static str>);
+    let (copy_name, download_name) = if single {
+        ("Copy".to_string(), "Download".to_string())
+    } else {
+        (
+            format!("Copy the secret of {}", s.client_name),
+            format!("Download the .env of {}", s.client_name),
+        )
+    };
+    let [env, json, k8s] = downloads(&s);
+    let secret = s.secret.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let secret = secret.clone();
+            leptos::task::spawn_local(async move {
+                if write_text(&secret).await {
+                    said.set(Some("Copied to the clipboard."));
+                } else {
+                    if let Some(el) = field.get_untracked() {
+                        el.select();
+                    }
+                    said.set(Some(
+                        "This browser blocked the clipboard. The secret is selected: press Ctrl+C (⌘C on a Mac) to copy it.",
+                    ));
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&secret, field, said);
+    };
+    let save = move |d: &Download| {
+        let (filename, url) = (d.filename.clone(), d.data_url());
+        move |_| {
+            #[cfg(feature = "hydrate")]
+            save_file(&filename, &url);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (&filename, &url);
+        }
+    };
+    let beside = view! { <button type="button" aria-label=copy_name on:click=copy>"Copy"</button> };
+    view! {
+        <SecretBlock s i single in_dialog=true field beside=beside.into_any()>
+            <p class="copied" role="status">{move || said.get()}</p>
+            <div class="downloads">
+                <button type="button" aria-label=download_name on:click=save(&env)>"Download"</button>
+                <span class="hint">" .env with CLIENT_ID and CLIENT_SECRET. Other formats: "</span>
+                <button type="button" class="link" on:click=save(&json)>{json.label}</button>
+                " "
+                <button type="button" class="link" on:click=save(&k8s)>{k8s.label}</button>
+            </div>
+        </SecretBlock>
+    }
+}
+
+/// Saves `url` (a data: URL) under `filename` through a temporary link.
+#[cfg(feature = "hydrate")]
+fn save_file(filename: &str, url: &str) {
+    use wasm_bindgen::JsCast;
+    let doc = document();
+    if let Ok(a) = doc.create_element("a") {
+        let _ = a.set_attribute("href", url);
+        let _ = a.set_attribute("download", filename);
+        if let Some(a) = a.dyn_ref::<web_sys::HtmlElement>() {
+            a.click();
+        }
+    }
+}
