@@ -29,27 +29,19 @@ export default defineConfig({
     {
       name: 'ssr',
       use: { ...chromium, javaScriptEnabled: false, baseURL: `http://127.0.0.1:${SSR_PORT}` },
-      testIgnore: [/hydration\.spec\.ts/, /leak-scan\.spec\.ts/],
+      testIgnore: [/hydration\.spec\.ts/, /leak-scan\.spec\.ts/, /server-log\.spec\.ts/],
     },
     {
       name: 'hydrate',
       use: { ...chromium, javaScriptEnabled: true, baseURL: `http://127.0.0.1:${HYDRATE_PORT}` },
-      testIgnore: /leak-scan\.spec\.ts/,
-      // CAUTION: one retry, for a rare hydration mismatch on /clients right after sign-in: seen
-      // once in a CI run (and once before as an "unreachable" panic while hydrating /clients,
-      // likely the same), never in isolation (45 runs of the client and secret specs, each
-      // signing in and loading /clients). The client
-      // renders the list's error branch (`Err(e) => … form-error` in app/src/clients/mod.rs)
-      // where the server sent the list. A retried test is reported as "flaky" with its first
-      // failure in full, and test.sh counts it in its closing line, so it stays visible.
-      // Remove once the cause is found.
-      retries: 1,
+      testIgnore: [/leak-scan\.spec\.ts/, /server-log\.spec\.ts/],
     },
     {
-      // After both runs: no plaintext secret they were shown is in a database file or a log.
+      // After both runs: no plaintext secret they were shown is in a database file or a log, and
+      // no server function ran without its state.
       name: 'leak-scan',
       dependencies: ['ssr', 'hydrate'],
-      testMatch: /leak-scan\.spec\.ts/,
+      testMatch: [/leak-scan\.spec\.ts/, /server-log\.spec\.ts/],
     },
   ],
   webServer: [SSR_PORT, HYDRATE_PORT].map((port) => ({

@@ -2,7 +2,8 @@
 //!
 //! One folder per domain, each with the same shape:
 //! - `mod.rs`: the wire types and the pure rules that both sides share (no I/O);
-//! - `api.rs`: the server functions, each one authorizing its caller, then calling the service;
+//! - `api.rs`: the server functions, each one checking its caller (session and role) and its
+//!   input, then calling the service;
 //! - `ui.rs` or `ui/`: the components and pages;
 //! - `service.rs` (server only): the rules that need the store, its transactions and queries.
 //!

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use app::infra::db::engine_of;
-use app::infra::settings::Settings;
+use app::infra::settings::{BearerToken, Settings};
 use figment::providers::{Format, Toml};
 use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
@@ -82,6 +82,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "seconds, a whole number from 1 to 86400",
     ),
     (
+        "metrics_token",
+        "a string of 16 to 200 characters; when set, /metrics answers only Authorization: Bearer with it",
+    ),
+    (
         "log",
         "a tracing filter such as info, debug or clavis=debug,sqlx=warn",
     ),
@@ -109,6 +113,7 @@ pub struct Config {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_ip: u32,
     pub login_failure_window: u64,
+    pub metrics_token: Option<SecretString>,
     pub log: String,
 }
 
@@ -135,6 +140,7 @@ impl Default for Config {
             login_max_failures_per_account: s.login_max_failures_per_account,
             login_max_failures_per_ip: s.login_max_failures_per_ip,
             login_failure_window: secs(s.login_failure_window_secs),
+            metrics_token: None,
             log: "info".into(),
         }
     }
@@ -293,7 +299,7 @@ fn env_value(key: &str, value: &str) -> figment::value::Value {
     use figment::value::Value;
     let numeric = !matches!(
         key,
-        "database_url" | "listen" | "issuer" | "log" | "access_token_audience"
+        "database_url" | "listen" | "issuer" | "log" | "access_token_audience" | "metrics_token"
     );
     if numeric {
         if let Ok(n) = value.trim().parse::<u64>() {
@@ -380,22 +386,36 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         100_000,
     )?;
     in_range("login_failure_window", c.login_failure_window, 1, 86_400)?;
+    if let Some(t) = &c.metrics_token {
+        let n = t.expose_secret().chars().count();
+        if !(16..=200).contains(&n) {
+            return Err(invalid("metrics_token", format!("it has {n} characters")));
+        }
+    }
     tracing_subscriber::EnvFilter::try_new(&c.log).map_err(|e| invalid("log", e.to_string()))?;
     Ok(())
 }
 
 impl Config {
+    /// The issuer as parsed (validation has checked that it parses): scheme and host in
+    /// lower case, as a browser and a client library compare them.
+    fn issuer_url(&self) -> Option<url::Url> {
+        url::Url::parse(&self.issuer).ok()
+    }
+
     /// The origin (`scheme://host[:port]`) of the issuer, which mutating requests must match.
     pub fn issuer_origin(&self) -> String {
-        url::Url::parse(&self.issuer)
+        self.issuer_url()
             .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_else(|_| self.issuer.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| self.issuer.trim_end_matches('/').to_string())
     }
 
     pub fn settings(&self) -> Settings {
+        let issuer = self.issuer_url();
         Settings {
             issuer_origin: self.issuer_origin(),
-            cookie_secure: self.issuer.starts_with("https://"),
+            // Decided on the parsed URL: `HTTPS://…` is https too.
+            cookie_secure: issuer.as_ref().is_some_and(|u| u.scheme() == "https"),
             session_idle_timeout_secs: self.session_idle_timeout as i64,
             session_absolute_timeout_secs: self.session_absolute_timeout as i64,
             login_max_failures_per_account: self.login_max_failures_per_account,
@@ -404,12 +424,18 @@ impl Config {
             max_rotated_secrets: self.max_number_of_client_rotated_secrets,
             rotated_secret_ttl_secs: self.rotated_secret_ttl.map(|t| t as i64),
             rotated_secret_unused_days: self.rotated_secret_unused_days.into(),
-            issuer: self.issuer.trim_end_matches('/').to_string(),
+            issuer: issuer
+                .map(|u| u.as_str().trim_end_matches('/').to_string())
+                .unwrap_or_else(|| self.issuer.trim_end_matches('/').to_string()),
             access_token_ttl_secs: self.access_token_ttl as i64,
             access_token_audience: self.access_token_audience.clone(),
             token_max_failures_per_client: self.token_max_failures_per_client,
             token_max_failures_per_ip: self.token_max_failures_per_ip,
             token_failure_window_secs: self.token_failure_window as i64,
+            metrics_token: self
+                .metrics_token
+                .as_ref()
+                .map(|t| BearerToken::new(t.expose_secret())),
         }
     }
 }
@@ -446,6 +472,21 @@ mod tests {
     #[test]
     fn the_default_configuration_gives_the_default_settings() {
         assert_eq!(Config::default().settings(), Settings::default());
+    }
+
+    #[test]
+    fn an_https_issuer_in_any_case_turns_on_secure_cookies() {
+        let l = load_from(
+            None,
+            &env(&[("CLAVIS_ISSUER", "HTTPS://Clavis.Example:8443")]),
+        )
+        .expect("load");
+        let s = l.config.settings();
+        assert!(s.cookie_secure);
+        assert_eq!(s.issuer, "https://clavis.example:8443");
+        assert_eq!(s.issuer_origin, "https://clavis.example:8443");
+        let l = load_from(None, &env(&[("CLAVIS_ISSUER", "http://localhost:3000")])).expect("load");
+        assert!(!l.config.settings().cookie_secure);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use app::accounts::service::{self as accounts, Bootstrap};
 use app::infra::db::{now_ms, Db};
-use app::infra::metrics::RequestLabels;
+use app::infra::metrics::{method_label, RequestLabels};
 use app::infra::session;
 use app::infra::state::AppState;
 use app::oauth::keys;
@@ -18,7 +18,7 @@ use app::secrets::service as secrets;
 use app::{shell, App};
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -99,7 +99,24 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics`. With `metrics_token` set, only for `Authorization: Bearer <token>`.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.settings.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        if !presented.is_some_and(|t| expected.matches(t)) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"clavis metrics\"")],
+                "a bearer token is required\n",
+            )
+                .into_response();
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -135,7 +152,7 @@ async fn server_fn_error_status(req: Request, next: Next) -> Response {
 
 /// Counts every request by method and status, and times it.
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let start = Instant::now();
     let res = next.run(req).await;
     state.metrics.latency.observe(start.elapsed().as_secs_f64());

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use app::accounts::service as accounts;
 use app::accounts::Role;
 use app::infra::db::Db;
-use app::infra::settings::Settings;
+use app::infra::settings::{BearerToken, Settings};
 use app::infra::state::AppState;
 use app::infra::RequestMeta;
 use app::secrets::service as secrets;
@@ -568,6 +568,80 @@ async fn session_cookie_attributes() {
         c.starts_with("__Host-clavis_session=") && c.contains("; Secure"),
         "{c}"
     );
+    // With secure cookies only the `__Host-` name counts: the same token under the plain name
+    // (which a sibling subdomain could set) is no session at all.
+    let pair = c.split(';').next().unwrap();
+    let token = pair.split_once('=').unwrap().1;
+    let call = |cookie: String| {
+        let https = &https;
+        async move {
+            https
+                .call(
+                    "accounts/list",
+                    "",
+                    Some(&cookie),
+                    Some("https://clavis.test"),
+                )
+                .await
+                .status
+        }
+    };
+    assert_eq!(call(pair.to_string()).await, StatusCode::OK);
+    assert_eq!(
+        call(format!("clavis_session={token}")).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn metrics_labels_are_bounded_and_a_metrics_token_is_required_when_set() {
+    let h = harness().await;
+    let odd = Request::builder()
+        .method("BREW")
+        .uri("/healthz")
+        .body(Body::empty())
+        .unwrap();
+    h.send(odd).await;
+    let open = h
+        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(open.status, StatusCode::OK, "no token configured: open");
+    assert!(
+        open.body.contains("method=\"other\"") && !open.body.contains("BREW"),
+        "{}",
+        open.body
+    );
+    drop(h); // One harness at a time (see ONE_AT_A_TIME).
+    let h = harness_with(Settings {
+        issuer_origin: ORIGIN.into(),
+        metrics_token: Some(BearerToken::new("scrape-token-0123456789")),
+        ..Settings::default()
+    })
+    .await;
+    let with = |auth: Option<&'static str>| {
+        let mut req = Request::get("/metrics");
+        if let Some(a) = auth {
+            req = req.header(header::AUTHORIZATION, a);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    for refused in [
+        None,
+        Some("Bearer wrong-token-0123456789"),
+        Some("Basic c2NyYXBlLXRva2VuLTAxMjM0NTY3ODk="),
+        Some("Bearer scrape-token-012345678"),
+    ] {
+        let r = h.send(with(refused)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{refused:?}");
+        assert!(r.headers.get(header::WWW_AUTHENTICATE).is_some());
+        assert!(
+            !r.body.contains("clavis_http_requests"),
+            "no data: {refused:?}"
+        );
+    }
+    let r = h.send(with(Some("Bearer scrape-token-0123456789"))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("clavis_http_requests"));
 }
 
 #[tokio::test]

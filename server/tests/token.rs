@@ -129,6 +129,18 @@ fn basic(id: &str, secret: &str) -> String {
 }
 
 impl Harness {
+    /// The same server and state, reached from another address.
+    fn at_ip(&self, ip: [u8; 4]) -> Harness {
+        Harness {
+            router: server::router(self.state.clone())
+                .layer(Extension(ConnectInfo(SocketAddr::from((ip, 40000))))),
+            state: self.state.clone(),
+            worker: self.worker.clone(),
+            secret: self.secret.clone(),
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
     async fn send(&self, req: Request<Body>) -> Reply {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
@@ -488,7 +500,8 @@ async fn client_types_and_scopes() {
     let h = harness().await;
     let (spa, _) = make(&h.state, "Public SPA", "public_pkce").await;
     let (web, web_secret) = make(&h.state, "Web app", "confidential_pkce").await;
-    // A public client has no secret: an id alone does not authenticate.
+    // A public client has no secret, and this grant is not for it: it is told so, and is not
+    // counted as a failed authentication.
     let r = h
         .post(
             &format!("grant_type=client_credentials&client_id={spa}"),
@@ -497,8 +510,22 @@ async fn client_types_and_scopes() {
         .await;
     assert_eq!(
         (r.status, r.error()),
-        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+        (StatusCode::BAD_REQUEST, "unauthorized_client".into())
     );
+    // A wrong secret for it, an unknown id alone, and a confidential id alone still fail
+    // authentication.
+    for body in [
+        format!("grant_type=client_credentials&client_id={spa}&client_secret=x"),
+        "grant_type=client_credentials&client_id=0123456789abcdef0123456789abcdef".to_string(),
+        format!("grant_type=client_credentials&client_id={web}"),
+    ] {
+        let r = h.post(&body, None).await;
+        assert_eq!(
+            (r.status, r.error()),
+            (StatusCode::UNAUTHORIZED, "invalid_client".into()),
+            "{body}"
+        );
+    }
     // A PKCE client that authenticates may not use this grant.
     let r = h
         .with_basic(&web, &web_secret, "grant_type=client_credentials")
@@ -742,6 +769,14 @@ async fn repeated_failures_get_429_and_good_clients_are_not_slowed() {
             .unwrap();
         assert!((1..=60).contains(&after), "{after}");
     }
+    // The same client from another address, with its right secret, is served: failures from
+    // one address never lock a client out.
+    let elsewhere = h.at_ip([192, 0, 2, 50]);
+    token_of(
+        &elsewhere
+            .with_basic(&h.worker, &h.secret, "grant_type=client_credentials")
+            .await,
+    );
     // Another client from the same address is served.
     for _ in 0..20 {
         token_of(
@@ -764,9 +799,43 @@ async fn repeated_failures_get_429_and_good_clients_are_not_slowed() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("clavis_token_requests_total{outcome=\"issued\"} 20"),
+        metrics.contains("clavis_token_requests_total{outcome=\"issued\"} 21"),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn an_address_over_its_limit_is_refused_and_other_addresses_are_not() {
+    let h = harness_with(Settings {
+        token_max_failures_per_client: 1000,
+        token_max_failures_per_ip: 4,
+        ..settings()
+    })
+    .await;
+    let (other, other_secret) = make(&h.state, "Neighbour", "client_credentials").await;
+    // Four failures spread over several client ids, all from one address.
+    for id in [&h.worker, &other, &"f".repeat(32), &h.worker] {
+        let r = h
+            .with_basic(id, "wrong", "grant_type=client_credentials")
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = h
+        .with_basic(&other, &other_secret, "grant_type=client_credentials")
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address used up its own limit"
+    );
+    let elsewhere = h.at_ip([198, 51, 100, 7]);
+    for (id, secret) in [(&h.worker, &h.secret), (&other, &other_secret)] {
+        token_of(
+            &elsewhere
+                .with_basic(id, secret, "grant_type=client_credentials")
+                .await,
+        );
+    }
 }
 
 #[tokio::test]

@@ -10,11 +10,44 @@ use crate::error::AppError;
 use crate::signin::ui::Guarded;
 use crate::ui::{fmt_time, FieldError, LoadError};
 
+/// The page's actions and its read of the accounts.
+#[derive(Clone, Copy)]
+struct AccountsState {
+    create: ServerAction<CreateAccount>,
+    change: ServerAction<ChangeRole>,
+    toggle: ServerAction<SetAccountDisabled>,
+    reset: ServerAction<ResetPassword>,
+    accounts: Resource<Result<Vec<AccountView>, AppError>>,
+}
+
 #[component]
 pub fn AccountsPage() -> impl IntoView {
+    // Made here, before `Guarded`: see `clients::ui::list::ClientsPage`.
+    let create = ServerAction::<CreateAccount>::new();
+    let change = ServerAction::<ChangeRole>::new();
+    let toggle = ServerAction::<SetAccountDisabled>::new();
+    let reset = ServerAction::<ResetPassword>::new();
+    let accounts = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                change.version().get(),
+                toggle.version().get(),
+                reset.version().get(),
+            )
+        },
+        |_| list_accounts(),
+    );
+    let st = AccountsState {
+        create,
+        change,
+        toggle,
+        reset,
+        accounts,
+    };
     view! {
         <Guarded admin=true>
-            <Accounts/>
+            <Accounts st/>
         </Guarded>
     }
 }
@@ -42,22 +75,14 @@ where
 }
 
 #[component]
-fn Accounts() -> impl IntoView {
-    let create = ServerAction::<CreateAccount>::new();
-    let change = ServerAction::<ChangeRole>::new();
-    let toggle = ServerAction::<SetAccountDisabled>::new();
-    let reset = ServerAction::<ResetPassword>::new();
-    let accounts = Resource::new(
-        move || {
-            (
-                create.version().get(),
-                change.version().get(),
-                toggle.version().get(),
-                reset.version().get(),
-            )
-        },
-        |_| list_accounts(),
-    );
+fn Accounts(st: AccountsState) -> impl IntoView {
+    let AccountsState {
+        create,
+        change,
+        toggle,
+        reset,
+        accounts,
+    } = st;
     let create_err = Signal::derive(move || create.value().get().and_then(Result::err));
     // A created account's password must not linger in the form.
     let create_form = NodeRef::<leptos::html::Form>::new();

@@ -134,12 +134,25 @@ where
 }
 
 /// True for a plain HTML form post (no JavaScript): the browser wants a page back.
-fn is_plain_form(parts: &Parts) -> bool {
-    parts
-        .headers
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    headers
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"))
+}
+
+fn is_plain_form(parts: &Parts) -> bool {
+    wants_html(&parts.headers)
+}
+
+/// Adds a `Set-Cookie` header to the answer of the running server function.
+pub fn set_cookie(cookie: &str) {
+    if let (Some(res), Ok(v)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(cookie),
+    ) {
+        res.append_header(http::header::SET_COOKIE, v);
+    }
 }
 
 /// Redirects a plain form post to `path` after success. Calls made by the hydrated app get
@@ -180,7 +193,7 @@ pub async fn authorize(
 pub async fn current_session() -> SvcResult<Option<SessionAccount>> {
     let st = state()?;
     let parts = parts()?;
-    match session::token_from_headers(&parts.headers) {
+    match session::token_from_headers(&parts.headers, &st.settings) {
         Some(token) => session::lookup(&st.db, &st.settings, &token).await,
         None => Ok(None),
     }

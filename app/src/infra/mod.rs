@@ -2,7 +2,8 @@
 //!
 //! - `db`: the sqlx pool over SQLite or PostgreSQL, transactions, the SQL builder, the clock.
 //! - `sqlite_read`: inline read-only SQLite connections for the token endpoint's hot read.
-//! - `settings`: the run-time settings and their defaults (the one place defaults live).
+//! - `settings`: the run-time settings and their defaults (the one place the app's defaults
+//!   live; the server adds those of its own keys).
 //! - `state`: `AppState`, the state handed to Leptos rendering, server functions and handlers.
 //! - `edge`: what every server function does first (same-origin check, session and role, error
 //!   mapping) and the `no-store` headers of answers that carry a plaintext.

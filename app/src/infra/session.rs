@@ -46,28 +46,38 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// The session token from the `Cookie` headers, if one of them carries a well-formed one.
-pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+/// The session token: the first cookie of the session's name in the `Cookie` headers, if its
+/// value is well-formed.
+///
+/// With secure cookies only the `__Host-` name is read: a cookie without the prefix may have
+/// been set by a sibling subdomain or over plain http, and accepting it would let someone fix
+/// the session of a victim.
+pub fn token_from_headers(headers: &HeaderMap, settings: &Settings) -> Option<String> {
+    let name = cookie_name(settings);
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE_NAME || c.name() == SECURE_COOKIE_NAME)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_string())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The session cookie's name: `__Host-clavis_session` with secure cookies.
+fn cookie_name(settings: &Settings) -> &'static str {
+    if settings.cookie_secure {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
 }
 
 /// The session cookie with `value`, living `max_age_secs`: HttpOnly, SameSite=Strict, path `/`,
 /// and on https `Secure` with the `__Host-` name, which also pins it to this host.
 fn session_cookie(settings: &Settings, value: &str, max_age_secs: i64) -> String {
-    let name = if settings.cookie_secure {
-        SECURE_COOKIE_NAME
-    } else {
-        COOKIE_NAME
-    };
-    Cookie::build((name, value))
+    Cookie::build((cookie_name(settings), value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)

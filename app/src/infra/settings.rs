@@ -2,6 +2,32 @@
 //! (`server::config`). `Settings::default()` is the one place the defaults are written down:
 //! the server's configuration defaults are derived from it.
 
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// A bearer token that callers must present (`metrics_token`). Only its SHA-256 is kept, and a
+/// presented token is compared over its SHA-256 in constant time, so that neither the bytes nor
+/// the length leak. `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BearerToken([u8; 32]);
+
+impl BearerToken {
+    pub fn new(token: &str) -> Self {
+        BearerToken(Sha256::digest(token.as_bytes()).into())
+    }
+
+    pub fn matches(&self, presented: &str) -> bool {
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        self.0.ct_eq(&presented).into()
+    }
+}
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BearerToken(<hidden>)")
+    }
+}
+
 /// Settings the app needs at run time; built by the server from its configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -28,6 +54,8 @@ pub struct Settings {
     pub token_max_failures_per_client: u32,
     pub token_max_failures_per_ip: u32,
     pub token_failure_window_secs: i64,
+    /// When set, `/metrics` answers only `Authorization: Bearer` with this token.
+    pub metrics_token: Option<BearerToken>,
 }
 
 impl Default for Settings {
@@ -49,6 +77,7 @@ impl Default for Settings {
             token_max_failures_per_client: 10,
             token_max_failures_per_ip: 100,
             token_failure_window_secs: 60,
+            metrics_token: None,
         }
     }
 }

@@ -2,48 +2,120 @@
 //! written to the audit log in batches (one row per client id and flush, not one per request).
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use futures::FutureExt;
+use lru::LruCache;
 
 use crate::audit::service::{self as audit, Event};
 use crate::infra::db::Db;
 use crate::infra::{RequestMeta, SvcResult};
 
-/// Counts failed client authentications per client id and per IP in fixed windows, and says
-/// for how long a key is blocked. Per process: with several replicas each counts its own share.
-#[derive(Debug, Default)]
+/// Counts failed client authentications per source in fixed windows, and says for how long a
+/// source is refused. A source is an IP address, or a client id from one IP address: failures
+/// never count against a client id as such, so that nobody can lock a client out by knowing
+/// its id (ids are not secret). Per process: with several replicas each counts its own share.
+///
+/// Memory is bounded: at most `capacity` sources are kept, and the one touched least recently
+/// is dropped to make room. Every call does O(1) work under the lock, never a scan.
 pub struct FailureLimiter {
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    windows: Mutex<LruCache<String, Window>>,
 }
 
-/// Above this many keys the oldest windows are dropped, so that an attacker sending random ids
-/// cannot grow memory without bound.
-const LIMITER_MAX_KEYS: usize = 100_000;
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: i64,
+    failures: u32,
+}
+
+/// Sources kept by the default limiter: about 20 MB at most.
+pub const LIMITER_CAPACITY: usize = 100_000;
+/// Longest key stored, in bytes: an IP address and a client id with room to spare.
+const KEY_MAX: usize = 160;
+
+impl std::fmt::Debug for FailureLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FailureLimiter").finish_non_exhaustive()
+    }
+}
+
+impl Default for FailureLimiter {
+    fn default() -> Self {
+        FailureLimiter::with_capacity(LIMITER_CAPACITY)
+    }
+}
+
+/// `key` cut to at most `KEY_MAX` bytes, at a character boundary.
+fn bounded(key: &str) -> &str {
+    let mut end = key.len().min(KEY_MAX);
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    &key[..end]
+}
 
 impl FailureLimiter {
+    pub fn with_capacity(capacity: usize) -> Self {
+        FailureLimiter {
+            windows: Mutex::new(LruCache::new(
+                NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    /// The key of an IP address.
+    pub fn ip_key(ip: &str) -> String {
+        format!("ip {}", bounded(ip))
+    }
+
+    /// The key of a client id used from an IP address.
+    pub fn client_key(ip: &str, client_id: &str) -> String {
+        bounded(&format!("client {ip} {client_id}")).to_string()
+    }
+
     /// Seconds until `key` may try again, if it used up `max` failures in the current window.
     pub fn blocked(&self, key: &str, max: u32, window_ms: i64, now: i64) -> Option<u64> {
         if max == 0 {
             return None;
         }
-        let w = self.windows.lock().ok()?;
-        let (start, n) = *w.get(key)?;
-        (n >= max && now < start + window_ms)
-            .then(|| ((start + window_ms - now + 999) / 1000).max(1) as u64)
+        let w = *self.windows.lock().ok()?.peek(bounded(key))?;
+        (w.failures >= max && now < w.start + window_ms)
+            .then(|| ((w.start + window_ms - now + 999) / 1000).max(1) as u64)
     }
 
     pub fn fail(&self, key: &str, window_ms: i64, now: i64) {
-        if let Ok(mut w) = self.windows.lock() {
-            if w.len() >= LIMITER_MAX_KEYS {
-                w.retain(|_, (start, _)| now < *start + window_ms);
+        let key = bounded(key);
+        let Ok(mut windows) = self.windows.lock() else {
+            return;
+        };
+        match windows.get_mut(key) {
+            Some(w) if now < w.start + window_ms => w.failures = w.failures.saturating_add(1),
+            Some(w) => {
+                *w = Window {
+                    start: now,
+                    failures: 1,
+                }
             }
-            let e = w.entry(key.to_string()).or_insert((now, 0));
-            if now >= e.0 + window_ms {
-                *e = (now, 0);
+            None => {
+                windows.put(
+                    key.to_string(),
+                    Window {
+                        start: now,
+                        failures: 1,
+                    },
+                );
             }
-            e.1 = e.1.saturating_add(1);
         }
+    }
+
+    /// How many sources are kept now.
+    pub fn len(&self) -> usize {
+        self.windows.lock().map(|w| w.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -116,6 +188,22 @@ impl FailureLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_limiter_keeps_a_bounded_number_of_short_keys() {
+        let l = FailureLimiter::with_capacity(3);
+        for i in 0..10 {
+            l.fail(&format!("k{i}"), 60_000, 1_000);
+        }
+        assert_eq!(l.len(), 3, "the least recently used keys were dropped");
+        assert_eq!(l.blocked("k9", 1, 60_000, 1_001), Some(60));
+        assert_eq!(l.blocked("k0", 1, 60_000, 1_001), None, "evicted");
+        // A long key is cut before it is stored: its cut form is the same source.
+        let long = format!("client 10.0.0.1 {}", "x".repeat(10_000));
+        l.fail(&long, 60_000, 1_000);
+        assert_eq!(l.blocked(&long, 1, 60_000, 1_001), Some(60));
+        assert!(FailureLimiter::client_key("10.0.0.1", &"é".repeat(500)).len() <= KEY_MAX);
+    }
 
     #[test]
     fn the_limiter_blocks_after_the_limit_until_the_window_ends() {

@@ -11,6 +11,7 @@ use super::keys::KeyRing;
 use super::limits::{FailureLimiter, FailureLog};
 use super::{TokenError, TokenRequest, TokenResponse};
 use crate::clients::kind::ClientType;
+use crate::clients::service as clients;
 use crate::infra::db::{now_ms, Db};
 use crate::infra::settings::Settings;
 use crate::secrets::verify::{self, UsageRecorder, Verified};
@@ -48,14 +49,16 @@ pub async fn issue(
     let now = now_ms();
     let p = cx.settings;
     let window = p.token_failure_window_secs * 1000;
-    let ip_key = format!("ip:{ip}");
-    let client_key = format!("client:{}", req.client_id);
+    // Failures are counted per source: the address, and the client id from that address. A
+    // correct secret is refused only when its own source is over a limit.
+    let ip_key = FailureLimiter::ip_key(ip);
+    let client_key = FailureLimiter::client_key(ip, &req.client_id);
     if let Some(secs) = cx
         .limiter
-        .blocked(&client_key, p.token_max_failures_per_client, window, now)
+        .blocked(&ip_key, p.token_max_failures_per_ip, window, now)
         .or_else(|| {
             cx.limiter
-                .blocked(&ip_key, p.token_max_failures_per_ip, window, now)
+                .blocked(&client_key, p.token_max_failures_per_client, window, now)
         })
     {
         return Err(TokenError::Throttled {
@@ -65,6 +68,11 @@ pub async fn issue(
     let verified = match verify::verify(cx.db, &req.client_id, &req.client_secret, now).await {
         Ok(Some(v)) => v,
         Ok(None) => {
+            // A public client presents no secret: it is known, but this grant is not for it
+            // (RFC 6749 §4.4: client credentials are for confidential clients).
+            if req.client_secret.is_empty() && is_public_client(cx.db, &req.client_id).await {
+                return Err(TokenError::UnauthorizedClient);
+            }
             cx.limiter.fail(&client_key, window, now);
             cx.limiter.fail(&ip_key, window, now);
             cx.failures.add(&req.client_id, ip);
@@ -107,6 +115,14 @@ pub async fn issue(
         expires_in: p.access_token_ttl_secs,
         scope,
     })
+}
+
+/// True for an enabled public client: one that never has a secret.
+async fn is_public_client(db: &Db, client_id: &str) -> bool {
+    matches!(
+        clients::get(db, client_id).await,
+        Ok(c) if c.client_type == ClientType::PublicPkce && c.enabled
+    )
 }
 
 /// The scope to grant: the requested one if every token of it is allowed, else `invalid_scope`;

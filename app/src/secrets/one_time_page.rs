@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::header::{ACCEPT, CONTENT_TYPE, LOCATION};
+use http::header::{CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Method, StatusCode};
 use leptos::prelude::*;
 use leptos::tachys::view::RenderHtml;
@@ -19,7 +19,7 @@ use leptos::tachys::view::RenderHtml;
 use super::downloads::{downloads, NOT_SHOWN_AGAIN};
 use super::ui::one_time::SecretBlock;
 use super::{IssuedSecretOnce, OneTimeSecrets};
-use crate::infra::edge::no_store_headers;
+use crate::infra::edge::{no_store_headers, wants_html};
 
 /// The server functions whose answers may carry new plaintexts.
 pub const ISSUING_PATHS: &[&str] = &[
@@ -45,7 +45,7 @@ fn block(i: usize, single: bool, s: IssuedSecretOnce) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <SecretBlock s i single field=NodeRef::new() beside=().into_any()>
+        <SecretBlock s i single field=NodeRef::new()>
             <p class="hint">"Select the text to copy it, or download it as a .env file (CLIENT_ID and CLIENT_SECRET), as JSON or as a Kubernetes Secret:"</p>
             <p class="downloads">{links}</p>
         </SecretBlock>
@@ -91,11 +91,7 @@ pub fn render(o: OneTimeSecrets) -> String {
 fn is_plain_form_post(req: &Request) -> bool {
     req.method() == Method::POST
         && ISSUING_PATHS.contains(&req.uri().path())
-        && req
-            .headers()
-            .get(ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
+        && wants_html(req.headers())
 }
 
 /// Middleware: see the module comment. Errors and answers without secrets pass unchanged.

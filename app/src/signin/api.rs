@@ -22,12 +22,7 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
             &password,
         )
         .await?;
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            let cookie = session::set_cookie(&st.settings, &token);
-            if let Ok(v) = http::HeaderValue::from_str(&cookie) {
-                res.append_header(http::header::SET_COOKIE, v);
-            }
-        }
+        edge::set_cookie(&session::set_cookie(&st.settings, &token));
         edge::redirect_plain_form("/clients");
         Ok(())
     })
@@ -43,15 +38,11 @@ pub async fn logout() -> Result<(), AppError> {
         let parts = use_context::<http::request::Parts>();
         if let Some(token) = parts
             .as_ref()
-            .and_then(|p| session::token_from_headers(&p.headers))
+            .and_then(|p| session::token_from_headers(&p.headers, &st.settings))
         {
             service::sign_out(&st.db, &meta, &token, &who).await?;
         }
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(v) = http::HeaderValue::from_str(&session::clear_cookie(&st.settings)) {
-                res.append_header(http::header::SET_COOKIE, v);
-            }
-        }
+        edge::set_cookie(&session::clear_cookie(&st.settings));
         edge::redirect_plain_form("/login");
         Ok(())
     })

@@ -1,6 +1,6 @@
 //! Console sign-in: who is signed in, as the browser sees it.
 //!
-//! - `api`: the server functions `login`, `logout` and `me`.
+//! - `api`: the server functions `login`, `logout` and `current_user` (endpoint `me`).
 //! - `ui`: the sign-in page, `AuthCtx` (the current account and the sign-out action, shared by
 //!   every page) and `Guarded` (a page for signed-in accounts, or administrators only).
 //! - `service` (server): password check, throttling and the audit of sign-ins.

@@ -5,40 +5,52 @@ use leptos::prelude::*;
 
 use super::status_label;
 use crate::audit::api::client_audit;
+use crate::audit::AuditPage;
 use crate::clients::api::{get_client, DeleteClient, SetClientEnabled, UpdateClient};
 use crate::clients::kind::ClientType;
-use crate::clients::NAME_MAX;
-use crate::secrets::ui::panel::SecretsPanel;
+use crate::clients::{ClientView, NAME_MAX};
+use crate::error::AppError;
+use crate::secrets::ui::panel::{SecretsPanel, SecretsState};
 use crate::signin::ui::{AuthCtx, Guarded};
 use crate::ui::clipboard::CopyButton;
 use crate::ui::{fmt_time, FieldError, FormError, LoadError};
 
-#[component]
-pub fn ClientPage() -> impl IntoView {
-    view! {
-        <Guarded>
-            <ClientDetail/>
-        </Guarded>
-    }
+/// The page's actions and reads, the secrets panel's included.
+#[derive(Clone, Copy)]
+struct ClientState {
+    update: ServerAction<UpdateClient>,
+    toggle: ServerAction<SetClientEnabled>,
+    delete: ServerAction<DeleteClient>,
+    client: Resource<Result<ClientView, AppError>>,
+    trail: Resource<Result<AuditPage, AppError>>,
+    /// Bumped by the secrets panel after each change, so that the history refreshes.
+    secret_changes: RwSignal<u32>,
+    secrets: SecretsState,
 }
 
 #[component]
-fn ClientDetail() -> impl IntoView {
-    let auth = expect_context::<AuthCtx>();
+pub fn ClientPage() -> impl IntoView {
+    // Every resource and action is made here, before `Guarded`: see `list::ClientsPage`.
     let params = leptos_router::hooks::use_params_map();
-    let client_id = move || params.read().get("client_id").unwrap_or_default();
+    let client_id = Signal::derive(move || params.read().get("client_id").unwrap_or_default());
     let update = ServerAction::<UpdateClient>::new();
     let toggle = ServerAction::<SetClientEnabled>::new();
     let delete = ServerAction::<DeleteClient>::new();
     let client = Resource::new(
-        move || (client_id(), update.version().get(), toggle.version().get()),
+        move || {
+            (
+                client_id.get(),
+                update.version().get(),
+                toggle.version().get(),
+            )
+        },
         |(id, _, _)| get_client(id),
     );
     let secret_changes = RwSignal::new(0u32);
     let trail = Resource::new(
         move || {
             (
-                client_id(),
+                client_id.get(),
                 update.version().get(),
                 toggle.version().get(),
                 secret_changes.get(),
@@ -46,6 +58,34 @@ fn ClientDetail() -> impl IntoView {
         },
         |(id, ..)| client_audit(id),
     );
+    let st = ClientState {
+        update,
+        toggle,
+        delete,
+        client,
+        trail,
+        secret_changes,
+        secrets: SecretsState::new(client_id),
+    };
+    view! {
+        <Guarded>
+            <ClientDetail st/>
+        </Guarded>
+    }
+}
+
+#[component]
+fn ClientDetail(st: ClientState) -> impl IntoView {
+    let auth = expect_context::<AuthCtx>();
+    let ClientState {
+        update,
+        toggle,
+        delete,
+        client,
+        trail,
+        secret_changes,
+        secrets,
+    } = st;
     Effect::new(move |_| {
         if matches!(delete.value().get(), Some(Ok(()))) {
             leptos_router::hooks::use_navigate()("/clients", Default::default());
@@ -115,7 +155,7 @@ fn ClientDetail() -> impl IntoView {
                 }.into_any()
             })}
         </Transition>
-        <SecretsPanel client_id=Signal::derive(client_id) admin=Signal::derive(is_admin) changes=secret_changes/>
+        <SecretsPanel st=secrets admin=Signal::derive(is_admin) changes=secret_changes/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let Ok(c) = client.await else { return ().into_any() };

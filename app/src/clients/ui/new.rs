@@ -17,11 +17,14 @@ pub fn NewClientPage() -> impl IntoView {
     let query = use_query_map();
     // Following a preset link changes only the query, so the choice must be reactive.
     let preset = move || query.read().get("preset").and_then(|k| presets::find(&k));
+    // The actions are made here, before `Guarded`: see `list::ClientsPage`.
+    let create = ServerAction::<CreateClient>::new();
+    let create_preset = ServerAction::<CreatePreset>::new();
     view! {
         <Guarded admin=true>
             {move || match preset() {
-                Some(preset) => view! { <PresetReview preset/> }.into_any(),
-                None => view! { <NewClient/> }.into_any(),
+                Some(preset) => view! { <PresetReview preset create=create_preset/> }.into_any(),
+                None => view! { <NewClient create/> }.into_any(),
             }}
         </Guarded>
     }
@@ -36,7 +39,7 @@ fn yes_no(v: Option<String>) -> Option<bool> {
 }
 
 #[component]
-fn NewClient() -> impl IntoView {
+fn NewClient(create: ServerAction<CreateClient>) -> impl IntoView {
     let query = use_query_map();
     // The two questions: from the URL on the server (no JavaScript), live in the browser.
     let person = RwSignal::new(yes_no(query.read_untracked().get("person")));
@@ -48,7 +51,6 @@ fn NewClient() -> impl IntoView {
     let chosen = RwSignal::new(None::<ClientType>);
     let selected = move || chosen.get().or_else(|| recommendation().map(|(t, _)| t));
 
-    let create = ServerAction::<CreateClient>::new();
     let err = Signal::derive(move || create.value().get().and_then(Result::err));
     let slot = expect_context::<OneTimeSlot>();
     Effect::new(move |_| {
@@ -178,8 +180,7 @@ fn NewClient() -> impl IntoView {
 }
 
 #[component]
-fn PresetReview(preset: presets::Preset) -> impl IntoView {
-    let create = ServerAction::<CreatePreset>::new();
+fn PresetReview(preset: presets::Preset, create: ServerAction<CreatePreset>) -> impl IntoView {
     let err = Signal::derive(move || create.value().get().and_then(Result::err));
     let slot = expect_context::<OneTimeSlot>();
     Effect::new(move |_| {

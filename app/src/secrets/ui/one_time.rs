@@ -75,8 +75,8 @@ fn OneTimeDialogBody(
 }
 
 /// The part of one new secret that the dialog and the no-JavaScript page share: whose secret
-/// it is, and the labelled read-only field that holds it, with `beside` next to the field and
-/// `children` after it.
+/// it is, and the labelled read-only field that holds it, with `beside` (in a row with the
+/// field) next to it and `children` after it.
 #[component]
 pub fn SecretBlock(
     s: IssuedSecretOnce,
@@ -86,7 +86,7 @@ pub fn SecretBlock(
     #[prop(optional)]
     in_dialog: bool,
     field: NodeRef<leptos::html::Input>,
-    beside: AnyView,
+    #[prop(optional)] beside: Option<AnyView>,
     children: Children,
 ) -> impl IntoView {
     let field_id = format!("one-time-secret-{i}");
@@ -103,16 +103,20 @@ pub fn SecretBlock(
             view! { <h2>{name}</h2> }.into_any()
         }
     });
+    let input = view! {
+        <input id=field_id.clone() node_ref=field class="secret-field" type="text" readonly
+            spellcheck="false" autocomplete="off" value=s.secret.clone()/>
+    };
+    let field_row = match beside {
+        Some(beside) => view! { <div class="secret-row">{input}{beside}</div> }.into_any(),
+        None => input.into_any(),
+    };
     view! {
         <div class="secret-block">
             {heading}
             <p>"Client ID " <code class="client-id">{s.client_id.clone()}</code></p>
-            <label for=field_id.clone()>{label}</label>
-            <div class="secret-row">
-                <input id=field_id node_ref=field class="secret-field" type="text" readonly
-                    spellcheck="false" autocomplete="off" value=s.secret.clone()/>
-                {beside}
-            </div>
+            <label for=field_id>{label}</label>
+            {field_row}
             {children()}
         </div>
     }

@@ -14,32 +14,63 @@ use crate::secrets::{
 };
 use crate::ui::{fmt_time, FieldError, FormError, LoadError};
 
+/// The panel's actions and its read of the secrets. Made by the page before anything that may
+/// render again on the server (see `clients::ui::list::ClientsPage`), so that the resource is
+/// made once and keeps its place among the page's resources when the browser hydrates.
+#[derive(Clone, Copy)]
+pub struct SecretsState {
+    pub client_id: Signal<String>,
+    pub rotate: ServerAction<RotateSecret>,
+    pub revoke: ServerAction<RevokeSecret>,
+    pub revoke_all: ServerAction<RevokeAllRotated>,
+    pub overview: Resource<Result<SecretsView, AppError>>,
+}
+
+impl SecretsState {
+    pub fn new(client_id: Signal<String>) -> Self {
+        let rotate = ServerAction::<RotateSecret>::new();
+        let revoke = ServerAction::<RevokeSecret>::new();
+        let revoke_all = ServerAction::<RevokeAllRotated>::new();
+        let overview = Resource::new(
+            move || {
+                (
+                    client_id.get(),
+                    rotate.version().get(),
+                    revoke.version().get(),
+                    revoke_all.version().get(),
+                )
+            },
+            |(id, ..)| secret_overview(id),
+        );
+        SecretsState {
+            client_id,
+            rotate,
+            revoke,
+            revoke_all,
+            overview,
+        }
+    }
+}
+
 /// The current secret, rotation (admins), and "Previously used secrets" with revocation
 /// (admins and support). Confirmations are steps in the URL (`?confirm=rotate`,
 /// `?confirm=revoke-all`), so they work without JavaScript too.
 #[component]
 pub fn SecretsPanel(
-    #[prop(into)] client_id: Signal<String>,
+    st: SecretsState,
     admin: Signal<bool>,
     /// Bumped after every change made here, so that the page's history can refresh.
     changes: RwSignal<u32>,
 ) -> impl IntoView {
     let slot = expect_context::<OneTimeSlot>();
     let query = use_query_map();
-    let rotate = ServerAction::<RotateSecret>::new();
-    let revoke = ServerAction::<RevokeSecret>::new();
-    let revoke_all = ServerAction::<RevokeAllRotated>::new();
-    let view_res = Resource::new(
-        move || {
-            (
-                client_id.get(),
-                rotate.version().get(),
-                revoke.version().get(),
-                revoke_all.version().get(),
-            )
-        },
-        |(id, ..)| secret_overview(id),
-    );
+    let SecretsState {
+        client_id,
+        rotate,
+        revoke,
+        revoke_all,
+        overview: view_res,
+    } = st;
     Effect::new(move |prev: Option<usize>| {
         let n = rotate.version().get() + revoke.version().get() + revoke_all.version().get();
         if prev.is_some_and(|p| p != n) {
