@@ -9,7 +9,7 @@ rm -rf "$dir" && mkdir -p "$dir"
 export CLAVIS_DATABASE_URL="sqlite://$dir/clavis.db"
 export CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port"
 export CLAVIS_LOGIN_MAX_FAILURES_PER_IP=1000 CLAVIS_LOG="info,tower_http=warn"
-export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=clavis
+export LEPTOS_SITE_ROOT=${CLAVIS_SITE_ROOT:-target/site} LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=clavis
 bin=${CLAVIS_BIN:-target/debug/clavis}
 "$bin" migrate
 printf 'e2e admin password\n' | "$bin" admin create --username admin --role admin --password-stdin

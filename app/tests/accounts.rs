@@ -261,6 +261,46 @@ on_both!(throttling_per_account_and_ip, |db| {
     assert!(k.metrics.sign_in_throttled.get() >= 3);
 });
 
+on_both!(parallel_attempts_cannot_outrun_the_limit, |db| {
+    let mut k = kit();
+    k.settings.login_max_failures_per_account = 5;
+    admin(db, &k, "gail").await;
+    let m = meta("10.7.7.7");
+    let k = &k;
+    let m = &m;
+    let attempts =
+        (0..24).map(|_| async move { k.sign_in(db, m, "gail", "wrong password!").await });
+    let results = futures::future::join_all(attempts).await;
+    let (mut evaluated, mut throttled) = (0, 0);
+    for r in results {
+        match app_err(r) {
+            AppError::BadCredentials => evaluated += 1,
+            AppError::Throttled { .. } => throttled += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        (evaluated, throttled),
+        (5, 19),
+        "at most the limit is evaluated"
+    );
+    let failed = scalar(
+        db,
+        "SELECT COUNT(*) FROM audit_events WHERE actor = 'gail' AND action = 'auth.sign_in_failed'",
+    )
+    .await;
+    assert_eq!(
+        failed, 5,
+        "each evaluated attempt is one completed audit row"
+    );
+    let open = scalar(
+        db,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'auth.sign_in_attempt'",
+    )
+    .await;
+    assert_eq!(open, 0, "no attempt is left open");
+});
+
 on_both!(success_resets_the_account_count, |db| {
     let mut k = kit();
     k.settings.login_max_failures_per_account = 3;

@@ -82,6 +82,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "seconds, a whole number from 1 to 86400",
     ),
     (
+        "allowed_hosts",
+        "a list of host names (TOML array, or comma-separated in CLAVIS_ALLOWED_HOSTS) the server answers for besides the issuer's host and loopback",
+    ),
+    (
         "metrics_token",
         "a string of 16 to 200 characters; when set, /metrics answers only Authorization: Bearer with it",
     ),
@@ -113,6 +117,7 @@ pub struct Config {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_ip: u32,
     pub login_failure_window: u64,
+    pub allowed_hosts: Vec<String>,
     pub metrics_token: Option<SecretString>,
     pub log: String,
 }
@@ -140,6 +145,7 @@ impl Default for Config {
             login_max_failures_per_account: s.login_max_failures_per_account,
             login_max_failures_per_ip: s.login_max_failures_per_ip,
             login_failure_window: secs(s.login_failure_window_secs),
+            allowed_hosts: s.allowed_hosts,
             metrics_token: None,
             log: "info".into(),
         }
@@ -301,6 +307,15 @@ fn env_value(key: &str, value: &str) -> figment::value::Value {
         key,
         "database_url" | "listen" | "issuer" | "log" | "access_token_audience" | "metrics_token"
     );
+    if key == "allowed_hosts" {
+        let names: Vec<String> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        return Value::from(names);
+    }
     if numeric {
         if let Ok(n) = value.trim().parse::<u64>() {
             return Value::from(n);
@@ -386,6 +401,20 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         100_000,
     )?;
     in_range("login_failure_window", c.login_failure_window, 1, 86_400)?;
+    for h in &c.allowed_hosts {
+        let name = h.trim();
+        let plain = !name.is_empty()
+            && name.len() <= 253
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+        if !plain {
+            return Err(invalid(
+                "allowed_hosts",
+                format!("`{h}` is not a host name (no scheme, port or path)"),
+            ));
+        }
+    }
     if let Some(t) = &c.metrics_token {
         let n = t.expose_secret().chars().count();
         if !(16..=200).contains(&n) {
@@ -432,6 +461,16 @@ impl Config {
             token_max_failures_per_client: self.token_max_failures_per_client,
             token_max_failures_per_ip: self.token_max_failures_per_ip,
             token_failure_window_secs: self.token_failure_window as i64,
+            allowed_hosts: self
+                .allowed_hosts
+                .iter()
+                .map(|h| {
+                    h.trim()
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_ascii_lowercase()
+                })
+                .collect(),
             metrics_token: self
                 .metrics_token
                 .as_ref()
@@ -487,6 +526,31 @@ mod tests {
         assert_eq!(s.issuer_origin, "https://clavis.example:8443");
         let l = load_from(None, &env(&[("CLAVIS_ISSUER", "http://localhost:3000")])).expect("load");
         assert!(!l.config.settings().cookie_secure);
+    }
+
+    #[test]
+    fn allowed_hosts_from_the_file_or_the_environment() {
+        let f = file("allowed_hosts = [\"Clavis.Internal\", \"10.1.2.3\"]\n");
+        let l = load_from(Some(f.path()), &env(&[])).expect("load");
+        assert_eq!(
+            l.config.settings().allowed_hosts,
+            vec!["clavis.internal".to_string(), "10.1.2.3".to_string()]
+        );
+        let l = load_from(
+            None,
+            &env(&[("CLAVIS_ALLOWED_HOSTS", "a.example, b.example")]),
+        )
+        .expect("load");
+        assert_eq!(
+            l.config.settings().allowed_hosts,
+            vec!["a.example", "b.example"]
+        );
+        let e = load_from(
+            None,
+            &env(&[("CLAVIS_ALLOWED_HOSTS", "https://a.example/")]),
+        )
+        .expect_err("a URL is not a host name");
+        assert!(e.to_string().contains("`allowed_hosts`"), "{e}");
     }
 
     #[test]

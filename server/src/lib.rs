@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use app::accounts::service::{self as accounts, Bootstrap};
 use app::infra::db::{now_ms, Db};
+use app::infra::hosts;
 use app::infra::metrics::{method_label, RequestLabels};
 use app::infra::session;
 use app::infra::state::AppState;
@@ -150,6 +151,32 @@ async fn server_fn_error_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Refuses a request whose `Host` names a host this server does not answer for (see
+/// `app::infra::hosts`). A request without `Host` (HTTP/1.0, or a test) passes: browsers always
+/// send one, so it cannot carry a rebinding attack.
+async fn check_host(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .map(|v| v.to_str().ok().and_then(hosts::host_name));
+    match host {
+        Some(Some(name)) if hosts::is_allowed(&state.settings, &name) => next.run(req).await,
+        None => next.run(req).await,
+        Some(_) => (
+            StatusCode::BAD_REQUEST,
+            "This server does not answer for that host name. Add it to allowed_hosts if it should.\n",
+        )
+            .into_response(),
+    }
+}
+
+/// Drops a request id the client sent: ids are made here (see `router`), so that a log line
+/// can never carry a value someone else chose.
+async fn drop_client_request_id(mut req: Request, next: Next) -> Response {
+    req.headers_mut().remove("x-request-id");
+    next.run(req).await
+}
+
 /// Counts every request by method and status, and times it.
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let method = method_label(req.method());
@@ -228,6 +255,8 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", request_id = %id, method = %req.method(), path = %path)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(drop_client_request_id))
+        .layer(middleware::from_fn_with_state(state.clone(), check_host))
         .with_state(state)
 }
 

@@ -26,7 +26,8 @@ use tower::ServiceExt;
 const ORIGIN: &str = "http://clavis.test";
 const PW: &str = "correct horse battery";
 
-/// (endpoint, form body, admin only). `login` is public and tested on its own.
+/// Every server function but `login` (public, and tested on its own): (endpoint, form body,
+/// admin only). `admin_can_call_every_function` checks that it calls each one.
 const FUNCTIONS: &[(&str, &str, bool)] = &[
     ("me", "", false),
     ("logout", "", false),
@@ -56,6 +57,11 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
     (
         "clients/update",
         "client_id={client}&input[name]=Renamed&input[client_type]=public_pkce&input[redirect_uris]=https%3A%2F%2Fa.example%2Fcb",
+        true,
+    ),
+    (
+        "clients/preset",
+        "application_name=Shop&clients[0][name]=Shop+web&clients[0][client_type]=public_pkce&clients[0][redirect_uris]=https%3A%2F%2Fshop.example%2Fcb",
         true,
     ),
     ("clients/enabled", "client_id={client}&enabled=false", true),
@@ -335,25 +341,46 @@ async fn support_gets_403_on_every_admin_function_and_changes_nothing() {
 async fn admin_can_call_every_function() {
     let h = harness().await;
     let cookie = h.sign_in("root").await;
-    let r = h
-        .call(
-            "accounts/create",
-            FUNCTIONS[4].1,
-            Some(&cookie),
-            Some(ORIGIN),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.contains("\"username\":\"zed\""));
-    assert!(!r.body.contains("argon2"), "no hash in a response");
-    let list = h
-        .call("accounts/list", "", Some(&cookie), Some(ORIGIN))
-        .await;
-    assert_eq!(list.status, StatusCode::OK);
+    let call = |endpoint: &'static str, body: String| {
+        let (h, cookie) = (&h, &cookie);
+        async move {
+            let r = h.call(endpoint, &body, Some(cookie), Some(ORIGIN)).await;
+            assert_eq!(r.status, StatusCode::OK, "{endpoint}: {}", r.body);
+            r
+        }
+    };
+    let body = |endpoint: &str| {
+        FUNCTIONS
+            .iter()
+            .find(|f| f.0 == endpoint)
+            .unwrap_or_else(|| panic!("{endpoint} is not in FUNCTIONS"))
+            .1
+            .to_string()
+    };
+    let mut called = std::collections::BTreeSet::new();
+
+    assert!(call("me", body("me"))
+        .await
+        .body
+        .contains("\"username\":\"root\""));
+    let made = call("accounts/create", body("accounts/create")).await;
+    assert!(made.body.contains("\"username\":\"zed\""));
+    assert!(!made.body.contains("argon2"), "no hash in a response");
+    let zed: serde_json::Value = serde_json::from_str(&made.body).unwrap();
+    let zed = zed["id"].as_i64().unwrap();
+    let list = call("accounts/list", String::new()).await;
     assert!(list.body.contains("zed") && !list.body.contains("password"));
-    let audit = h
-        .call("audit/list", "actor=root", Some(&cookie), Some(ORIGIN))
-        .await;
+    // The account changes act on zed, so that root keeps its role and its session.
+    let role = call("accounts/role", format!("id={zed}&role=admin")).await;
+    assert!(role.body.contains("\"role\":\"admin\""), "{}", role.body);
+    let off = call("accounts/disabled", format!("id={zed}&disabled=true")).await;
+    assert!(off.body.contains("\"disabled\":true"), "{}", off.body);
+    call(
+        "accounts/password",
+        format!("id={zed}&password=another+long+password"),
+    )
+    .await;
+    let audit = call("audit/list", "actor=root".into()).await;
     assert!(
         audit.body.contains("account.created") && audit.body.contains("auth.sign_in"),
         "{}",
@@ -363,25 +390,98 @@ async fn admin_can_call_every_function() {
         audit.body.contains("10.0.0.7"),
         "the audit log records where from"
     );
+    called.extend([
+        "me",
+        "accounts/create",
+        "accounts/list",
+        "accounts/role",
+        "accounts/disabled",
+        "accounts/password",
+        "audit/list",
+    ]);
+
     // Client functions, through the same form encoding a browser uses.
-    let body = FUNCTIONS
-        .iter()
-        .find(|f| f.0 == "clients/create")
-        .unwrap()
-        .1;
-    let made = h
-        .call("clients/create", body, Some(&cookie), Some(ORIGIN))
-        .await;
-    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let made = call("clients/create", body("clients/create")).await;
     assert!(
         made.body.contains("\"client_type\":\"public_pkce\""),
         "{}",
         made.body
     );
-    let found = h
-        .call("clients/list", "query[q]=new", Some(&cookie), Some(ORIGIN))
-        .await;
+    let found = call("clients/list", "query[q]=new".into()).await;
     assert!(found.body.contains("\"name\":\"New\""), "{}", found.body);
+    let preset = call("clients/preset", body("clients/preset")).await;
+    assert!(preset.body.contains("\"name\":\"Shop\""), "{}", preset.body);
+    let apps = call("clients/applications", String::new()).await;
+    assert!(apps.body.contains("\"name\":\"Shop\""), "{}", apps.body);
+    let got = call("clients/get", body("clients/get")).await;
+    assert!(got.body.contains("Orders SPA"), "{}", got.body);
+    let renamed = call("clients/update", body("clients/update")).await;
+    assert!(
+        renamed.body.contains("\"name\":\"Renamed\""),
+        "{}",
+        renamed.body
+    );
+    let disabled = call("clients/enabled", body("clients/enabled")).await;
+    assert!(
+        disabled.body.contains("\"enabled\":false"),
+        "{}",
+        disabled.body
+    );
+    let trail = call("clients/audit", body("clients/audit")).await;
+    assert!(
+        trail.body.contains("client.updated") && trail.body.contains("client.disabled"),
+        "{}",
+        trail.body
+    );
+    called.extend([
+        "clients/create",
+        "clients/list",
+        "clients/preset",
+        "clients/applications",
+        "clients/get",
+        "clients/update",
+        "clients/enabled",
+        "clients/audit",
+    ]);
+
+    // Secrets: revoke the rotated one first (a rotation with the cap of 1 would revoke it).
+    let overview = call("secrets/overview", body("secrets/overview")).await;
+    assert!(
+        overview.body.contains("\"state\":\"rotated\""),
+        "{}",
+        overview.body
+    );
+    call("secrets/revoke", body("secrets/revoke")).await;
+    assert_eq!(
+        call("secrets/revoke_rotated", body("secrets/revoke_rotated"))
+            .await
+            .body,
+        "0"
+    );
+    let rotated = call("secrets/rotate", body("secrets/rotate")).await;
+    assert!(
+        rotated.body.contains("clavis_cs_"),
+        "the one answer with the plaintext"
+    );
+    called.extend([
+        "secrets/overview",
+        "secrets/revoke",
+        "secrets/revoke_rotated",
+        "secrets/rotate",
+    ]);
+
+    call(
+        "clients/delete",
+        body("clients/delete").replace("Orders+SPA", "Renamed"),
+    )
+    .await;
+    assert!(
+        !call("clients/list", "query[q]=renamed".into())
+            .await
+            .body
+            .contains("Renamed"),
+        "deleted"
+    );
     let bad = h
         .call(
             "audit/list",
@@ -391,8 +491,7 @@ async fn admin_can_call_every_function() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let out = h.call("logout", "", Some(&cookie), Some(ORIGIN)).await;
-    assert_eq!(out.status, StatusCode::OK);
+    let out = call("logout", String::new()).await;
     assert!(out
         .headers
         .get(header::SET_COOKIE)
@@ -406,6 +505,10 @@ async fn admin_can_call_every_function() {
             .status,
         StatusCode::UNAUTHORIZED
     );
+    called.extend(["clients/delete", "logout"]);
+    // Every function in the table was called (and `login` by `sign_in`).
+    let all: std::collections::BTreeSet<&str> = FUNCTIONS.iter().map(|f| f.0).collect();
+    assert_eq!(called, all);
 }
 
 #[tokio::test]
@@ -590,6 +693,59 @@ async fn session_cookie_attributes() {
     assert_eq!(
         call(format!("clavis_session={token}")).await,
         StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn only_known_host_names_are_served_and_request_ids_are_made_here() {
+    let h = harness().await;
+    let get = |host: &'static str| {
+        Request::get("/login")
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for ok in [
+        "clavis.test",
+        "CLAVIS.test:80",
+        "localhost:9999",
+        "127.0.0.1:3000",
+    ] {
+        assert_eq!(h.send(get(ok)).await.status, StatusCode::OK, "{ok}");
+    }
+    for refused in ["attacker.example", "clavis.test.attacker.example:80"] {
+        let r = h.send(get(refused)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{refused}");
+        assert!(r.body.contains("allowed_hosts"), "{}", r.body);
+    }
+    // A server function called through a rebinding name: the Host is refused before anything.
+    let cookie = h.sign_in("root").await;
+    let req = Request::post("/api/accounts/list")
+        .header(header::HOST, "attacker.example")
+        .header(header::ORIGIN, "http://attacker.example")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(h.send(req).await.status, StatusCode::BAD_REQUEST);
+    // A request id the client chose is replaced by one made here.
+    let req = Request::get("/healthz")
+        .header("x-request-id", "attacker-chosen-id")
+        .body(Body::empty())
+        .unwrap();
+    let r = h.send(req).await;
+    let id = r.headers.get("x-request-id").unwrap().to_str().unwrap();
+    assert_ne!(id, "attacker-chosen-id");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    drop(h); // One harness at a time (see ONE_AT_A_TIME).
+    let h = harness_with(Settings {
+        issuer_origin: ORIGIN.into(),
+        allowed_hosts: vec!["clavis.internal".into()],
+        ..Settings::default()
+    })
+    .await;
+    assert_eq!(
+        h.send(get("clavis.internal:8443")).await.status,
+        StatusCode::OK
     );
 }
 

@@ -51,6 +51,8 @@ pub struct AuditFilter {
 pub const AUDIT_ACTIONS: &[&str] = &[
     "auth.sign_in",
     "auth.sign_in_failed",
+    // A sign-in whose outcome was never recorded (the server stopped half-way).
+    "auth.sign_in_attempt",
     "auth.sign_out",
     "account.created",
     "account.role_changed",

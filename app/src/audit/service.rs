@@ -20,9 +20,20 @@ pub struct Event<'a> {
 }
 
 pub async fn record(conn: &mut AnyConnection, meta: &RequestMeta, ev: Event<'_>) -> SvcResult<()> {
-    sqlx::query(
+    record_open(conn, meta, ev).await.map(|_| ())
+}
+
+/// Records an event whose outcome comes later, and returns its id for `complete`. The row
+/// stands for what is known so far (such as a sign-in attempt), and stays so if the outcome
+/// never comes.
+pub async fn record_open(
+    conn: &mut AnyConnection,
+    meta: &RequestMeta,
+    ev: Event<'_>,
+) -> SvcResult<i64> {
+    let row = sqlx::query(
         "INSERT INTO audit_events (at, actor, action, target, ip, detail, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(now_ms())
     .bind(ev.actor.to_string())
@@ -31,8 +42,18 @@ pub async fn record(conn: &mut AnyConnection, meta: &RequestMeta, ev: Event<'_>)
     .bind(meta.ip.clone())
     .bind(ev.detail)
     .bind(meta.request_id.clone())
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// Sets the outcome (`action`) of an event recorded with `record_open`.
+pub async fn complete(conn: &mut AnyConnection, id: i64, action: &str) -> SvcResult<()> {
+    sqlx::query("UPDATE audit_events SET action = $1 WHERE id = $2")
+        .bind(action.to_string())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -13,7 +13,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
+use super::hosts;
 use super::session::{self, SessionAccount};
+use super::settings::Settings;
 use super::state::AppState;
 use super::{RequestMeta, SvcError, SvcResult};
 use crate::accounts::Role;
@@ -68,7 +70,7 @@ pub fn state() -> SvcResult<AppState> {
 /// True when `Origin` (or, failing that, `Referer`) names this site: either the configured
 /// issuer origin or the origin of the `Host` the request was sent to. A request with neither
 /// header is refused: every browser sends `Origin` on a POST.
-pub fn is_same_origin(parts: &Parts, issuer_origin: &str) -> bool {
+pub fn is_same_origin(parts: &Parts, settings: &Settings) -> bool {
     let header = |name| {
         parts
             .headers
@@ -83,13 +85,7 @@ pub fn is_same_origin(parts: &Parts, issuer_origin: &str) -> bool {
             None => return false,
         },
     };
-    if origin == issuer_origin {
-        return true;
-    }
-    match header(HOST) {
-        Some(host) => origin == format!("http://{host}") || origin == format!("https://{host}"),
-        None => false,
-    }
+    hosts::is_allowed_origin(settings, &origin, header(HOST))
 }
 
 /// Runs the body of a server function: refuses cross-site requests, then maps any error to
@@ -109,7 +105,7 @@ where
         Ok(st)
             if parts.method != http::Method::GET
                 && parts.method != http::Method::HEAD
-                && !is_same_origin(&parts, &st.settings.issuer_origin) =>
+                && !is_same_origin(&parts, &st.settings) =>
         {
             Err(SvcError::App(AppError::CrossSite))
         }
@@ -239,7 +235,11 @@ mod tests {
             }
             b.body(()).map(|r| r.into_parts().0)
         };
-        let issuer = "https://clavis.example";
+        let issuer = Settings {
+            issuer_origin: "https://clavis.example".into(),
+            ..Settings::default()
+        };
+        let issuer = &issuer;
         let ok = [
             vec![("origin", "https://clavis.example")],
             vec![
@@ -261,6 +261,11 @@ mod tests {
             vec![("origin", "https://clavis.example.evil.test")],
             vec![("referer", "https://evil.example/https://clavis.example")],
             vec![("referer", "not a url")],
+            // A name pointed at the listener matches the request's own Host: still refused.
+            vec![
+                ("origin", "http://attacker.example:3000"),
+                ("host", "attacker.example:3000"),
+            ],
         ];
         for h in refused {
             assert!(!is_same_origin(&parts(&h).unwrap(), issuer), "{h:?}");

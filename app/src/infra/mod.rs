@@ -7,6 +7,7 @@
 //! - `state`: `AppState`, the state handed to Leptos rendering, server functions and handlers.
 //! - `edge`: what every server function does first (same-origin check, session and role, error
 //!   mapping) and the `no-store` headers of answers that carry a plaintext.
+//! - `hosts`: the host names the server answers for, and the origins that may call it.
 //! - `session`: console sessions in the database, and their cookie.
 //! - `metrics`: Prometheus counters.
 //!
@@ -14,6 +15,7 @@
 
 pub mod db;
 pub mod edge;
+pub mod hosts;
 pub mod metrics;
 pub mod session;
 pub mod settings;

@@ -54,6 +54,8 @@ pub struct Settings {
     pub token_max_failures_per_client: u32,
     pub token_max_failures_per_ip: u32,
     pub token_failure_window_secs: i64,
+    /// Host names (lower case) the server answers for besides the issuer's and loopback.
+    pub allowed_hosts: Vec<String>,
     /// When set, `/metrics` answers only `Authorization: Bearer` with this token.
     pub metrics_token: Option<BearerToken>,
 }
@@ -77,6 +79,7 @@ impl Default for Settings {
             token_max_failures_per_client: 10,
             token_max_failures_per_ip: 100,
             token_failure_window_secs: 60,
+            allowed_hosts: Vec::new(),
             metrics_token: None,
         }
     }

@@ -174,7 +174,25 @@ mod tests {
             (good.replacen(PREFIX, "clavis_xx_", 1), "wrong prefix"),
             (String::from_utf8(flipped_sum).unwrap(), "bad checksum"),
             (String::from_utf8(flipped_body).unwrap(), "changed body"),
-            (good.replacen('_', "+", 3), "alphabet"),
+            (
+                format!(
+                    "{}+{}",
+                    &good[..PREFIX.len() + 5],
+                    &good[PREFIX.len() + 6..]
+                ),
+                "alphabet: '+' is base64 but not base64url",
+            ),
+            // The right length in bytes, with a two-byte character across the point where the
+            // checksum starts: only the alphabet check stands between it and a split inside a
+            // character (a panic).
+            (
+                format!(
+                    "{}é{}",
+                    &good[..SECRET_LEN - CHECKSUM_CHARS - 1],
+                    &good[SECRET_LEN - CHECKSUM_CHARS + 1..]
+                ),
+                "non-ASCII across the checksum boundary",
+            ),
             (format!(" {}", &good[1..]), "leading space"),
             (
                 "clavis_cs_".repeat(6)[..SECRET_LEN].to_string(),
@@ -182,6 +200,10 @@ mod tests {
             ),
             (format!("{PREFIX}{}", "é".repeat(24)), "non-ASCII"),
         ];
+        for (s, why) in &cases[6..8] {
+            assert_eq!(s.len(), SECRET_LEN, "{why}: must pass the length check");
+            assert!(s.starts_with(PREFIX), "{why}: must pass the prefix check");
+        }
         for (s, why) in cases {
             assert!(!is_well_formed(&s), "{why}: {s}");
         }

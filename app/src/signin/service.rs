@@ -4,12 +4,14 @@
 //! - a sign-in costs the same whether or not the username exists (a dummy hash is verified);
 //! - failures are counted per username and per IP from the audit log, so every replica sees
 //!   the same counts, and a success for a username resets its count;
+//! - the check and the record of an attempt are one transaction, so parallel attempts cannot
+//!   outrun the limit;
 //! - a disabled account cannot sign in.
 //!
 //! The session itself (token, cookie, lookup) is `infra::session`.
 
 use futures::FutureExt;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::{normalize_username, Role};
@@ -19,11 +21,14 @@ use crate::infra::db::{now_ms, Db};
 use crate::infra::metrics::Metrics;
 use crate::infra::session::{self, SessionAccount, SessionToken};
 use crate::infra::settings::Settings;
-use crate::infra::{RequestMeta, SvcResult};
+use crate::infra::{RequestMeta, SvcError, SvcResult};
+
+/// Failed and unfinished sign-in attempts count towards the limits.
+const COUNTED: &str = "action IN ('auth.sign_in_failed', 'auth.sign_in_attempt')";
 
 /// How long until `key` (a username or an IP) may try again, if it is over its limit.
 async fn throttled_for(
-    db: &Db,
+    conn: &mut AnyConnection,
     column: &str,
     key: &str,
     limit: u32,
@@ -40,7 +45,7 @@ async fn throttled_for(
             "SELECT MAX(at) AS at FROM audit_events WHERE actor = $1 AND action = 'auth.sign_in'",
         )
         .bind(key.to_string())
-        .fetch_one(&db.pool)
+        .fetch_one(&mut *conn)
         .await?
         .try_get("at")?;
         last_ok.map_or(window_start, |t| t.max(window_start))
@@ -48,14 +53,14 @@ async fn throttled_for(
         window_start
     };
     let sql = format!(
-        "SELECT at FROM audit_events WHERE {column} = $1 AND action = 'auth.sign_in_failed' AND at > $2 \
+        "SELECT at FROM audit_events WHERE {column} = $1 AND {COUNTED} AND at > $2 \
          ORDER BY at DESC LIMIT 1 OFFSET $3"
     );
     let nth: Option<i64> = sqlx::query(&sql)
         .bind(key.to_string())
         .bind(since)
         .bind(i64::from(limit) - 1)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *conn)
         .await?
         .map(|r| r.try_get("at"))
         .transpose()?;
@@ -63,6 +68,54 @@ async fn throttled_for(
         let wait_ms = (at + window_secs * 1000 - now).max(1000);
         ((wait_ms + 999) / 1000) as u64
     }))
+}
+
+/// Checks the limits and records the attempt in one write transaction, so that attempts sent
+/// in parallel queue on the write lock: each one sees those before it, and at most the limit
+/// are evaluated. The attempt is an `auth.sign_in_attempt` audit row that the outcome then
+/// completes (`auth.sign_in` or `auth.sign_in_failed`). Returns its id.
+async fn reserve_attempt(
+    db: &Db,
+    settings: &Settings,
+    meta: &RequestMeta,
+    username: &str,
+) -> SvcResult<i64> {
+    db.write(|conn| {
+        let (settings, meta, username) = (settings.clone(), meta.clone(), username.to_string());
+        async move {
+            let window = settings.login_failure_window_secs;
+            let by_account = throttled_for(
+                conn,
+                "actor",
+                &username,
+                settings.login_max_failures_per_account,
+                window,
+            )
+            .await?;
+            let by_ip = match meta.ip.as_deref() {
+                Some(ip) => {
+                    throttled_for(conn, "ip", ip, settings.login_max_failures_per_ip, window)
+                        .await?
+                }
+                None => None,
+            };
+            if let Some(wait) = by_account.max(by_ip) {
+                return Err(AppError::Throttled {
+                    retry_after_secs: wait,
+                }
+                .into());
+            }
+            let ev = Event {
+                actor: &username,
+                action: "auth.sign_in_attempt",
+                target: None,
+                detail: None,
+            };
+            audit::record_open(conn, &meta, ev).await
+        }
+        .boxed()
+    })
+    .await
 }
 
 /// Signs in. On success returns the new session token and the account.
@@ -85,26 +138,15 @@ pub async fn sign_in(
     if password.is_empty() {
         return Err(AppError::validation("password", "Enter your password.").into());
     }
-    let window = settings.login_failure_window_secs;
-    let by_account = throttled_for(
-        db,
-        "actor",
-        &username,
-        settings.login_max_failures_per_account,
-        window,
-    )
-    .await?;
-    let by_ip = match meta.ip.as_deref() {
-        Some(ip) => throttled_for(db, "ip", ip, settings.login_max_failures_per_ip, window).await?,
-        None => None,
-    };
-    if let Some(wait) = by_account.max(by_ip) {
-        metrics.sign_in_throttled.inc();
-        return Err(AppError::Throttled {
-            retry_after_secs: wait,
+    let attempt = match reserve_attempt(db, settings, meta, &username).await {
+        Ok(id) => id,
+        Err(e) => {
+            if matches!(e, SvcError::App(AppError::Throttled { .. })) {
+                metrics.sign_in_throttled.inc();
+            }
+            return Err(e);
         }
-        .into());
-    }
+    };
 
     let row =
         sqlx::query("SELECT id, password_hash, role, disabled FROM accounts WHERE username = $1")
@@ -128,27 +170,15 @@ pub async fn sign_in(
             let role: Role = role.parse()?;
             let token = db
                 .write(|conn| {
-                    let (username, meta, settings) =
-                        (username.clone(), meta.clone(), settings.clone());
+                    let (settings, ip) = (settings.clone(), meta.ip.clone());
                     async move {
-                        let token =
-                            session::create(conn, &settings, id, meta.ip.as_deref()).await?;
+                        let token = session::create(conn, &settings, id, ip.as_deref()).await?;
                         sqlx::query("UPDATE accounts SET last_sign_in_at = $1 WHERE id = $2")
                             .bind(now_ms())
                             .bind(id)
                             .execute(&mut *conn)
                             .await?;
-                        audit::record(
-                            conn,
-                            &meta,
-                            Event {
-                                actor: &username,
-                                action: "auth.sign_in",
-                                target: None,
-                                detail: None,
-                            },
-                        )
-                        .await?;
+                        audit::complete(conn, attempt, "auth.sign_in").await?;
                         Ok(token)
                     }
                     .boxed()
@@ -165,24 +195,8 @@ pub async fn sign_in(
         }
         _ => {
             metrics.sign_in_failures.inc();
-            db.write(|conn| {
-                let (username, meta) = (username.clone(), meta.clone());
-                async move {
-                    audit::record(
-                        conn,
-                        &meta,
-                        Event {
-                            actor: &username,
-                            action: "auth.sign_in_failed",
-                            target: None,
-                            detail: None,
-                        },
-                    )
-                    .await
-                }
-                .boxed()
-            })
-            .await?;
+            db.write(|conn| audit::complete(conn, attempt, "auth.sign_in_failed").boxed())
+                .await?;
             Err(AppError::BadCredentials.into())
         }
     }
