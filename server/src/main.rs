@@ -43,8 +43,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Add a new signing key. New tokens carry its kid; the old key stays in the JWKS until
-    /// every token it signed has expired.
+    /// Add a new signing key: published in the JWKS at once, signing 60 seconds later. The old
+    /// key stays in the JWKS until every token it signed has expired.
     Rotate,
 }
 
@@ -126,7 +126,10 @@ async fn rotate_keys(config: &config::Config) -> Result<(), String> {
     let kid = keys::rotate_signing_key(&db, &RequestMeta::default(), "cli")
         .await
         .map_err(|e| e.to_string())?;
-    println!("new signing key {kid}; running servers use it within a few seconds");
+    println!(
+        "new signing key {kid}; published in the JWKS now, signing in {} seconds (once resource servers have seen it)",
+        keys::JWKS_MAX_AGE_SECS
+    );
     Ok(())
 }
 

@@ -215,7 +215,9 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
             let mut res = axum::Json(keys).into_response();
             res.headers_mut().insert(
                 header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=60"),
+                // A new key is published this long before it signs.
+                HeaderValue::from_str(&format!("public, max-age={}", keys::JWKS_MAX_AGE_SECS))
+                    .unwrap_or(HeaderValue::from_static("no-cache")),
             );
             res
         }

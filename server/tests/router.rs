@@ -874,6 +874,20 @@ async fn pages_and_operations_endpoints() {
     let missing = h.page("/no/such/page", Some(&root)).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Page not found"));
+    // A client that does not exist is a 404 page too, and an admin page for support a 403.
+    let gone = h
+        .page(&format!("/clients/{}", "0".repeat(32)), Some(&root))
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert!(
+        gone.body.contains("The client was not found."),
+        "{}",
+        gone.body
+    );
+    let known = h.page(&format!("/clients/{}", h.client), Some(&root)).await;
+    assert_eq!(known.status, StatusCode::OK);
+    let new = h.page("/clients/new", Some(&sam)).await;
+    assert_eq!(new.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

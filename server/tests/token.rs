@@ -13,8 +13,10 @@ use app::infra::db::Db;
 use app::infra::settings::Settings;
 use app::infra::state::AppState;
 use app::infra::RequestMeta;
+use app::oauth::limits::FailureLog;
 use app::oauth::{keys, metadata};
 use app::secrets::service::{self as secrets, Grace, Policy};
+use app::secrets::verify::UsageRecorder;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
@@ -24,6 +26,7 @@ use base64::Engine;
 use common::create_client;
 use http_body_util::BodyExt;
 use jwt_simple::prelude::*;
+use sqlx::Row;
 use tower::ServiceExt;
 
 const ISSUER: &str = "https://auth.clavis.test";
@@ -839,6 +842,56 @@ async fn an_address_over_its_limit_is_refused_and_other_addresses_are_not() {
 }
 
 #[tokio::test]
+async fn batched_writes_survive_a_failed_flush_and_a_second_flush_waits_for_the_first() {
+    let h = harness().await;
+    let scalar = |sql: &'static str| {
+        let db = h.state.db.clone();
+        async move {
+            sqlx::query(sql)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+                .try_get::<i64, _>(0)
+                .unwrap()
+        }
+    };
+    let log = FailureLog::default();
+    log.add("client-a", "10.0.0.1");
+    log.add("client-a", "10.0.0.1");
+    log.add("client-b", "10.0.0.2");
+    // A database without the audit table refuses the write: the counts are kept.
+    let dir = tempfile::tempdir().unwrap();
+    let broken = Db::connect(&format!("sqlite://{}", dir.path().join("b.db").display()))
+        .await
+        .unwrap();
+    assert!(log.flush(&broken).await.is_err());
+    assert_eq!(log.pending(), 3, "put back for the next flush");
+    // Two flushes at once (a periodic one and the one at shutdown): the second returns only
+    // once the rows of the first are committed.
+    let failures = "SELECT COUNT(*) FROM audit_events WHERE action = 'token.auth_failed'";
+    let (first, (second, seen)) = tokio::join!(log.flush(&h.state.db), async {
+        let second = log.flush(&h.state.db).await;
+        (second, scalar(failures).await)
+    });
+    assert_eq!(first.unwrap() + second.unwrap(), 2);
+    assert_eq!(seen, 2, "the second flush waited for the first");
+    assert_eq!(log.pending(), 0);
+
+    let usage = UsageRecorder::default();
+    let secret_id = scalar("SELECT MIN(id) FROM client_secrets").await;
+    usage.record(secret_id, 1_234_000);
+    let (first, (second, seen)) = tokio::join!(usage.flush(&h.state.db), async {
+        let second = usage.flush(&h.state.db).await;
+        (
+            second,
+            scalar("SELECT COALESCE(MAX(last_used_at), 0) FROM client_secrets").await,
+        )
+    });
+    assert_eq!(first.unwrap() + second.unwrap(), 1);
+    assert_eq!(seen, 1_234_000, "the second flush waited for the first");
+}
+
+#[tokio::test]
 async fn metadata_and_key_rotation() {
     let h = harness().await;
     let r = h
@@ -896,11 +949,51 @@ async fn metadata_and_key_rotation() {
         .key_id()
         .unwrap()
         .to_string();
-    let new_kid = keys::rotate_signing_key(&h.state.db, &RequestMeta::default(), "cli")
+    let t0 = app::infra::db::now_ms();
+    let new_kid = keys::rotate_signing_key_at(&h.state.db, &RequestMeta::default(), "cli", t0)
         .await
         .unwrap();
     assert_ne!(old_kid, new_kid);
+    // The new key is published at once, but signs only once every cached JWKS (60 s) has had
+    // time to expire; until then the old key signs. At every moment the key that signs is
+    // published.
+    let ring = keys::KeyRing::default();
+    for (after_secs, signer) in [(0, &old_kid), (2, &old_kid), (59, &old_kid), (61, &new_kid)] {
+        let at = t0 + after_secs * 1000;
+        ring.reload_at(&h.state.db, at).await.unwrap();
+        assert_eq!(
+            &ring.current().unwrap().kid,
+            signer,
+            "{after_secs} s after the rotation"
+        );
+        let published = keys::jwks_at(&h.state.db, 900, at).await.unwrap();
+        let kids: Vec<&str> = published["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap())
+            .collect();
+        assert!(
+            kids.contains(&new_kid.as_str()),
+            "published from the start: {kids:?}"
+        );
+        assert!(kids.contains(&signer.as_str()), "{after_secs} s: {kids:?}");
+    }
+    let still_old = token_of(
+        &h.with_basic(&h.worker, &h.secret, "grant_type=client_credentials")
+            .await,
+    );
     h.state.signing_keys.reload(&h.state.db).await.unwrap();
+    assert_eq!(
+        Token::decode_metadata(&still_old).unwrap().key_id(),
+        Some(old_kid.as_str()),
+        "right after the rotation the old key still signs"
+    );
+    h.state
+        .signing_keys
+        .reload_at(&h.state.db, t0 + 61_000)
+        .await
+        .unwrap();
     let new = token_of(
         &h.with_basic(&h.worker, &h.secret, "grant_type=client_credentials")
             .await,

@@ -1,6 +1,12 @@
 //! Signing keys: Ed25519 (RFC 8037), kept in the database so that every replica signs with the
-//! same key; the newest is held in memory, parsed once. Also the JWS of an access token and the
-//! JWKS of the keys that verify tokens still in use.
+//! same key; the active one is held in memory, parsed once. Also the JWS of an access token and
+//! the JWKS of the keys that verify tokens still in use.
+//!
+//! A key's life: published from the moment it is stored; signing from `activates_at`, which
+//! for a rotation is `JWKS_MAX_AGE_SECS` later, so that every resource server has seen it in a
+//! fresh JWKS before a token carries its `kid`; signing until `retired_at`, when the next key
+//! activates; published until every token it signed has expired. No replica ever signs with a
+//! key that is not published.
 
 use std::sync::{Arc, RwLock};
 
@@ -75,8 +81,16 @@ fn new_kid() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
-/// Generates an Ed25519 key and stores it as the newest signing key.
-async fn insert_key(conn: &mut sqlx::AnyConnection, now: i64) -> SvcResult<String> {
+/// How long resource servers may cache the JWKS (its `Cache-Control: max-age`), in seconds. A
+/// rotated-in key is published this long before it signs.
+pub const JWKS_MAX_AGE_SECS: i64 = 60;
+
+/// Generates an Ed25519 key and stores it as the newest signing key, signing from `activates_at`.
+async fn insert_key(
+    conn: &mut sqlx::AnyConnection,
+    now: i64,
+    activates_at: i64,
+) -> SvcResult<String> {
     let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
     let der = key
         .to_pkcs8_der()
@@ -84,13 +98,15 @@ async fn insert_key(conn: &mut sqlx::AnyConnection, now: i64) -> SvcResult<Strin
     let public_x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
     let kid = new_kid();
     sqlx::query(
-        "INSERT INTO signing_keys (kid, alg, private_pkcs8, public_x, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO signing_keys (kid, alg, private_pkcs8, public_x, created_at, activates_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(kid.clone())
     .bind(ALG)
     .bind(URL_SAFE_NO_PAD.encode(der.as_bytes()))
     .bind(public_x)
     .bind(now)
+    .bind(activates_at)
     .execute(&mut *conn)
     .await?;
     Ok(kid)
@@ -104,7 +120,9 @@ pub async fn ensure_signing_key(db: &Db) -> SvcResult<()> {
                 .fetch_optional(&mut *conn)
                 .await?;
             if any.is_none() {
-                insert_key(conn, now_ms()).await?;
+                // The first key has no predecessor to wait for: it signs at once.
+                let now = now_ms();
+                insert_key(conn, now, now).await?;
             }
             Ok(())
         }
@@ -113,18 +131,29 @@ pub async fn ensure_signing_key(db: &Db) -> SvcResult<()> {
     .await
 }
 
-/// Adds a new signing key and retires the others: new tokens carry the new `kid`, and the old
-/// keys stay in the JWKS until every token they signed has expired. Returns the new `kid`.
+/// Adds a new signing key, published at once and signing `JWKS_MAX_AGE_SECS` later, when the
+/// keys that sign now retire. The old keys stay in the JWKS until every token they signed has
+/// expired. Returns the new `kid`.
 pub async fn rotate_signing_key(db: &Db, meta: &RequestMeta, actor: &str) -> SvcResult<String> {
+    rotate_signing_key_at(db, meta, actor, now_ms()).await
+}
+
+/// `rotate_signing_key` with the clock given.
+pub async fn rotate_signing_key_at(
+    db: &Db,
+    meta: &RequestMeta,
+    actor: &str,
+    now: i64,
+) -> SvcResult<String> {
     db.write(|conn| {
         let (meta, actor) = (meta.clone(), actor.to_string());
         async move {
-            let now = now_ms();
+            let activates_at = now + JWKS_MAX_AGE_SECS * 1000;
             sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
-                .bind(now)
+                .bind(activates_at)
                 .execute(&mut *conn)
                 .await?;
-            let kid = insert_key(conn, now).await?;
+            let kid = insert_key(conn, now, activates_at).await?;
             let ev = Event {
                 actor: &actor,
                 action: "signing_key.rotated",
@@ -140,11 +169,18 @@ pub async fn rotate_signing_key(db: &Db, meta: &RequestMeta, actor: &str) -> Svc
 }
 
 impl KeyRing {
-    /// Reads the newest signing key if it changed.
+    /// Reads the key that signs now, if it changed.
     pub async fn reload(&self, db: &Db) -> SvcResult<()> {
+        self.reload_at(db, now_ms()).await
+    }
+
+    /// `reload` with the clock given: the newest key active at `now`.
+    pub async fn reload_at(&self, db: &Db, now: i64) -> SvcResult<()> {
         let row = sqlx::query(
-            "SELECT kid, private_pkcs8 FROM signing_keys WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
+            "SELECT kid, private_pkcs8 FROM signing_keys WHERE activates_at <= $1 \
+             AND (retired_at IS NULL OR retired_at > $1) ORDER BY activates_at DESC, id DESC LIMIT 1",
         )
+        .bind(now)
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| SvcError::Internal("no signing key in the database".into()))?;
@@ -169,10 +205,15 @@ impl KeyRing {
     }
 }
 
-/// The public keys that verify tokens still in use: the active key and every key retired less
-/// than `token_ttl_secs` ago.
+/// The public keys that verify tokens in use now or soon: the active key, a key that will
+/// activate, and every key retired less than `token_ttl_secs` ago.
 pub async fn jwks(db: &Db, token_ttl_secs: i64) -> SvcResult<serde_json::Value> {
-    let since = now_ms() - token_ttl_secs * 1000;
+    jwks_at(db, token_ttl_secs, now_ms()).await
+}
+
+/// `jwks` with the clock given.
+pub async fn jwks_at(db: &Db, token_ttl_secs: i64, now: i64) -> SvcResult<serde_json::Value> {
+    let since = now - token_ttl_secs * 1000;
     let rows = sqlx::query(
         "SELECT kid, alg, public_x FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1 ORDER BY id DESC",
     )

@@ -124,6 +124,8 @@ impl FailureLimiter {
 #[derive(Debug, Default)]
 pub struct FailureLog {
     pending: Mutex<HashMap<String, (u64, String)>>,
+    /// Held while a flush runs, so that a second flush (the one at shutdown) waits for it.
+    flushing: tokio::sync::Mutex<()>,
 }
 
 const FAILURE_LOG_MAX_KEYS: usize = 1_000;
@@ -132,6 +134,10 @@ const OTHER_CLIENTS: &str = "(other client ids)";
 
 impl FailureLog {
     pub fn add(&self, client_id: &str, ip: &str) {
+        self.add_many(client_id, ip, 1);
+    }
+
+    fn add_many(&self, client_id: &str, ip: &str, count: u64) {
         if let Ok(mut p) = self.pending.lock() {
             let key = if p.len() < FAILURE_LOG_MAX_KEYS || p.contains_key(client_id) {
                 client_id
@@ -141,13 +147,15 @@ impl FailureLog {
             let e = p
                 .entry(key.chars().take(64).collect())
                 .or_insert((0, String::new()));
-            e.0 += 1;
+            e.0 += count;
             e.1 = ip.to_string();
         }
     }
 
-    /// Writes one audit row per client id with the number of failures. Returns the rows.
+    /// Writes one audit row per client id with the number of failures. Returns the rows. When
+    /// the write fails, the counts are put back for the next flush.
     pub async fn flush(&self, db: &Db) -> SvcResult<usize> {
+        let _turn = self.flushing.lock().await;
         let batch: Vec<(String, (u64, String))> = match self.pending.lock() {
             Ok(mut p) => p.drain().collect(),
             Err(_) => return Ok(0),
@@ -156,32 +164,47 @@ impl FailureLog {
             return Ok(0);
         }
         let n = batch.len();
-        db.write(|conn| {
-            let batch = batch.clone();
-            async move {
-                for (client_id, (count, ip)) in batch {
-                    let meta = RequestMeta {
-                        ip: Some(ip),
-                        request_id: None,
-                    };
-                    let detail = Some(format!(
-                        "{count} failed client authentication{} at the token endpoint",
-                        if count == 1 { "" } else { "s" }
-                    ));
-                    let ev = Event {
-                        actor: "token endpoint",
-                        action: "token.auth_failed",
-                        target: Some(&client_id),
-                        detail,
-                    };
-                    audit::record(conn, &meta, ev).await?;
+        let written = db
+            .write(|conn| {
+                let batch = batch.clone();
+                async move {
+                    for (client_id, (count, ip)) in batch {
+                        let meta = RequestMeta {
+                            ip: Some(ip),
+                            request_id: None,
+                        };
+                        let detail = Some(format!(
+                            "{count} failed client authentication{} at the token endpoint",
+                            if count == 1 { "" } else { "s" }
+                        ));
+                        let ev = Event {
+                            actor: "token endpoint",
+                            action: "token.auth_failed",
+                            target: Some(&client_id),
+                            detail,
+                        };
+                        audit::record(conn, &meta, ev).await?;
+                    }
+                    Ok(())
                 }
-                Ok(())
+                .boxed()
+            })
+            .await;
+        if let Err(e) = written {
+            for (client_id, (count, ip)) in batch {
+                self.add_many(&client_id, &ip, count);
             }
-            .boxed()
-        })
-        .await?;
+            return Err(e);
+        }
         Ok(n)
+    }
+
+    /// Failures not written yet, over all client ids.
+    pub fn pending(&self) -> u64 {
+        self.pending
+            .lock()
+            .map(|p| p.values().map(|(n, _)| n).sum())
+            .unwrap_or(0)
     }
 }
 

@@ -203,6 +203,8 @@ pub async fn verify(
 #[derive(Debug, Default)]
 pub struct UsageRecorder {
     pending: Mutex<HashMap<i64, i64>>,
+    /// Held while a flush runs, so that a second flush (the one at shutdown) waits for it.
+    flushing: tokio::sync::Mutex<()>,
 }
 
 impl UsageRecorder {
@@ -215,6 +217,7 @@ impl UsageRecorder {
 
     /// Writes every pending mark; `last_used_at` only ever moves forward. Returns how many.
     pub async fn flush(&self, db: &Db) -> SvcResult<usize> {
+        let _turn = self.flushing.lock().await;
         let batch: Vec<(i64, i64)> = match self.pending.lock() {
             Ok(mut p) => p.drain().collect(),
             Err(_) => return Ok(0),

@@ -43,6 +43,21 @@ pub fn FormError(#[prop(into)] err: Signal<Option<AppError>>) -> impl IntoView {
     }
 }
 
+/// Gives the server-rendered page the status of `err` (404 for something not found, 403 for a
+/// role that may not see it, …), so that a page that failed says so to clients and crawlers
+/// too. Does nothing in the browser.
+pub fn set_page_status(err: &AppError) {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(
+            http::StatusCode::from_u16(err.status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = err;
+}
+
 /// An error announced as an alert: what a page shows where a read failed.
 #[component]
 pub fn LoadError(err: AppError) -> impl IntoView {

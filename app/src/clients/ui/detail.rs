@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::secrets::ui::panel::{SecretsPanel, SecretsState};
 use crate::signin::ui::{AuthCtx, Guarded};
 use crate::ui::clipboard::CopyButton;
-use crate::ui::{fmt_time, FieldError, FormError, LoadError};
+use crate::ui::{fmt_time, set_page_status, FieldError, FormError, LoadError};
 
 /// The page's actions and reads, the secrets panel's included.
 #[derive(Clone, Copy)]
@@ -102,11 +102,14 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
             {move || Suspend::new(async move {
                 let c = match client.await {
                     Ok(c) => c,
-                    Err(e) => return view! {
+                    Err(e) => return {
+                        set_page_status(&e);
+                        view! {
                         <h1>"Client"</h1>
                         <LoadError err=e/>
                         <p><a href="/clients">"Back to the client list"</a></p>
-                    }.into_any(),
+                    }.into_any()
+                    },
                 };
                 let id = c.client_id.clone();
                 let kind = c.client_type;
