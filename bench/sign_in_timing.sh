@@ -9,7 +9,7 @@ n=${1:-40}
 port=3977
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-CLAVIS_DATABASE_URL="sqlite://$dir/b.db" CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port" \
+CLAVIS_DATABASE_URL="sqlite://$dir/b.db" CLAVIS_KEY_ENCRYPTION_KEY_FILE="$dir/kek" CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port" \
 CLAVIS_ADMIN_USERNAME=alice CLAVIS_ADMIN_PASSWORD='benchmark password' \
 CLAVIS_LOGIN_MAX_FAILURES_PER_ACCOUNT=0 CLAVIS_LOGIN_MAX_FAILURES_PER_IP=0 CLAVIS_LOG=warn \
   target/release/clavis serve >"$dir/log" 2>&1 &

@@ -31,7 +31,7 @@ trap cleanup EXIT
 
 # --- Clavis, with one client_credentials client made through its own API ---
 cport=$(free_port)
-CLAVIS_DATABASE_URL="sqlite://$run/clavis.db" CLAVIS_LISTEN="127.0.0.1:$cport" \
+CLAVIS_DATABASE_URL="sqlite://$run/clavis.db" CLAVIS_KEY_ENCRYPTION_KEY_FILE="$run/kek" CLAVIS_LISTEN="127.0.0.1:$cport" \
   CLAVIS_ISSUER="http://127.0.0.1:$cport" CLAVIS_LOG=warn \
   CLAVIS_ADMIN_USERNAME=bench CLAVIS_ADMIN_PASSWORD="bench password 123" \
   target/release/clavis serve >"$run/clavis.log" 2>&1 &

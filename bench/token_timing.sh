@@ -11,7 +11,7 @@ cargo build --release -p server --bin clavis --quiet
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-CLAVIS_DATABASE_URL="sqlite://$dir/b.db" CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port" \
+CLAVIS_DATABASE_URL="sqlite://$dir/b.db" CLAVIS_KEY_ENCRYPTION_KEY_FILE="$dir/kek" CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port" \
 CLAVIS_ADMIN_USERNAME=bench CLAVIS_ADMIN_PASSWORD='bench password 123' CLAVIS_LOG=warn \
 CLAVIS_TOKEN_MAX_FAILURES_PER_CLIENT=0 CLAVIS_TOKEN_MAX_FAILURES_PER_IP=0 \
   target/release/clavis serve >"$dir/log" 2>&1 &

@@ -6,7 +6,7 @@ port=$1
 cd "$(dirname "$0")/.."
 dir=end2end/.tmp/$port
 rm -rf "$dir" && mkdir -p "$dir"
-export CLAVIS_DATABASE_URL="sqlite://$dir/clavis.db"
+export CLAVIS_DATABASE_URL="sqlite://$dir/clavis.db" CLAVIS_KEY_ENCRYPTION_KEY_FILE="$dir/key-encryption-key"
 export CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port"
 export CLAVIS_LOGIN_MAX_FAILURES_PER_IP=1000 CLAVIS_LOG="info,tower_http=warn"
 export LEPTOS_SITE_ROOT=${CLAVIS_SITE_ROOT:-target/site} LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=clavis

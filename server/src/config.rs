@@ -82,6 +82,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "seconds, a whole number from 1 to 86400",
     ),
     (
+        "key_encryption_key_file",
+        "a file path; the file holds the key that seals the signing keys, made on the first start if missing",
+    ),
+    (
         "allowed_hosts",
         "a list of host names (TOML array, or comma-separated in CLAVIS_ALLOWED_HOSTS) the server answers for besides the issuer's host and loopback",
     ),
@@ -118,6 +122,7 @@ pub struct Config {
     pub login_max_failures_per_ip: u32,
     pub login_failure_window: u64,
     pub allowed_hosts: Vec<String>,
+    pub key_encryption_key_file: String,
     pub metrics_token: Option<SecretString>,
     pub log: String,
 }
@@ -146,6 +151,7 @@ impl Default for Config {
             login_max_failures_per_ip: s.login_max_failures_per_ip,
             login_failure_window: secs(s.login_failure_window_secs),
             allowed_hosts: s.allowed_hosts,
+            key_encryption_key_file: "data/key-encryption-key".into(),
             metrics_token: None,
             log: "info".into(),
         }
@@ -305,7 +311,13 @@ fn env_value(key: &str, value: &str) -> figment::value::Value {
     use figment::value::Value;
     let numeric = !matches!(
         key,
-        "database_url" | "listen" | "issuer" | "log" | "access_token_audience" | "metrics_token"
+        "database_url"
+            | "listen"
+            | "issuer"
+            | "log"
+            | "access_token_audience"
+            | "metrics_token"
+            | "key_encryption_key_file"
     );
     if key == "allowed_hosts" {
         let names: Vec<String> = value
@@ -401,6 +413,9 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         100_000,
     )?;
     in_range("login_failure_window", c.login_failure_window, 1, 86_400)?;
+    if c.key_encryption_key_file.trim().is_empty() {
+        return Err(invalid("key_encryption_key_file", "it is empty"));
+    }
     for h in &c.allowed_hosts {
         let name = h.trim();
         let plain = !name.is_empty()
@@ -475,6 +490,8 @@ impl Config {
                 .metrics_token
                 .as_ref()
                 .map(|t| BearerToken::new(t.expose_secret())),
+            // Read from `key_encryption_key_file` by `server::serve`, which needs the database.
+            key_encryption_key: None,
         }
     }
 }

@@ -11,6 +11,7 @@ use app::accounts::service::{self as accounts, Bootstrap};
 use app::infra::db::{now_ms, Db};
 use app::infra::hosts;
 use app::infra::metrics::{method_label, RequestLabels};
+use app::infra::seal::Kek;
 use app::infra::session;
 use app::infra::state::AppState;
 use app::oauth::keys;
@@ -326,7 +327,18 @@ where
 
 /// Creates the first signing key if there is none, and loads the newest.
 pub async fn prepare_signing(state: &AppState) -> Result<(), StartError> {
-    keys::ensure_signing_key(&state.db)
+    let kek = state.settings.key_encryption_key.as_ref();
+    if let Some(kek) = kek {
+        let sealed = keys::seal_unsealed(&state.db, kek).await.map_err(|e| {
+            StartError::Other(format!(
+                "the key in key_encryption_key_file does not open the signing keys: {e}"
+            ))
+        })?;
+        if sealed > 0 {
+            tracing::info!(count = sealed, "sealed signing keys stored in the clear");
+        }
+    }
+    keys::ensure_signing_key(&state.db, kek)
         .await
         .map_err(|e| StartError::Other(format!("cannot create a signing key: {e}")))?;
     state
@@ -336,33 +348,92 @@ pub async fn prepare_signing(state: &AppState) -> Result<(), StartError> {
         .map_err(|e| StartError::Other(format!("cannot load the signing key: {e}")))
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The SIGTERM handler is installed when this is called, not
+/// when the future is first polled: call it before the listener is bound, so that a SIGTERM
+/// arriving right after the start (the port already accepts connections) is a graceful stop
+/// rather than the default, which kills the process.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        tracing::info!("shutdown requested; finishing open requests");
     }
-    tracing::info!("shutdown requested; finishing open requests");
 }
 
 /// `clavis serve`: migrate, make sure an admin exists, and serve until SIGTERM.
+/// The key-encryption key from `key_encryption_key_file`. On the first start (no file, and no
+/// sealed key in the database) it is made there, readable by its owner only. A missing file
+/// while the database holds sealed keys, or a file that holds no key, stops the start.
+pub async fn open_key_encryption_key(config: &Config, db: &Db) -> Result<Kek, StartError> {
+    let path = std::path::Path::new(&config.key_encryption_key_file);
+    let named = |what: String| {
+        StartError::Other(format!(
+            "key_encryption_key_file {}: {what}",
+            path.display()
+        ))
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => Kek::from_file_text(&text).map_err(|e| named(e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let sealed = keys::any_sealed(db)
+                .await
+                .map_err(|e| StartError::Other(e.to_string()))?;
+            if sealed {
+                return Err(named(
+                    "the file is missing, but the database holds signing keys sealed with it; restore it from its backup".into(),
+                ));
+            }
+            let kek = Kek::generate();
+            write_private_file(path, &kek.to_file_text())
+                .map_err(|e| named(format!("cannot create it: {e}")))?;
+            tracing::warn!(
+                path = %path.display(),
+                "first start: made the key-encryption key that seals the signing keys; back it up apart from the database"
+            );
+            Ok(kek)
+        }
+        Err(e) => Err(named(e.to_string())),
+    }
+}
+
+/// Creates `path` (and its folder) with `text`, readable and writable by its owner only.
+fn write_private_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let db = open_database(&config).await?;
-    let state = AppState::new(leptos_options(&config), db, config.settings())
+    let mut settings = config.settings();
+    settings.key_encryption_key = Some(open_key_encryption_key(&config, &db).await?);
+    let state = AppState::new(leptos_options(&config), db, settings)
         .map_err(|e| StartError::Other(e.to_string()))?;
     match bootstrap_admin(&state).await? {
         Bootstrap::Existing => {}
@@ -379,6 +450,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     }
     prepare_signing(&state).await?;
     spawn_housekeeping(state.clone());
+    let shutdown = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| StartError::Listen {
@@ -390,7 +462,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         listener,
         router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(shutdown)
     .await
     .map_err(|e| StartError::Other(e.to_string()));
     // The last "last used" marks and failure counts, so that a restart loses none.

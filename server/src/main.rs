@@ -123,7 +123,13 @@ async fn rotate_keys(config: &config::Config) -> Result<(), String> {
     let db = server::open_database(config)
         .await
         .map_err(|e| e.to_string())?;
-    let kid = keys::rotate_signing_key(&db, &RequestMeta::default(), "cli")
+    let kek = server::open_key_encryption_key(config, &db)
+        .await
+        .map_err(|e| e.to_string())?;
+    keys::seal_unsealed(&db, &kek).await.map_err(|e| {
+        format!("the key in key_encryption_key_file does not open the signing keys: {e}")
+    })?;
+    let kid = keys::rotate_signing_key(&db, Some(&kek), &RequestMeta::default(), "cli")
         .await
         .map_err(|e| e.to_string())?;
     println!(

@@ -384,3 +384,69 @@ fn keys_rotate_adds_a_key_that_the_running_server_publishes() {
     );
     assert_eq!(stop(&mut child), 0);
 }
+
+#[test]
+fn the_signing_keys_are_sealed_under_a_key_file_made_on_the_first_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (mut child, rx) = start(dir.path(), port, &[]);
+    assert_eq!(stop(&mut child), 0);
+    let log = collect(&rx);
+    let file = dir.path().join("data/key-encryption-key");
+    let key = std::fs::read_to_string(&file).expect(&log);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "readable by its owner only");
+    }
+    assert!(log.contains("back it up apart from the database"), "{log}");
+    assert!(!log.contains(key.trim()), "the key is never logged");
+    let url = format!("sqlite://{}", dir.path().join("data/clavis.db").display());
+    let stored: Vec<String> = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = app::infra::db::Db::connect(&url).await.unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT private_pkcs8 FROM signing_keys")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        db.pool.close().await;
+        rows.into_iter().map(|r| r.0).collect()
+    });
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].starts_with("sealed:v1:"), "{}", stored[0]);
+    // `clavis keys rotate` seals its key with the same file.
+    let (code, _, err) = run(clavis(dir.path()).args(["keys", "rotate"]), None);
+    assert_eq!(code, 0, "{err}");
+
+    // Another key in the file: the start stops, naming the setting.
+    std::fs::write(&file, app::infra::seal::Kek::generate().to_file_text()).unwrap();
+    let serve = |dir: &std::path::Path| {
+        run(
+            clavis(dir)
+                .env("CLAVIS_LISTEN", format!("127.0.0.1:{port}"))
+                .arg("serve"),
+            None,
+        )
+    };
+    let (code, out, err) = serve(dir.path());
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("key_encryption_key_file") && err.contains("does not open"),
+        "{err}"
+    );
+    // No file, while the database holds sealed keys: the start stops too, and says what to do.
+    std::fs::remove_file(&file).unwrap();
+    let (code, out, err) = serve(dir.path());
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("key_encryption_key_file") && err.contains("restore it"),
+        "{err}"
+    );
+    assert!(!file.exists(), "no new key replaces the lost one");
+    // A file that holds no key.
+    std::fs::write(&file, "not a key\n").unwrap();
+    let (code, _, err) = serve(dir.path());
+    assert_ne!(code, 0);
+    assert!(err.contains("key_encryption_key_file"), "{err}");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}

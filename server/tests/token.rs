@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use app::clients::service as clients;
 use app::clients::ClientInput;
 use app::infra::db::Db;
+use app::infra::seal::Kek;
 use app::infra::settings::Settings;
 use app::infra::state::AppState;
 use app::infra::RequestMeta;
@@ -67,6 +68,7 @@ fn settings() -> Settings {
         access_token_audience: Some("https://api.clavis.test".into()),
         token_max_failures_per_client: 1000,
         token_max_failures_per_ip: 1000,
+        key_encryption_key: Some(Kek::generate()),
         ..Settings::default()
     }
 }
@@ -892,6 +894,51 @@ async fn batched_writes_survive_a_failed_flush_and_a_second_flush_waits_for_the_
 }
 
 #[tokio::test]
+async fn signing_keys_are_sealed_at_rest_and_keys_stored_in_the_clear_get_sealed() {
+    let h = harness().await;
+    let kek = h.state.settings.key_encryption_key.clone().unwrap();
+    let stored = || async {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT kid, private_pkcs8 FROM signing_keys ORDER BY id")
+                .fetch_all(&h.state.db.pool)
+                .await
+                .unwrap();
+        rows
+    };
+    let rows = stored().await;
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].1.starts_with("sealed:v1:"), "{}", rows[0].1);
+    // Tokens are signed with it (the ring opened it), and a ring with another key cannot.
+    token_of(
+        &h.with_basic(&h.worker, &h.secret, "grant_type=client_credentials")
+            .await,
+    );
+    let stranger = keys::KeyRing::new(Some(Kek::generate()));
+    assert!(stranger.reload(&h.state.db).await.is_err());
+    // A key stored in the clear (before sealing existed) is sealed at the next start.
+    keys::rotate_signing_key(&h.state.db, None, &RequestMeta::default(), "test")
+        .await
+        .unwrap();
+    let rows = stored().await;
+    assert!(!rows[1].1.starts_with("sealed:"), "stored in the clear");
+    server::prepare_signing(&h.state).await.unwrap();
+    let rows = stored().await;
+    assert!(
+        rows.iter().all(|(_, s)| s.starts_with("sealed:v1:")),
+        "{rows:?}"
+    );
+    assert_eq!(keys::seal_unsealed(&h.state.db, &kek).await.unwrap(), 0);
+    // Each sealed key is bound to its kid: swapped between rows, neither opens.
+    sqlx::query("UPDATE signing_keys SET private_pkcs8 = $1 WHERE kid = $2")
+        .bind(rows[1].1.clone())
+        .bind(rows[0].0.clone())
+        .execute(&h.state.db.pool)
+        .await
+        .unwrap();
+    assert!(keys::seal_unsealed(&h.state.db, &kek).await.is_err());
+}
+
+#[tokio::test]
 async fn metadata_and_key_rotation() {
     let h = harness().await;
     let r = h
@@ -950,14 +997,15 @@ async fn metadata_and_key_rotation() {
         .unwrap()
         .to_string();
     let t0 = app::infra::db::now_ms();
-    let new_kid = keys::rotate_signing_key_at(&h.state.db, &RequestMeta::default(), "cli", t0)
+    let kek = h.state.settings.key_encryption_key.as_ref();
+    let new_kid = keys::rotate_signing_key_at(&h.state.db, kek, &RequestMeta::default(), "cli", t0)
         .await
         .unwrap();
     assert_ne!(old_kid, new_kid);
     // The new key is published at once, but signs only once every cached JWKS (60 s) has had
     // time to expire; until then the old key signs. At every moment the key that signs is
     // published.
-    let ring = keys::KeyRing::default();
+    let ring = keys::KeyRing::new(kek.cloned());
     for (after_secs, signer) in [(0, &old_kid), (2, &old_kid), (59, &old_kid), (61, &new_kid)] {
         let at = t0 + after_secs * 1000;
         ring.reload_at(&h.state.db, at).await.unwrap();

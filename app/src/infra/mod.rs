@@ -8,6 +8,7 @@
 //! - `edge`: what every server function does first (same-origin check, session and role, error
 //!   mapping) and the `no-store` headers of answers that carry a plaintext.
 //! - `hosts`: the host names the server answers for, and the origins that may call it.
+//! - `seal`: sealing secrets at rest under the key-encryption key.
 //! - `session`: console sessions in the database, and their cookie.
 //! - `metrics`: Prometheus counters.
 //!
@@ -17,6 +18,7 @@ pub mod db;
 pub mod edge;
 pub mod hosts;
 pub mod metrics;
+pub mod seal;
 pub mod session;
 pub mod settings;
 pub mod sqlite_read;

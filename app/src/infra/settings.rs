@@ -3,6 +3,8 @@
 //! the server's configuration defaults are derived from it.
 
 use sha2::{Digest, Sha256};
+
+use super::seal::Kek;
 use subtle::ConstantTimeEq;
 
 /// A bearer token that callers must present (`metrics_token`). Only its SHA-256 is kept, and a
@@ -58,6 +60,9 @@ pub struct Settings {
     pub allowed_hosts: Vec<String>,
     /// When set, `/metrics` answers only `Authorization: Bearer` with this token.
     pub metrics_token: Option<BearerToken>,
+    /// Seals the signing keys in the database. `clavis serve` always has one (read from
+    /// `key_encryption_key_file`, or made there on the first start); only tests go without.
+    pub key_encryption_key: Option<Kek>,
 }
 
 impl Default for Settings {
@@ -81,6 +86,7 @@ impl Default for Settings {
             token_failure_window_secs: 60,
             allowed_hosts: Vec::new(),
             metrics_token: None,
+            key_encryption_key: None,
         }
     }
 }

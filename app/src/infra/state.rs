@@ -36,6 +36,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, settings: Settings) -> SvcResult<Self> {
+        let signing_keys = Arc::new(KeyRing::new(settings.key_encryption_key.clone()));
         Ok(AppState {
             leptos_options,
             db,
@@ -43,7 +44,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             passwords: Arc::new(PasswordHasher::new()?),
             secret_usage: Arc::new(UsageRecorder::default()),
-            signing_keys: Arc::new(KeyRing::default()),
+            signing_keys,
             token_limiter: Arc::new(FailureLimiter::default()),
             token_failures: Arc::new(FailureLog::default()),
             token_scopes: Arc::new(ScopesCache::default()),

@@ -7,6 +7,11 @@
 //! fresh JWKS before a token carries its `kid`; signing until `retired_at`, when the next key
 //! activates; published until every token it signed has expired. No replica ever signs with a
 //! key that is not published.
+//!
+//! Private keys are stored sealed under the key-encryption key (`infra::seal`, bound to the
+//! key's `kid`), so that a copy of the database is no help in forging tokens. Without a
+//! key-encryption key (only in tests that build their own `Settings`) they are stored as plain
+//! PKCS#8; `seal_unsealed` seals such keys at the next start that has one.
 
 use std::sync::{Arc, RwLock};
 
@@ -21,6 +26,7 @@ use sqlx::Row;
 
 use crate::audit::service::{self as audit, Event};
 use crate::infra::db::{now_ms, Db};
+use crate::infra::seal::{is_sealed, Kek};
 use crate::infra::{RequestMeta, SvcError, SvcResult};
 
 /// The signature algorithm of every access token: Ed25519.
@@ -68,11 +74,13 @@ impl std::fmt::Debug for ActiveKey {
     }
 }
 
-/// The newest signing key, read from the database at start and again every few seconds, so
-/// that a key added by `clavis keys rotate` on any machine is picked up.
+/// The signing key active now, read from the database at start and again every few seconds,
+/// so that a key added by `clavis keys rotate` on any machine is picked up. Holds the
+/// key-encryption key that opens the stored keys.
 #[derive(Debug, Default)]
 pub struct KeyRing {
     active: RwLock<Option<Arc<ActiveKey>>>,
+    kek: Option<Kek>,
 }
 
 fn new_kid() -> String {
@@ -85,9 +93,75 @@ fn new_kid() -> String {
 /// rotated-in key is published this long before it signs.
 pub const JWKS_MAX_AGE_SECS: i64 = 60;
 
+/// The stored form of a private key: sealed when there is a key-encryption key.
+fn stored_form(kek: Option<&Kek>, kid: &str, der: &[u8]) -> String {
+    match kek {
+        Some(kek) => kek.seal(der, kid),
+        None => URL_SAFE_NO_PAD.encode(der),
+    }
+}
+
+/// The PKCS#8 DER of a stored private key.
+fn open_stored(kek: Option<&Kek>, kid: &str, stored: &str) -> SvcResult<Vec<u8>> {
+    match (is_sealed(stored), kek) {
+        (true, Some(kek)) => kek
+            .open(stored, kid)
+            .map_err(|e| SvcError::Internal(format!("signing key {kid} is sealed, and {e}"))),
+        (true, None) => Err(SvcError::Internal(format!(
+            "signing key {kid} is sealed, and there is no key-encryption key to open it"
+        ))),
+        (false, _) => URL_SAFE_NO_PAD
+            .decode(stored)
+            .map_err(|_| SvcError::Internal(format!("signing key {kid} is not readable"))),
+    }
+}
+
+/// Seals every private key still stored in the clear, and checks that every sealed one opens
+/// with `kek`, in one transaction. Returns how many were sealed. Run at every start: a wrong
+/// key-encryption key stops the start here, before anything is served.
+pub async fn seal_unsealed(db: &Db, kek: &Kek) -> SvcResult<u32> {
+    db.write(|conn| {
+        let kek = kek.clone();
+        async move {
+            let rows = sqlx::query("SELECT id, kid, private_pkcs8 FROM signing_keys")
+                .fetch_all(&mut *conn)
+                .await?;
+            let mut sealed = 0;
+            for r in &rows {
+                let (id, kid): (i64, String) = (r.try_get("id")?, r.try_get("kid")?);
+                let stored: String = r.try_get("private_pkcs8")?;
+                let der = open_stored(Some(&kek), &kid, &stored)?;
+                if !is_sealed(&stored) {
+                    sqlx::query("UPDATE signing_keys SET private_pkcs8 = $1 WHERE id = $2")
+                        .bind(kek.seal(&der, &kid))
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                    sealed += 1;
+                }
+            }
+            Ok(sealed)
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// Whether any private key is stored sealed (then the key-encryption key must be there).
+pub async fn any_sealed(db: &Db) -> SvcResult<bool> {
+    let rows = sqlx::query("SELECT private_pkcs8 FROM signing_keys")
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.iter().any(|r| {
+        r.try_get::<String, _>("private_pkcs8")
+            .is_ok_and(|s| is_sealed(&s))
+    }))
+}
+
 /// Generates an Ed25519 key and stores it as the newest signing key, signing from `activates_at`.
 async fn insert_key(
     conn: &mut sqlx::AnyConnection,
+    kek: Option<&Kek>,
     now: i64,
     activates_at: i64,
 ) -> SvcResult<String> {
@@ -103,7 +177,7 @@ async fn insert_key(
     )
     .bind(kid.clone())
     .bind(ALG)
-    .bind(URL_SAFE_NO_PAD.encode(der.as_bytes()))
+    .bind(stored_form(kek, &kid, der.as_bytes()))
     .bind(public_x)
     .bind(now)
     .bind(activates_at)
@@ -113,8 +187,9 @@ async fn insert_key(
 }
 
 /// Makes sure a signing key exists (first start). Safe when several replicas start at once.
-pub async fn ensure_signing_key(db: &Db) -> SvcResult<()> {
+pub async fn ensure_signing_key(db: &Db, kek: Option<&Kek>) -> SvcResult<()> {
     db.write(|conn| {
+        let kek = kek.cloned();
         async move {
             let any = sqlx::query("SELECT kid FROM signing_keys WHERE retired_at IS NULL")
                 .fetch_optional(&mut *conn)
@@ -122,7 +197,7 @@ pub async fn ensure_signing_key(db: &Db) -> SvcResult<()> {
             if any.is_none() {
                 // The first key has no predecessor to wait for: it signs at once.
                 let now = now_ms();
-                insert_key(conn, now, now).await?;
+                insert_key(conn, kek.as_ref(), now, now).await?;
             }
             Ok(())
         }
@@ -134,26 +209,32 @@ pub async fn ensure_signing_key(db: &Db) -> SvcResult<()> {
 /// Adds a new signing key, published at once and signing `JWKS_MAX_AGE_SECS` later, when the
 /// keys that sign now retire. The old keys stay in the JWKS until every token they signed has
 /// expired. Returns the new `kid`.
-pub async fn rotate_signing_key(db: &Db, meta: &RequestMeta, actor: &str) -> SvcResult<String> {
-    rotate_signing_key_at(db, meta, actor, now_ms()).await
+pub async fn rotate_signing_key(
+    db: &Db,
+    kek: Option<&Kek>,
+    meta: &RequestMeta,
+    actor: &str,
+) -> SvcResult<String> {
+    rotate_signing_key_at(db, kek, meta, actor, now_ms()).await
 }
 
 /// `rotate_signing_key` with the clock given.
 pub async fn rotate_signing_key_at(
     db: &Db,
+    kek: Option<&Kek>,
     meta: &RequestMeta,
     actor: &str,
     now: i64,
 ) -> SvcResult<String> {
     db.write(|conn| {
-        let (meta, actor) = (meta.clone(), actor.to_string());
+        let (meta, actor, kek) = (meta.clone(), actor.to_string(), kek.cloned());
         async move {
             let activates_at = now + JWKS_MAX_AGE_SECS * 1000;
             sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
                 .bind(activates_at)
                 .execute(&mut *conn)
                 .await?;
-            let kid = insert_key(conn, now, activates_at).await?;
+            let kid = insert_key(conn, kek.as_ref(), now, activates_at).await?;
             let ev = Event {
                 actor: &actor,
                 action: "signing_key.rotated",
@@ -169,6 +250,13 @@ pub async fn rotate_signing_key_at(
 }
 
 impl KeyRing {
+    pub fn new(kek: Option<Kek>) -> Self {
+        KeyRing {
+            active: RwLock::new(None),
+            kek,
+        }
+    }
+
     /// Reads the key that signs now, if it changed.
     pub async fn reload(&self, db: &Db) -> SvcResult<()> {
         self.reload_at(db, now_ms()).await
@@ -188,9 +276,11 @@ impl KeyRing {
         if self.current().is_some_and(|k| k.kid == kid) {
             return Ok(());
         }
-        let der = URL_SAFE_NO_PAD
-            .decode(row.try_get::<String, _>("private_pkcs8")?)
-            .map_err(|_| SvcError::Internal(format!("signing key {kid} is not readable")))?;
+        let der = open_stored(
+            self.kek.as_ref(),
+            &kid,
+            &row.try_get::<String, _>("private_pkcs8")?,
+        )?;
         let signing = ed25519_dalek::SigningKey::from_pkcs8_der(&der)
             .map_err(|_| SvcError::Internal(format!("signing key {kid} is not an Ed25519 key")))?;
         let key = ActiveKey::new(kid, signing);
