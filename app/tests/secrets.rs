@@ -537,3 +537,64 @@ on_both!(no_plaintext_is_stored_anywhere, |db| {
         assert!(!audit_text.contains(&h[7..]));
     }
 });
+
+on_both!(
+    a_secret_expiring_while_it_is_revoked_ends_with_one_state_and_one_event,
+    |db| {
+        let (id, _) = worker(db, "Racing worker").await;
+        for round in 0..20 {
+            rotate(db, 100, &id).await;
+            // The secret just rotated expires a moment from now; the expiry job, run with a clock
+            // past that moment, races a person revoking it.
+            let expires_at = now_ms() + 5_000;
+            let secret_id: i64 = sqlx::query(
+                "SELECT id FROM client_secrets WHERE state = 'rotated' ORDER BY id DESC LIMIT 1",
+            )
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+            .try_get("id")
+            .unwrap();
+            sqlx::query("UPDATE client_secrets SET expires_at = $1 WHERE id = $2")
+                .bind(expires_at)
+                .bind(secret_id)
+                .execute(&db.pool)
+                .await
+                .unwrap();
+            let m = meta();
+            let (revoked, expired) = tokio::join!(
+                secrets::revoke(db, "root", &m, &id, secret_id),
+                secrets::expire_due(db, expires_at + 1),
+            );
+            expired.unwrap();
+            let row =
+                sqlx::query("SELECT hint, state, revoked_reason FROM client_secrets WHERE id = $1")
+                    .bind(secret_id)
+                    .fetch_one(&db.pool)
+                    .await
+                    .unwrap();
+            let hint: String = row.try_get("hint").unwrap();
+            let reason: Option<String> = row.try_get("revoked_reason").unwrap();
+            let events: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action IN ('secret.revoked', 'secret.expired') \
+             AND detail LIKE $1",
+        )
+        .bind(format!("secret …{hint}%"))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+            assert_eq!(events, 1, "round {round}: one audit event");
+            assert_eq!(row.try_get::<String, _>("state").unwrap(), "revoked");
+            // The one event matches the one state.
+            match revoked {
+                Ok(()) => assert_eq!(reason.as_deref(), Some("revoked"), "round {round}"),
+                Err(e) => {
+                    assert_eq!(reason.as_deref(), Some("expired"), "round {round}");
+                    assert!(matches!(app_err(Err::<(), _>(e)), AppError::Conflict(_)));
+                }
+            }
+        }
+    }
+);

@@ -212,7 +212,9 @@ pub async fn rotate(
             // The valid rotated secrets, newest first; the one just rotated is among them.
             let rotated = valid_rotated(conn, c.pk, now).await?;
             for (id, hint) in rotation_overflow(&rotated, policy.max_rotated) {
-                revoke_row(conn, id, Some(&actor), "rotation limit", now).await?;
+                if !revoke_row(conn, id, Some(&actor), "rotation limit", now).await? {
+                    continue;
+                }
                 let detail = Some(format!("secret …{hint}: rotation limit of {} reached", policy.max_rotated));
                 audit::record(conn, &meta, Event { actor: &actor, action: "secret.auto_revoked", target: Some(&client_id), detail }).await?;
             }
@@ -243,16 +245,19 @@ async fn valid_rotated(
         .collect::<Result<_, sqlx::Error>>()?)
 }
 
+/// Revokes a rotated secret that is still valid at `now`. False when it no longer is: the
+/// expiry (which does not lock the client) may have got there between the caller's read and
+/// this write, and then the secret keeps the one state and the one audit event it has.
 async fn revoke_row(
     conn: &mut AnyConnection,
     id: i64,
     by: Option<&str>,
     reason: &str,
     now: i64,
-) -> SvcResult<()> {
-    sqlx::query(
+) -> SvcResult<bool> {
+    let done = sqlx::query(
         "UPDATE client_secrets SET state = 'revoked', revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
-         WHERE id = $4",
+         WHERE id = $4 AND state = 'rotated' AND (expires_at IS NULL OR expires_at > $1)",
     )
     .bind(now)
     .bind(by.map(str::to_string))
@@ -260,7 +265,7 @@ async fn revoke_row(
     .bind(id)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Revokes one rotated secret. The current secret cannot be revoked (rotate it instead), and a
@@ -298,7 +303,9 @@ pub async fn revoke(
                 _ if expired => return Err(AppError::Conflict(format!("Secret …{hint} has already expired.")).into()),
                 _ => {}
             }
-            revoke_row(conn, secret_id, Some(&actor), "revoked", now).await?;
+            if !revoke_row(conn, secret_id, Some(&actor), "revoked", now).await? {
+                return Err(AppError::Conflict(format!("Secret …{hint} has already expired.")).into());
+            }
             let detail = Some(format!("secret …{hint}"));
             audit::record(conn, &meta, Event { actor: &actor, action: "secret.revoked", target: Some(&client_id), detail }).await
         }
@@ -321,8 +328,12 @@ pub async fn revoke_all_rotated(
             let c = lock_client(conn, engine, &client_id).await?;
             let now = now_ms();
             let rotated = valid_rotated(conn, c.pk, now).await?;
+            let mut revoked = 0u32;
             for (id, hint) in &rotated {
-                revoke_row(conn, *id, Some(&actor), "revoked", now).await?;
+                if !revoke_row(conn, *id, Some(&actor), "revoked", now).await? {
+                    continue;
+                }
+                revoked += 1;
                 let detail = Some(format!("secret …{hint} (revoke all rotated)"));
                 audit::record(
                     conn,
@@ -336,7 +347,7 @@ pub async fn revoke_all_rotated(
                 )
                 .await?;
             }
-            Ok(rotated.len() as u32)
+            Ok(revoked)
         }
         .boxed()
     })
