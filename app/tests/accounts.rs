@@ -268,8 +268,9 @@ on_both!(parallel_attempts_cannot_outrun_the_limit, |db| {
     let m = meta("10.7.7.7");
     let k = &k;
     let m = &m;
+    let retries_before = db.retries();
     let attempts =
-        (0..24).map(|_| async move { k.sign_in(db, m, "gail", "wrong password!").await });
+        (0..48).map(|_| async move { k.sign_in(db, m, "gail", "wrong password!").await });
     let results = futures::future::join_all(attempts).await;
     let (mut evaluated, mut throttled) = (0, 0);
     for r in results {
@@ -281,8 +282,13 @@ on_both!(parallel_attempts_cannot_outrun_the_limit, |db| {
     }
     assert_eq!(
         (evaluated, throttled),
-        (5, 19),
+        (5, 43),
         "at most the limit is evaluated"
+    );
+    assert_eq!(
+        db.retries(),
+        retries_before,
+        "parallel attempts queue on one lock; none conflicts and runs again"
     );
     let failed = scalar(
         db,

@@ -428,6 +428,7 @@ on_both!(
     |db| {
         let (id, first) = worker(db, "Busy").await;
         let cap = 3;
+        let retries_before = db.retries();
         let tasks: Vec<_> = (0..50)
             .map(|_| {
                 let (db, id) = (db.clone(), id.clone());
@@ -453,6 +454,11 @@ on_both!(
                     .secret,
             );
         }
+        assert_eq!(
+            db.retries(),
+            retries_before,
+            "rotations queue on the client's row lock; none conflicts and runs again"
+        );
         let rows = sqlx::query(
         "SELECT s.state, COUNT(*) AS n FROM client_secrets s JOIN clients c ON c.id = s.client_pk \
          WHERE c.client_id = $1 GROUP BY s.state ORDER BY s.state",

@@ -5,6 +5,7 @@
 //! times, 0/1 for flags) and `TEXT`. Only the migrations differ, one folder per engine.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +39,9 @@ pub struct Db {
     pub engine: Engine,
     /// For a SQLite file: inline read-only connections for the token endpoint's hot read.
     pub reader: Option<Arc<SqliteReader>>,
+    /// Transactions run again after a conflict, since the start. A rule that should queue
+    /// (see `queue_on`) and retries instead shows here.
+    retries: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Db {
@@ -114,6 +118,7 @@ impl Db {
             pool,
             engine,
             reader,
+            retries: Arc::default(),
         })
     }
 
@@ -169,6 +174,29 @@ impl Db {
         self.transaction(begin, f).await
     }
 
+    /// How many transactions were run again after a conflict, since the start.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Inside a `write_locking` transaction: waits until no other transaction holds `lock`,
+    /// and holds it until this one ends. For rules that read many rows and then insert one
+    /// (count, then record), where no single row can be locked. PostgreSQL: a transaction
+    /// advisory lock; SQLite: nothing to do, `BEGIN IMMEDIATE` already queues every writer.
+    pub async fn queue_on(
+        &self,
+        conn: &mut AnyConnection,
+        lock: AdvisoryLock,
+    ) -> Result<(), SvcError> {
+        if self.engine == Engine::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(lock as i64)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn transaction<T, F>(&self, begin: &'static str, mut f: F) -> Result<T, SvcError>
     where
         F: for<'c> FnMut(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, SvcError>>,
@@ -191,9 +219,18 @@ impl Db {
                     return Err(e);
                 }
             }
+            self.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
         }
     }
+}
+
+/// The named advisory locks, one number each, so no two rules share one by accident.
+#[derive(Debug, Clone, Copy)]
+#[repr(i64)]
+pub enum AdvisoryLock {
+    /// Checking the sign-in limits and recording the attempt.
+    SignInAttempt = 0x436c_6176_0001,
 }
 
 /// Serialization failure or deadlock on PostgreSQL; busy or locked on SQLite.
