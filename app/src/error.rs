@@ -28,6 +28,10 @@ pub enum AppError {
     /// The request conflicts with the current state (duplicate name, last admin). HTTP 409.
     #[error("{0}")]
     Conflict(String),
+    /// This form (or request) was already sent and its change made; nothing was changed now.
+    /// `href` is the page of what the first one made. HTTP 409.
+    #[error("This was already done when the form was first sent. The secret it made was shown then, once, and cannot be shown again.")]
+    AlreadyApplied { href: String },
     /// Too many attempts. HTTP 429 with `Retry-After`.
     #[error("Too many failed attempts. Try again in {retry_after_secs} seconds.")]
     Throttled { retry_after_secs: u64 },
@@ -67,7 +71,7 @@ impl AppError {
             AppError::Forbidden | AppError::CrossSite => 403,
             AppError::Validation { .. } => 400,
             AppError::NotFound(_) => 404,
-            AppError::Conflict(_) => 409,
+            AppError::Conflict(_) | AppError::AlreadyApplied { .. } => 409,
             AppError::Throttled { .. } => 429,
             AppError::Internal { .. } | AppError::Transport(_) => 500,
         }

@@ -25,6 +25,7 @@ fn meta(ip: &str) -> RequestMeta {
     RequestMeta {
         ip: Some(ip.into()),
         request_id: Some("test-req".into()),
+        ..Default::default()
     }
 }
 

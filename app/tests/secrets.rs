@@ -604,3 +604,39 @@ on_both!(
         }
     }
 );
+
+on_both!(parallel_rotations_with_one_form_token_rotate_once, |db| {
+    let (id, first) = worker(db, "Once").await;
+    let once = RequestMeta {
+        once: Some("form:0123456789abcdef0123456789abcdef".into()),
+        ..meta()
+    };
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (db, id, once) = (db.clone(), id.clone(), once.clone());
+            tokio::spawn(async move {
+                secrets::rotate(&db, policy(1), "root", &once, &id, Grace::UntilRevoked).await
+            })
+        })
+        .collect();
+    let (mut made, mut repeats) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => made += 1,
+            r => match app_err(r) {
+                AppError::AlreadyApplied { href } => {
+                    assert_eq!(href, format!("/clients/{id}"));
+                    repeats += 1;
+                }
+                other => panic!("unexpected {other:?}"),
+            },
+        }
+    }
+    assert_eq!((made, repeats), (1, 7));
+    // With a cap of 1, a second rotation would have revoked the first secret.
+    let v = verify::verify(db, &id, &first, now_ms()).await.unwrap();
+    assert!(
+        v.is_some(),
+        "the secret from before the rotation still works"
+    );
+});

@@ -1,10 +1,12 @@
 import { test, expect, ADMIN, SUPPORT, unique, open, hydrated } from './fixtures/console';
 import type { Page } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
 
 /** Creates a client through its server function, as automation would. */
 async function apiCreate(page: Page, baseURL: string, fields: Record<string, string>) {
   const body = Object.entries(fields)
     .map(([k, v]) => `input[${k}]=${encodeURIComponent(v)}`)
+    .concat(`form_token=${randomBytes(16).toString('hex')}`)
     .join('&');
   return page.request.post('/api/clients/create', {
     headers: { Origin: baseURL, 'Content-Type': 'application/x-www-form-urlencoded' },

@@ -183,7 +183,7 @@ test('support staff revoke rotated secrets and cannot rotate', async ({ page, si
   // The server refuses a rotation whatever the page shows.
   const refused = await p.request.post('/api/secrets/rotate', {
     headers: { Origin: baseURL!, 'Content-Type': 'application/x-www-form-urlencoded' },
-    data: `client_id=${id}&grace=`,
+    data: `client_id=${id}&grace=&form_token=${'0'.repeat(32)}`,
   });
   expect(refused.status()).toBe(403);
   expect(await refused.text()).not.toContain('clavis_cs_');
@@ -201,6 +201,35 @@ async function tokenRequest(page: Page, id: string, secret: string) {
     form: { grant_type: 'client_credentials', scope: 'reports:read' },
   });
 }
+
+test('a rotation sent twice rotates once, and the old secret keeps working', async ({ page, signInPage, js, oneTime }) => {
+  await signInPage.signInAs(ADMIN);
+  const { id, secret: first } = await newWorker(page, js, oneTime, unique('Twice worker'));
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Rotate the secret?' });
+  if (js) {
+    // A double click sends the form once.
+    await confirm.getByRole('button', { name: 'Rotate secret' }).dblclick();
+    await oneTime.done();
+  } else {
+    // Reloading the page that shows the new secret sends the form again.
+    await confirm.getByRole('button', { name: 'Rotate secret' }).click();
+    await oneTime.values();
+    await page.reload();
+    await expect(page.getByRole('heading', { name: 'Already done' })).toBeVisible();
+    await expect(page.getByText('The secret it made was shown then, once, and cannot be shown again.')).toBeVisible();
+    expect(await page.content()).not.toContain('clavis_cs_');
+    await page.getByRole('link', { name: 'Go to the client' }).click();
+    await expect(page).toHaveURL(new RegExp(`/clients/${id}$`));
+  }
+  // One rotation: the first secret is the one rotated secret, still valid (with the cap of 1 a
+  // second rotation would have revoked it), and it still gets tokens.
+  await expect(previous(page).getByRole('row')).toHaveCount(2);
+  await expect(row(page, first)).toContainText('Rotated, still valid');
+  expect((await tokenRequest(page, id, first)).status()).toBe(200);
+  const history = page.getByRole('region', { name: 'History' });
+  await expect(history.getByRole('cell', { name: 'secret.rotated', exact: true })).toHaveCount(1);
+});
 
 test('rotation and revocation take effect at the token endpoint', async ({ page, signInPage, js, oneTime }) => {
   await signInPage.signInAs(ADMIN);

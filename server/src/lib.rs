@@ -12,8 +12,8 @@ use app::infra::db::{now_ms, Db};
 use app::infra::hosts;
 use app::infra::metrics::{method_label, RequestLabels};
 use app::infra::seal::Kek;
-use app::infra::session;
 use app::infra::state::AppState;
+use app::infra::{once, session};
 use app::oauth::keys;
 use app::secrets::one_time_page;
 use app::secrets::service as secrets;
@@ -286,6 +286,9 @@ pub fn spawn_housekeeping(state: AppState) {
     every(Duration::from_secs(600), &state, |st| async move {
         if let Err(e) = session::purge_expired(&st.db, &st.settings).await {
             tracing::warn!(error = %e, "could not purge expired sessions");
+        }
+        if let Err(e) = once::purge(&st.db, now_ms()).await {
+            tracing::warn!(error = %e, "could not forget old single-use form tokens");
         }
     });
     every(EXPIRY_INTERVAL, &state, |st| async move {

@@ -14,6 +14,7 @@ use app::infra::settings::{BearerToken, Settings};
 use app::infra::state::AppState;
 use app::infra::RequestMeta;
 use app::secrets::service as secrets;
+use app::ui::form_token::new_form_token;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
@@ -51,7 +52,7 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
     ("clients/audit", "client_id={client}", false),
     (
         "clients/create",
-        "input[name]=New&input[client_type]=public_pkce&input[redirect_uris]=https%3A%2F%2Fa.example%2Fcb",
+        "input[name]=New&input[client_type]=public_pkce&input[redirect_uris]=https%3A%2F%2Fa.example%2Fcb&form_token={token}",
         true,
     ),
     (
@@ -61,13 +62,17 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
     ),
     (
         "clients/preset",
-        "application_name=Shop&clients[0][name]=Shop+web&clients[0][client_type]=public_pkce&clients[0][redirect_uris]=https%3A%2F%2Fshop.example%2Fcb",
+        "application_name=Shop&clients[0][name]=Shop+web&clients[0][client_type]=public_pkce&clients[0][redirect_uris]=https%3A%2F%2Fshop.example%2Fcb&form_token={token}",
         true,
     ),
     ("clients/enabled", "client_id={client}&enabled=false", true),
     ("clients/delete", "client_id={client}&confirm_name=Orders+SPA", true),
     ("secrets/overview", "client_id={secret_client}", false),
-    ("secrets/rotate", "client_id={secret_client}&grace=until_revoked", true),
+    (
+        "secrets/rotate",
+        "client_id={secret_client}&grace=until_revoked&form_token={token}",
+        true,
+    ),
     ("secrets/revoke", "client_id={secret_client}&secret_id={rotated}", false),
     ("secrets/revoke_rotated", "client_id={secret_client}", false),
 ];
@@ -225,7 +230,8 @@ impl Harness {
         let body = body
             .replace("{client}", &self.client)
             .replace("{secret_client}", &self.secret_client)
-            .replace("{rotated}", &self.rotated.to_string());
+            .replace("{rotated}", &self.rotated.to_string())
+            .replace("{token}", &new_form_token());
         req = req.header(header::CONTENT_LENGTH, body.len());
         self.send(req.body(Body::from(body)).unwrap()).await
     }
@@ -959,7 +965,7 @@ async fn support_can_revoke_rotated_secrets_and_nothing_else() {
     let r = h
         .call(
             "secrets/rotate",
-            &format!("client_id={}&grace=", h.secret_client),
+            &format!("client_id={}&grace=&form_token={{token}}", h.secret_client),
             Some(&sam),
             Some(ORIGIN),
         )
@@ -968,7 +974,7 @@ async fn support_can_revoke_rotated_secrets_and_nothing_else() {
         (r.status, r.body.as_str()),
         (StatusCode::FORBIDDEN, "\"Forbidden\"")
     );
-    let confidential = "input[name]=Web&input[client_type]=confidential_pkce&input[redirect_uris]=https%3A%2F%2Fw.example%2Fcb";
+    let confidential = "input[name]=Web&input[client_type]=confidential_pkce&input[redirect_uris]=https%3A%2F%2Fw.example%2Fcb&form_token={token}";
     let r = h
         .call("clients/create", confidential, Some(&sam), Some(ORIGIN))
         .await;
@@ -1021,7 +1027,7 @@ async fn support_can_revoke_rotated_secrets_and_nothing_else() {
     let r = h
         .call(
             "secrets/rotate",
-            &format!("client_id={}&grace=", h.client),
+            &format!("client_id={}&grace=&form_token={{token}}", h.client),
             Some(&root),
             Some(ORIGIN),
         )
@@ -1041,7 +1047,10 @@ async fn answers_with_a_plaintext_are_never_cached_and_the_plaintext_never_retur
     let r = h
         .call(
             "secrets/rotate",
-            &format!("client_id={}&grace=3600", h.secret_client),
+            &format!(
+                "client_id={}&grace=3600&form_token={{token}}",
+                h.secret_client
+            ),
             Some(&root),
             Some(ORIGIN),
         )
@@ -1056,7 +1065,7 @@ async fn answers_with_a_plaintext_are_never_cached_and_the_plaintext_never_retur
     );
     assert!(!r.body.contains("sha256:"), "no hash in the answer");
 
-    let confidential = "input[name]=Web&input[client_type]=confidential_pkce&input[redirect_uris]=https%3A%2F%2Fw.example%2Fcb";
+    let confidential = "input[name]=Web&input[client_type]=confidential_pkce&input[redirect_uris]=https%3A%2F%2Fw.example%2Fcb&form_token={token}";
     let r = h
         .call("clients/create", confidential, Some(&root), Some(ORIGIN))
         .await;
@@ -1105,6 +1114,122 @@ async fn answers_with_a_plaintext_are_never_cached_and_the_plaintext_never_retur
     }
 }
 
+/// Counts the audit events of `action`.
+async fn events(h: &Harness, action: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_events WHERE action = $1")
+        .bind(action.to_string())
+        .fetch_one(&h.state.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_form_sent_twice_changes_nothing_the_second_time() {
+    let h = harness().await;
+    let root = h.sign_in("root").await;
+    let policy = secrets::Policy::from(&*h.state.settings);
+    let call = |endpoint: &'static str, body: String| {
+        let (h, root) = (&h, root.clone());
+        async move { h.call(endpoint, &body, Some(&root), Some(ORIGIN)).await }
+    };
+
+    // A rotation sent twice with one token (a double click, a re-sent call) rotates once.
+    let token = new_form_token();
+    let rotate = format!(
+        "client_id={}&grace=until_revoked&form_token={token}",
+        h.secret_client
+    );
+    let first = call("secrets/rotate", rotate.clone()).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let after_first = secrets::overview(&h.state.db, policy, &h.secret_client)
+        .await
+        .unwrap();
+    let again = call("secrets/rotate", rotate).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(
+        again.body.contains("AlreadyApplied") && again.body.contains(&h.secret_client),
+        "{}",
+        again.body
+    );
+    assert!(!again.body.contains("clavis_cs_"), "no plaintext again");
+    let after_again = secrets::overview(&h.state.db, policy, &h.secret_client)
+        .await
+        .unwrap();
+    assert_eq!(after_first, after_again, "the repeat changed nothing");
+    assert_eq!(
+        events(&h, "secret.rotated").await,
+        2,
+        "the harness's and this one"
+    );
+
+    // Creating: the same token makes one client; a preset, one application (the repeat is
+    // not refused as a taken name: it is recognised as a repeat).
+    let token = new_form_token();
+    let create = format!(
+        "input[name]=Once&input[client_type]=client_credentials&input[scopes]=a:b&form_token={token}"
+    );
+    assert_eq!(
+        call("clients/create", create.clone()).await.status,
+        StatusCode::OK
+    );
+    let again = call("clients/create", create).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    let token = new_form_token();
+    let preset = format!(
+        "application_name=Once+shop&clients[0][name]=Once+web&clients[0][client_type]=public_pkce\
+         &clients[0][redirect_uris]=https%3A%2F%2Fshop.example%2Fcb&form_token={token}"
+    );
+    assert_eq!(
+        call("clients/preset", preset.clone()).await.status,
+        StatusCode::OK
+    );
+    let again = call("clients/preset", preset).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(
+        again.body.contains("/clients?application="),
+        "{}",
+        again.body
+    );
+    assert_eq!(
+        events(&h, "client.created").await,
+        4,
+        "the harness's two, one, one"
+    );
+    assert_eq!(events(&h, "application.created").await, 1);
+
+    // A failed change does not use up its token: fixing the form and sending it again works.
+    let token = new_form_token();
+    let bad = format!("input[name]=&input[client_type]=client_credentials&form_token={token}");
+    assert_eq!(
+        call("clients/create", bad).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let fixed =
+        format!("input[name]=Fixed&input[client_type]=client_credentials&input[scopes]=a:b&form_token={token}");
+    assert_eq!(call("clients/create", fixed).await.status, StatusCode::OK);
+
+    // Without a token, or with one that is not ours, nothing happens.
+    for body in [
+        format!("client_id={}&grace=until_revoked", h.secret_client),
+        format!(
+            "client_id={}&grace=until_revoked&form_token=x",
+            h.secret_client
+        ),
+    ] {
+        let r = call("secrets/rotate", body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert!(r.body.contains("\"field\":\"form\""), "{}", r.body);
+    }
+    assert_eq!(events(&h, "secret.rotated").await, 2);
+
+    // Old tokens are forgotten after a day; a day-old form may then be sent again.
+    let later = app::infra::db::now_ms() + app::infra::once::KEEP_MS + 1;
+    assert_eq!(
+        app::infra::once::purge(&h.state.db, later).await.unwrap(),
+        4
+    );
+}
+
 #[tokio::test]
 async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
     let h = harness().await;
@@ -1113,8 +1238,14 @@ async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
         "http://clavis.test/clients/{}?confirm=rotate",
         h.secret_client
     );
-    let body = format!("client_id={}&grace=until_revoked", h.secret_client);
-    let r = h.plain_form("secrets/rotate", body, &page, &root).await;
+    let body = format!(
+        "client_id={}&grace=until_revoked&form_token={}",
+        h.secret_client,
+        new_form_token()
+    );
+    let r = h
+        .plain_form("secrets/rotate", body.clone(), &page, &root)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.headers.get(header::LOCATION).is_none());
     assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
@@ -1150,9 +1281,41 @@ async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
         h.secret_client
     )));
 
+    // Reloading that page sends the same form again: it changes nothing, and says so.
+    let r = h
+        .plain_form("secrets/rotate", body.clone(), &page, &root)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    assert!(r.headers.get(app::infra::once::ANSWER_HEADER).is_none());
+    assert!(!r.body.contains("clavis_cs_"), "{}", r.body);
+    assert!(r.body.contains("was shown then, once"), "{}", r.body);
+    assert!(
+        r.body
+            .contains(&format!("href=\"/clients/{}\"", h.secret_client)),
+        "{}",
+        r.body
+    );
+    let again = secrets::overview(
+        &h.state.db,
+        secrets::Policy::from(&*h.state.settings),
+        &h.secret_client,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again.current.unwrap().hint,
+        hint,
+        "still the same current secret"
+    );
+
     // An error still goes back to the page with the message, as for every other form.
     let sam = h.sign_in("sam").await;
-    let body = format!("client_id={}&grace=", h.secret_client);
+    let body = format!(
+        "client_id={}&grace=&form_token={}",
+        h.secret_client,
+        new_form_token()
+    );
     let r = h.plain_form("secrets/rotate", body, &page, &sam).await;
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
     assert!(!r.body.contains("clavis_cs_"));

@@ -44,12 +44,16 @@ pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
 }
 
 #[server(endpoint = "clients/create")]
-pub async fn create_client(input: ClientInput) -> Result<ClientCreated, AppError> {
+pub async fn create_client(
+    input: ClientInput,
+    form_token: String,
+) -> Result<ClientCreated, AppError> {
     use super::service;
     use crate::infra::edge;
     crate::infra::edge::no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        let meta = edge::with_form_token(meta, &form_token)?;
         let (client, secret) = service::create_issuing(&st.db, &me.username, &meta, &input).await?;
         let done_href = format!("/clients/{}", client.client_id);
         // Without JavaScript, a client with a secret gets the one-time page instead (see
@@ -103,12 +107,14 @@ pub async fn delete_client(client_id: String, confirm_name: String) -> Result<()
 pub async fn create_preset(
     application_name: String,
     clients: Vec<ClientInput>,
+    form_token: String,
 ) -> Result<PresetCreated, AppError> {
     use super::service;
     use crate::infra::edge;
     crate::infra::edge::no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        let meta = edge::with_form_token(meta, &form_token)?;
         let (application, _, one_time_secrets) = service::create_with_application(
             &st.db,
             &me.username,

@@ -16,6 +16,7 @@ use super::{rules, ApplicationRef, ClientInput, ClientView};
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
 use crate::infra::db::{non_empty, now_ms, split_list, Db};
+use crate::infra::once;
 use crate::infra::{RequestMeta, SvcResult};
 use crate::secrets::service as secrets;
 use crate::secrets::IssuedSecretOnce;
@@ -173,7 +174,13 @@ pub async fn create_issuing(
     db.write(|conn| {
         let (meta, actor) = (meta.clone(), actor.to_string());
         let checked = checked.clone();
-        async move { insert(conn, &meta, &actor, kind, &checked).await }.boxed()
+        async move {
+            once::claim(conn, &meta, &actor).await?;
+            let made = insert(conn, &meta, &actor, kind, &checked).await?;
+            once::settle(conn, &meta, &format!("/clients/{}", made.0.client_id)).await?;
+            Ok(made)
+        }
+        .boxed()
     })
     .await
 }
@@ -354,6 +361,7 @@ pub async fn create_with_application(
             checked.clone(),
         );
         async move {
+            once::claim(conn, &meta, &actor).await?;
             let taken = sqlx::query("SELECT id FROM applications WHERE name_key = $1")
                 .bind(name_key(&app_name))
                 .fetch_optional(&mut *conn)
@@ -397,6 +405,7 @@ pub async fn create_with_application(
                 made.push(client);
                 issued.extend(secret);
             }
+            once::settle(conn, &meta, &format!("/clients?application={}", app.id)).await?;
             Ok((app, made, issued))
         }
         .boxed()

@@ -54,7 +54,24 @@ pub fn request_meta(parts: &Parts) -> RequestMeta {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+        once: None,
     }
+}
+
+/// `meta` with the single-use key of a form whose change must not be made twice (see
+/// `infra::once`). A missing or malformed token is bad input.
+pub fn with_form_token(meta: RequestMeta, form_token: &str) -> SvcResult<RequestMeta> {
+    if !crate::ui::form_token::is_form_token(form_token) {
+        return Err(AppError::validation(
+            "form",
+            "This form is incomplete or out of date. Reload the page and send it again.",
+        )
+        .into());
+    }
+    Ok(RequestMeta {
+        once: Some(format!("form:{form_token}")),
+        ..meta
+    })
 }
 
 fn parts() -> SvcResult<Parts> {
@@ -123,6 +140,11 @@ where
             }
             if let AppError::Throttled { retry_after_secs } = &err {
                 res.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            if let (AppError::AlreadyApplied { href }, true) = (&err, plain_form) {
+                if let Ok(v) = HeaderValue::from_str(href) {
+                    res.insert_header(HeaderName::from_static(super::once::ANSWER_HEADER), v);
+                }
             }
         }
         err

@@ -11,6 +11,7 @@
 //! - `seal`: sealing secrets at rest under the key-encryption key.
 //! - `session`: console sessions in the database, and their cookie.
 //! - `metrics`: Prometheus counters.
+//! - `once`: single-use keys, so that a re-sent form changes nothing.
 //!
 //! This file holds only the service error type and the request facts services record.
 
@@ -18,6 +19,7 @@ pub mod db;
 pub mod edge;
 pub mod hosts;
 pub mod metrics;
+pub mod once;
 pub mod seal;
 pub mod session;
 pub mod settings;
@@ -45,4 +47,7 @@ pub type SvcResult<T> = Result<T, SvcError>;
 pub struct RequestMeta {
     pub ip: Option<String>,
     pub request_id: Option<String>,
+    /// The single-use key of this change, when the request carries one (a form token). The
+    /// service that makes the change records it in the change's transaction (`once::claim`).
+    pub once: Option<String>,
 }

@@ -171,7 +171,7 @@ impl FailureLog {
                     for (client_id, (count, ip)) in batch {
                         let meta = RequestMeta {
                             ip: Some(ip),
-                            request_id: None,
+                            ..Default::default()
                         };
                         let detail = Some(format!(
                             "{count} failed client authentication{} at the token endpoint",

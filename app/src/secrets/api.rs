@@ -22,12 +22,17 @@ pub async fn secret_overview(client_id: String) -> Result<SecretsView, AppError>
 }
 
 #[server(endpoint = "secrets/rotate")]
-pub async fn rotate_secret(client_id: String, grace: String) -> Result<OneTimeSecrets, AppError> {
+pub async fn rotate_secret(
+    client_id: String,
+    grace: String,
+    form_token: String,
+) -> Result<OneTimeSecrets, AppError> {
     use super::service as secrets;
     use crate::infra::edge;
     edge::no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        let meta = edge::with_form_token(meta, &form_token)?;
         let policy = secrets::Policy::from(&*st.settings);
         let grace = match parse_grace(&grace, policy.default_grace_secs)? {
             Some(secs) => secrets::Grace::For(secs),

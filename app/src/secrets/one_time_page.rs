@@ -4,8 +4,10 @@
 //! rotation) would normally be answered with a redirect, which would lose the plaintext: it is
 //! never stored, so no later page can show it. This middleware turns the successful answer of
 //! such a post into the page itself: the secret once, with the downloads as links, and "Done".
-//! Reloading that page re-posts the form, which the browser asks about first; a later visit to
-//! any page never contains the plaintext.
+//! Reloading that page re-posts the form, which the browser asks about first. The form's
+//! single-use token (`ui::form_token`) makes that repeat change nothing: it is answered with a
+//! page that says the secret was already shown, and links to the client. A later visit to any
+//! page never contains the plaintext.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -19,7 +21,9 @@ use leptos::tachys::view::RenderHtml;
 use super::downloads::{downloads, NOT_SHOWN_AGAIN};
 use super::ui::one_time::SecretBlock;
 use super::{IssuedSecretOnce, OneTimeSecrets};
+use crate::error::AppError;
 use crate::infra::edge::{no_store_headers, wants_html};
+use crate::infra::once::ANSWER_HEADER;
 
 /// The server functions whose answers may carry new plaintexts.
 pub const ISSUING_PATHS: &[&str] = &[
@@ -52,6 +56,32 @@ fn block(i: usize, single: bool, s: IssuedSecretOnce) -> impl IntoView {
     }
 }
 
+fn document(title: &str, body: String) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"/>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\
+         <title>{title} · Clavis</title><link rel=\"stylesheet\" href=\"/pkg/clavis.css\"/></head>\
+         <body>{body}</body></html>"
+    )
+}
+
+/// The answer to a form sent again: nothing changed, the secret was shown the first time.
+pub fn render_already_applied(href: &str) -> String {
+    let href = href.to_string();
+    let body = view! {
+        <main id="main" class="one-time-page">
+            <section class="card" aria-labelledby="already-title">
+                <h1 id="already-title">"Already done"</h1>
+                <p>{AppError::AlreadyApplied { href: href.clone() }.to_string()}</p>
+                <p>"Nothing was changed now. If nobody saved that secret, rotate the secret again from the client's page."</p>
+                <p class="actions"><a href=href class="button-link primary">"Go to the client"</a></p>
+            </section>
+        </main>
+    }
+    .to_html();
+    document("Already done", body)
+}
+
 /// The whole HTML document. Every value is escaped by the renderer.
 pub fn render(o: OneTimeSecrets) -> String {
     let single = o.one_time_secrets.len() == 1;
@@ -80,12 +110,19 @@ pub fn render(o: OneTimeSecrets) -> String {
         </main>
     }
     .to_html();
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"/>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\
-         <title>{title} · Clavis</title><link rel=\"stylesheet\" href=\"/pkg/clavis.css\"/></head>\
-         <body>{body}</body></html>"
-    )
+    document(title, body)
+}
+
+fn html_answer(status: StatusCode, html: String) -> Response {
+    let mut res = Response::new(Body::from(html));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    no_store_headers(h);
+    res
 }
 
 fn is_plain_form_post(req: &Request) -> bool {
@@ -99,7 +136,12 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     if !is_plain_form_post(&req) {
         return next.run(req).await;
     }
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
+    if let Some(href) = res.headers_mut().remove(ANSWER_HEADER) {
+        let href = href.to_str().unwrap_or("/clients").to_string();
+        let html = Owner::new().with(|| render_already_applied(&href));
+        return html_answer(StatusCode::CONFLICT, html);
+    }
     let failed = res
         .headers()
         .get(LOCATION)
@@ -117,13 +159,8 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     match serde_json::from_slice::<OneTimeSecrets>(&bytes) {
         Ok(o) if !o.one_time_secrets.is_empty() => {
             let html = Owner::new().with(|| render(o));
-            let mut res = Response::new(Body::from(html));
+            let mut res = html_answer(StatusCode::OK, html);
             let h = res.headers_mut();
-            h.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            no_store_headers(h);
             // Keep the headers the app set (request id, cookies), but not the redirect.
             for (k, v) in parts.headers.iter() {
                 if k != LOCATION && k != CONTENT_TYPE && k != http::header::CONTENT_LENGTH {

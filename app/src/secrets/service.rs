@@ -24,6 +24,7 @@ use crate::audit::service::{self as audit, Event};
 use crate::clients::kind::ClientType;
 use crate::error::AppError;
 use crate::infra::db::{now_ms, Db, Engine};
+use crate::infra::once;
 use crate::infra::settings::Settings;
 use crate::infra::{RequestMeta, SvcError, SvcResult};
 
@@ -181,6 +182,8 @@ pub async fn rotate(
         async move {
             let c = lock_client(conn, engine, &client_id).await?;
             refuse_public(&c)?;
+            once::claim(conn, &meta, &actor).await?;
+            once::settle(conn, &meta, &format!("/clients/{}", c.client_id)).await?;
             let now = now_ms();
             let current = sqlx::query(
                 "SELECT id, hint FROM client_secrets WHERE client_pk = $1 AND state = 'current'",

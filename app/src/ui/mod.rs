@@ -3,6 +3,7 @@
 //! Nothing here knows a domain.
 
 pub mod clipboard;
+pub mod form_token;
 
 use leptos::prelude::*;
 

@@ -10,6 +10,7 @@ use crate::clients::{presets, NAME_MAX};
 use crate::secrets::ui::one_time::OneTimeSlot;
 use crate::secrets::OneTimeSecrets;
 use crate::signin::ui::Guarded;
+use crate::ui::form_token::FormToken;
 use crate::ui::{FieldError, FormError};
 
 #[component]
@@ -108,6 +109,7 @@ fn NewClient(create: ServerAction<CreateClient>) -> impl IntoView {
             </p>
         </section>
         <ActionForm action=create attr:class="card client-form">
+            <FormToken/>
             <fieldset class="types">
                 <legend>"Client type"</legend>
                 {ClientType::ALL
@@ -195,6 +197,7 @@ fn PresetReview(preset: presets::Preset, create: ServerAction<CreatePreset>) -> 
         <h1>{format!("New application: {}", preset.title)}</h1>
         <p class="lede">{preset.summary} " Review the proposed clients; everything is created together, or nothing is."</p>
         <ActionForm action=create attr:class="card client-form">
+            <FormToken/>
             <div class="field">
                 <label for="p-app">"Application name"</label>
                 <input id="p-app" name="application_name" required maxlength=NAME_MAX aria-describedby="application_name-error"/>

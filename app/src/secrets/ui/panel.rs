@@ -12,6 +12,7 @@ use crate::secrets::{
     fmt_duration, rotation_overflow, SecretMeta, SecretState, SecretsView, GRACE_CHOICES,
     UNTIL_REVOKED,
 };
+use crate::ui::form_token::FormToken;
 use crate::ui::{fmt_time, FieldError, FormError, LoadError};
 
 /// The panel's actions and its read of the secrets. Made by the page before anything that may
@@ -198,9 +199,10 @@ fn RotateConfirm(
                 <h3 id="rotate-title">"Create a secret?"</h3>
                 <p>"A new secret is created and shown once."</p>
                 <ActionForm action=rotate>
+                    <FormToken/>
                     <input type="hidden" name="client_id" value=id.clone()/>
                     <input type="hidden" name="grace" value=""/>
-                    <button type="submit" class="primary">"Create secret"</button>
+                    <button type="submit" class="primary" disabled=move || rotate.pending().get()>"Create secret"</button>
                     " "
                     <a href=format!("/clients/{id}")>"Cancel"</a>
                 </ActionForm>
@@ -253,6 +255,7 @@ fn RotateConfirm(
                 </div>
             })}
             <ActionForm action=rotate>
+                <FormToken/>
                 <input type="hidden" name="client_id" value=id.clone()/>
                 {(!keeps_none).then(|| view! {
                     <fieldset class="question">

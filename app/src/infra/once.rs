@@ -1,0 +1,74 @@
+//! Single-use keys: a change that must not happen twice (creating a client, rotating a secret)
+//! records its request's key in its own transaction. A second request with the same key finds
+//! it, and its transaction rolls back with `AppError::AlreadyApplied`, so nothing changes.
+//!
+//! Reloading the no-JavaScript answer page re-sends the form, and a double click may send it
+//! twice: both carry the form's token, so both are this second request.
+
+use sqlx::{AnyConnection, Row};
+
+use super::db::{now_ms, Db};
+use super::{RequestMeta, SvcResult};
+use crate::error::AppError;
+
+/// On a plain form post answered with `AlreadyApplied`: the page of what the first post made.
+/// Set by `edge`, read and removed by `secrets::one_time_page`, which answers with a page that
+/// says so; it never leaves the server.
+pub const ANSWER_HEADER: &str = "x-clavis-already-applied";
+
+/// How long a key is remembered. A form older than this can be sent again.
+pub const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Records the request's key (if it has one) as applied. Call it first in the change's
+/// transaction, before any check that a repeat would trip over (a name now taken); when the
+/// key was already applied, the error rolls that transaction back. `settle` then records what
+/// the change made.
+pub async fn claim(conn: &mut AnyConnection, meta: &RequestMeta, actor: &str) -> SvcResult<()> {
+    let Some(key) = meta.once.as_deref() else {
+        return Ok(());
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO applied_requests (key, actor, outcome, applied_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key.to_string())
+    .bind(actor.to_string())
+    .bind(String::new())
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(());
+    }
+    let href: String = sqlx::query("SELECT outcome FROM applied_requests WHERE key = $1")
+        .bind(key.to_string())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("outcome")?;
+    Err(AppError::AlreadyApplied { href }.into())
+}
+
+/// Records `outcome` (the page of what the change made) for the key `claim` recorded, in the
+/// same transaction, so that a repeat can link to it.
+pub async fn settle(conn: &mut AnyConnection, meta: &RequestMeta, outcome: &str) -> SvcResult<()> {
+    if let Some(key) = meta.once.as_deref() {
+        sqlx::query("UPDATE applied_requests SET outcome = $1 WHERE key = $2")
+            .bind(outcome.to_string())
+            .bind(key.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Forgets keys older than `KEEP_MS`. Returns how many.
+pub async fn purge(db: &Db, now: i64) -> SvcResult<u64> {
+    Ok(
+        sqlx::query("DELETE FROM applied_requests WHERE applied_at < $1")
+            .bind(now - KEEP_MS)
+            .execute(&db.pool)
+            .await?
+            .rows_affected(),
+    )
+}
