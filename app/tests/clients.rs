@@ -141,10 +141,10 @@ on_both!(bad_input_is_refused_per_field_and_writes_nothing, |db| {
         ),
         (
             ClientInput {
-                application_id: Some(9999),
+                application: "9999".into(),
                 ..input("x", ClientType::PublicPkce)
             },
-            "application_id",
+            "application",
         ),
     ];
     for (bad, field) in cases {
@@ -464,4 +464,75 @@ on_both!(presets_are_created_all_or_nothing, |db| {
         6,
         "one application, three clients and the first secrets of two"
     );
+});
+
+on_both!(the_application_is_made_chosen_kept_and_cleared, |db| {
+    let count_apps = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM applications")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+    };
+    // Created with a new application: both are made in one change.
+    let c = create_client(
+        db,
+        "root",
+        &meta(),
+        &ClientInput {
+            new_application: "Shop".into(),
+            ..input("Shop web", ClientType::PublicPkce)
+        },
+    )
+    .await
+    .unwrap();
+    let shop = c.application.clone().expect("in the new application");
+    assert_eq!(shop.name, "Shop");
+    // An edit that does not touch the picker keeps the application.
+    let rename = ClientInput {
+        name: "Shop storefront".into(),
+        ..input("", ClientType::PublicPkce)
+    };
+    let u = clients::update(db, "root", &meta(), &c.client_id, &rename)
+        .await
+        .unwrap();
+    assert_eq!(u.application.as_ref(), Some(&shop), "kept");
+    // Cleared, then chosen again by id.
+    let none = ClientInput {
+        application: "none".into(),
+        ..rename.clone()
+    };
+    let u = clients::update(db, "root", &meta(), &c.client_id, &none)
+        .await
+        .unwrap();
+    assert_eq!(u.application, None);
+    let back = ClientInput {
+        application: shop.id.to_string(),
+        ..rename.clone()
+    };
+    let u = clients::update(db, "root", &meta(), &c.client_id, &back)
+        .await
+        .unwrap();
+    assert_eq!(u.application.as_ref(), Some(&shop));
+    // A taken name, or both an existing and a new one, is refused and changes nothing.
+    let before = count_apps().await;
+    let taken = ClientInput {
+        new_application: "shop".into(),
+        ..input("Other", ClientType::ClientCredentials)
+    };
+    let e = app_err(create_client(db, "root", &meta(), &taken).await);
+    assert!(e
+        .field_message("new_application")
+        .unwrap()
+        .contains("already exists"));
+    let both = ClientInput {
+        application: shop.id.to_string(),
+        new_application: "Another".into(),
+        ..rename.clone()
+    };
+    let e = app_err(clients::update(db, "root", &meta(), &c.client_id, &both).await);
+    assert!(e.field_message("new_application").is_some(), "{e:?}");
+    assert_eq!(count_apps().await, before);
+    let got = clients::get(db, &c.client_id).await.unwrap();
+    assert_eq!(got.application.as_ref(), Some(&shop));
+    assert_eq!(got.name, "Shop storefront");
 });

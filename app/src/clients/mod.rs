@@ -68,8 +68,15 @@ pub struct ClientInput {
     pub scopes: String,
     /// Client credentials only; empty means the server's default.
     pub audience: String,
-    pub application_id: Option<i64>,
+    /// The application it belongs to: an application's id, `none`, or empty. Empty means none
+    /// when creating, and "keep the current one" when editing.
+    pub application: String,
+    /// The name of a new application to make for it, in the same change; empty for none.
+    pub new_application: String,
 }
+
+/// The value of `ClientInput::application` that takes a client out of its application.
+pub const NO_APPLICATION: &str = "none";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -237,10 +237,78 @@ pub fn audience(kind: ClientType, raw: &str) -> Result<Option<String>, AppError>
     Ok(Some(a.to_string()))
 }
 
+/// Where a client goes, from the application picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicationChoice {
+    /// Nothing chosen: none for a new client, the current one for an edit.
+    Keep,
+    None,
+    Existing(i64),
+    /// A new application with this (checked) name.
+    New(String),
+}
+
+/// The picker's two fields: `application` (an id, `none` or empty) and `new_application`.
+pub fn application_choice(
+    application: &str,
+    new_application: &str,
+) -> Result<ApplicationChoice, AppError> {
+    let picked = match application.trim() {
+        "" => ApplicationChoice::Keep,
+        super::NO_APPLICATION => ApplicationChoice::None,
+        id => match id.parse::<i64>() {
+            Ok(id) if id > 0 => ApplicationChoice::Existing(id),
+            _ => {
+                return Err(AppError::validation(
+                    "application",
+                    "Choose an application from the list.",
+                ))
+            }
+        },
+    };
+    if new_application.trim().is_empty() {
+        return Ok(picked);
+    }
+    if matches!(picked, ApplicationChoice::Existing(_)) {
+        return Err(AppError::validation(
+            "new_application",
+            "Choose an existing application or name a new one, not both.",
+        ));
+    }
+    Ok(ApplicationChoice::New(name(
+        "new_application",
+        new_application,
+    )?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ClientType::*;
+
+    #[test]
+    fn application_picker() {
+        use ApplicationChoice::*;
+        assert_eq!(application_choice("", "").unwrap(), Keep);
+        assert_eq!(application_choice("none", " ").unwrap(), None);
+        assert_eq!(application_choice("12", "").unwrap(), Existing(12));
+        assert_eq!(
+            application_choice("none", " Shop ").unwrap(),
+            New("Shop".into())
+        );
+        assert_eq!(application_choice("", "Shop").unwrap(), New("Shop".into()));
+        let field = |r: Result<ApplicationChoice, AppError>| match r.unwrap_err() {
+            AppError::Validation { field, .. } => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field(application_choice("12", "Shop")), "new_application");
+        assert_eq!(field(application_choice("x", "")), "application");
+        assert_eq!(field(application_choice("-3", "")), "application");
+        assert_eq!(
+            field(application_choice("none", &"a".repeat(101))),
+            "new_application"
+        );
+    }
 
     #[test]
     fn redirect_uri_rules() {

@@ -12,7 +12,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::kind::ClientType;
-use super::{rules, ApplicationRef, ClientInput, ClientView};
+use super::rules::{self, ApplicationChoice};
+use super::{ApplicationRef, ClientInput, ClientView};
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
 use crate::infra::db::{non_empty, now_ms, split_list, Db};
@@ -75,7 +76,7 @@ struct Checked {
     redirect_uris: Vec<String>,
     scopes: Vec<String>,
     audience: Option<String>,
-    application_id: Option<i64>,
+    application: ApplicationChoice,
 }
 
 fn check(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
@@ -85,23 +86,85 @@ fn check(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
         redirect_uris: rules::redirect_uris(kind, &input.redirect_uris)?,
         scopes: rules::scopes(kind, &input.scopes)?,
         audience: rules::audience(kind, &input.audience)?,
-        application_id: input.application_id,
+        application: rules::application_choice(&input.application, &input.new_application)?,
     })
 }
 
-async fn check_application(conn: &mut AnyConnection, id: Option<i64>) -> SvcResult<()> {
-    if let Some(id) = id {
-        let found = sqlx::query("SELECT id FROM applications WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if found.is_none() {
-            return Err(
-                AppError::validation("application_id", "Choose an existing application.").into(),
-            );
+/// The application id a client gets from `choice`; `current` is its application now (none for
+/// a new client). A new application is made here, in the caller's transaction.
+async fn resolve_application(
+    conn: &mut AnyConnection,
+    meta: &RequestMeta,
+    actor: &str,
+    choice: &ApplicationChoice,
+    current: Option<i64>,
+) -> SvcResult<Option<i64>> {
+    match choice {
+        ApplicationChoice::Keep => Ok(current),
+        ApplicationChoice::None => Ok(None),
+        ApplicationChoice::Existing(id) => {
+            let found = sqlx::query("SELECT id FROM applications WHERE id = $1")
+                .bind(*id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            match found {
+                Some(_) => Ok(Some(*id)),
+                None => Err(AppError::validation(
+                    "application",
+                    "That application no longer exists. Choose another one.",
+                )
+                .into()),
+            }
+        }
+        ApplicationChoice::New(name) => {
+            let app = insert_application(conn, meta, actor, "new_application", name, None).await?;
+            Ok(Some(app.id))
         }
     }
-    Ok(())
+}
+
+/// Makes an application named `name`, refusing a name that is taken (the error names `field`).
+async fn insert_application(
+    conn: &mut AnyConnection,
+    meta: &RequestMeta,
+    actor: &str,
+    field: &str,
+    name: &str,
+    detail: Option<String>,
+) -> SvcResult<ApplicationRef> {
+    let taken = sqlx::query("SELECT id FROM applications WHERE name_key = $1")
+        .bind(name_key(name))
+        .fetch_optional(&mut *conn)
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::validation(
+            field,
+            format!("An application named {name} already exists."),
+        )
+        .into());
+    }
+    let row = sqlx::query(
+        "INSERT INTO applications (name, name_key, description, created_at, created_by) \
+         VALUES ($1, $2, '', $3, $4) RETURNING id",
+    )
+    .bind(name.to_string())
+    .bind(name_key(name))
+    .bind(now_ms())
+    .bind(actor.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    let app = ApplicationRef {
+        id: row.try_get("id")?,
+        name: name.to_string(),
+    };
+    let ev = Event {
+        actor,
+        action: "application.created",
+        target: Some(name),
+        detail,
+    };
+    audit::record(conn, meta, ev).await?;
+    Ok(app)
 }
 
 async fn find(conn: &mut AnyConnection, client_id: &str) -> SvcResult<ClientView> {
@@ -122,7 +185,7 @@ async fn insert(
     kind: ClientType,
     c: &Checked,
 ) -> SvcResult<(ClientView, Option<IssuedSecretOnce>)> {
-    check_application(conn, c.application_id).await?;
+    let application_id = resolve_application(conn, meta, actor, &c.application, None).await?;
     let client_id = new_client_id();
     let now = now_ms();
     sqlx::query(
@@ -131,7 +194,7 @@ async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13)",
     )
     .bind(client_id.clone())
-    .bind(c.application_id)
+    .bind(application_id)
     .bind(c.name.clone())
     .bind(name_key(&c.name))
     .bind(c.description.clone())
@@ -214,7 +277,8 @@ pub async fn update(
                 .into());
             }
             let c = check(current.client_type, &input)?;
-            check_application(conn, c.application_id).await?;
+            let current_app = current.application.as_ref().map(|a| a.id);
+            let application_id = resolve_application(conn, &meta, &actor, &c.application, current_app).await?;
             sqlx::query(
                 "UPDATE clients SET name = $1, name_key = $2, description = $3, redirect_uris = $4, scopes = $5, \
                  audience = $6, application_id = $7, updated_at = $8, updated_by = $9 WHERE client_id = $10",
@@ -225,7 +289,7 @@ pub async fn update(
             .bind(c.redirect_uris.join("\n"))
             .bind(c.scopes.join(" "))
             .bind(c.audience.clone().unwrap_or_default())
-            .bind(c.application_id)
+            .bind(application_id)
             .bind(now_ms())
             .bind(actor.clone())
             .bind(client_id.clone())
@@ -348,7 +412,7 @@ pub async fn create_with_application(
         checked.push((
             kind,
             Checked {
-                application_id: None,
+                application: ApplicationChoice::Keep,
                 ..c
             },
         ));
@@ -362,43 +426,15 @@ pub async fn create_with_application(
         );
         async move {
             once::claim(conn, &meta, &actor).await?;
-            let taken = sqlx::query("SELECT id FROM applications WHERE name_key = $1")
-                .bind(name_key(&app_name))
-                .fetch_optional(&mut *conn)
-                .await?;
-            if taken.is_some() {
-                return Err(AppError::validation(
-                    "application_name",
-                    format!("An application named {app_name} already exists."),
-                )
-                .into());
-            }
-            let row = sqlx::query(
-                "INSERT INTO applications (name, name_key, description, created_at, created_by) \
-                 VALUES ($1, $2, '', $3, $4) RETURNING id",
-            )
-            .bind(app_name.clone())
-            .bind(name_key(&app_name))
-            .bind(now_ms())
-            .bind(actor.clone())
-            .fetch_one(&mut *conn)
-            .await?;
-            let app = ApplicationRef {
-                id: row.try_get("id")?,
-                name: app_name.clone(),
-            };
-            let ev = Event {
-                actor: &actor,
-                action: "application.created",
-                target: Some(&app_name),
-                detail: Some(format!("with {} clients", checked.len())),
-            };
-            audit::record(conn, &meta, ev).await?;
+            let detail = Some(format!("with {} clients", checked.len()));
+            let app =
+                insert_application(conn, &meta, &actor, "application_name", &app_name, detail)
+                    .await?;
             let mut made = Vec::with_capacity(checked.len());
             let mut issued = Vec::new();
             for (kind, c) in checked {
                 let c = Checked {
-                    application_id: Some(app.id),
+                    application: ApplicationChoice::Existing(app.id),
                     ..c
                 };
                 let (client, secret) = insert(conn, &meta, &actor, kind, &c).await?;
