@@ -31,12 +31,13 @@ async function answer(page: Page, js: boolean, person: boolean, secret: boolean)
   }
 }
 
-async function createClient(page: Page, name: string, type: keyof typeof TYPES, extra: { redirects?: string; scopes?: string; audience?: string } = {}) {
+async function createClient(page: Page, name: string, type: keyof typeof TYPES, extra: { redirects?: string; scopes?: string; audience?: string; newApplication?: string } = {}) {
   await page.getByRole('group', { name: 'Client type' }).getByLabel(TYPES[type]).check();
   await page.getByLabel('Name', { exact: true }).fill(name);
   if (extra.redirects !== undefined) await page.getByLabel('Redirect URIs').fill(extra.redirects);
   if (extra.scopes !== undefined) await page.getByLabel('Scopes').fill(extra.scopes);
   if (extra.audience !== undefined) await page.getByLabel('Token audience').fill(extra.audience);
+  if (extra.newApplication !== undefined) await page.getByLabel('Or a new application').fill(extra.newApplication);
   await page.getByRole('button', { name: 'Create client' }).click();
 }
 
@@ -109,17 +110,31 @@ test('bad input shows an error next to its field and creates nothing', async ({ 
 test('edit, disable and delete with the name as confirmation', async ({ page, signInPage, js, oneTime }) => {
   await signInPage.signInAs(ADMIN);
   const name = unique('Lifecycle');
+  const app = unique('Lifecycle app');
   await open(page, '/clients/new', js);
-  await createClient(page, name, 'confidential_pkce', { redirects: 'https://app.example.com/cb' });
+  await createClient(page, name, 'confidential_pkce', { redirects: 'https://app.example.com/cb', newApplication: app });
   await oneTime.done();
   await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
   await hydrated(page, js);
   await expect(page.getByRole('region', { name: 'Previously used secrets' })).toBeVisible();
+  const facts = page.locator('dl.facts');
+  await expect(facts).toContainText(`Application${app}`);
 
+  // Saving other changes keeps the application.
+  const edit = page.getByRole('region', { name: 'Edit' });
   const renamed = `${name} v2`;
-  await page.getByRole('region', { name: 'Edit' }).getByLabel('Name', { exact: true }).fill(renamed);
+  await expect(edit.getByLabel('Application', { exact: true })).toHaveValue(/^\d+$/);
+  await edit.getByLabel('Name', { exact: true }).fill(renamed);
   await page.getByRole('button', { name: 'Save changes' }).click();
   await expect(page.getByRole('heading', { name: renamed, level: 1 })).toBeVisible();
+  await expect(facts).toContainText(`Application${app}`);
+  // It can be cleared, and chosen again from the list.
+  await edit.getByLabel('Application', { exact: true }).selectOption({ label: 'No application' });
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(facts).toContainText('Application—');
+  await edit.getByLabel('Application', { exact: true }).selectOption({ label: app });
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(facts).toContainText(`Application${app}`);
 
   await page.getByRole('button', { name: 'Disable client' }).click();
   await expect(page.locator('dl.facts')).toContainText('Disabled');

@@ -1,4 +1,4 @@
-import { test, expect, ADMIN } from './fixtures/console';
+import { test, expect, ADMIN, open, unique } from './fixtures/console';
 
 // Runs only with JavaScript on (see playwright.config.ts).
 test('the page hydrates into the WebAssembly app', async ({ page, signInPage }) => {
@@ -12,4 +12,34 @@ test('the page hydrates into the WebAssembly app', async ({ page, signInPage }) 
   await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
   expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
   expect(errors).toEqual([]);
+});
+
+test('Escape on the one-time dialog asks before the secret is dropped', async ({ page, signInPage, oneTime }) => {
+  await signInPage.signInAs(ADMIN);
+  await open(page, '/clients/new', true);
+  await page.getByRole('group', { name: 'Client type' }).getByLabel('Client credentials').check();
+  await page.getByLabel('Name', { exact: true }).fill(unique('Escape worker'));
+  await page.getByLabel('Scopes').fill('reports:read');
+  await page.getByRole('button', { name: 'Create client' }).click();
+  const dialog = oneTime.dialog();
+  await oneTime.values();
+  await expect(dialog.getByRole('button', { name: 'Done' })).toBeFocused();
+
+  const ask = dialog.getByRole('group', { name: 'Close without saving the secret?' });
+  await page.keyboard.press('Escape');
+  await expect(ask).toBeVisible();
+  await expect(ask.getByRole('button', { name: 'Keep it open' })).toBeFocused();
+  // A second Escape lets the browser close a modal dialog whatever the page says: it opens
+  // again, still asking.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeVisible();
+  await expect(ask).toBeVisible();
+  await expect(oneTime.field()).toHaveValue(/^clavis_cs_/);
+  await ask.getByRole('button', { name: 'Keep it open' }).click();
+  await expect(ask).toBeHidden();
+  await expect(dialog.getByRole('button', { name: 'Done' })).toBeFocused();
+
+  await page.keyboard.press('Escape');
+  await ask.getByRole('button', { name: 'Close without saving' }).click();
+  await expect(dialog).toHaveCount(0);
 });

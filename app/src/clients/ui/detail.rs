@@ -6,7 +6,10 @@ use leptos::prelude::*;
 use super::status_label;
 use crate::audit::api::client_audit;
 use crate::audit::AuditPage;
-use crate::clients::api::{get_client, DeleteClient, SetClientEnabled, UpdateClient};
+use crate::clients::api::{
+    get_client, list_applications, DeleteClient, SetClientEnabled, UpdateClient,
+};
+use crate::clients::ui::application::{ApplicationPicker, Applications};
 use crate::clients::kind::ClientType;
 use crate::clients::{ClientView, NAME_MAX};
 use crate::error::AppError;
@@ -23,6 +26,7 @@ struct ClientState {
     delete: ServerAction<DeleteClient>,
     client: Resource<Result<ClientView, AppError>>,
     trail: Resource<Result<AuditPage, AppError>>,
+    apps: Applications,
     /// Bumped by the secrets panel after each change, so that the history refreshes.
     secret_changes: RwSignal<u32>,
     secrets: SecretsState,
@@ -58,7 +62,10 @@ pub fn ClientPage() -> impl IntoView {
         },
         |(id, ..)| client_audit(id),
     );
+    // Made again after an edit, which may have made a new application.
+    let apps: Applications = Resource::new(move || update.version().get(), |_| list_applications());
     let st = ClientState {
+        apps,
         update,
         toggle,
         delete,
@@ -83,6 +90,7 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
         delete,
         client,
         trail,
+        apps,
         secret_changes,
         secrets,
     } = st;
@@ -206,6 +214,7 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                                             <FieldError err=update_err field="audience"/>
                                         </div>
                                     })}
+                                    <ApplicationPicker apps current=c.application.clone() err=update_err prefix="e"/>
                                     <p><small>"The type cannot change. To use another type, create a new client and delete this one."</small></p>
                                     <FormError err=update_err/>
                                     <button type="submit" class="primary">"Save changes"</button>

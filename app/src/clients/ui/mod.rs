@@ -2,9 +2,11 @@
 //!
 //! - `list`: `/clients`, with search, filters, sort and keyset pages.
 //! - `new`: `/clients/new`, the guided choice of a type, and the architecture presets.
+//! - `application`: the application picker of the create and edit forms.
 //! - `detail`: `/clients/{client_id}`, with editing, disabling and deleting; the secrets panel
 //!   on it is `secrets::ui::panel`.
 
+pub mod application;
 pub mod detail;
 pub mod list;
 pub mod new;

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::clients::api::{CreateClient, CreatePreset};
+use crate::clients::api::{list_applications, CreateClient, CreatePreset};
+use crate::clients::ui::application::{ApplicationPicker, Applications};
 use crate::clients::kind::{self, ClientType};
 use crate::clients::{presets, NAME_MAX};
 use crate::secrets::ui::one_time::OneTimeSlot;
@@ -21,11 +22,12 @@ pub fn NewClientPage() -> impl IntoView {
     // The actions are made here, before `Guarded`: see `list::ClientsPage`.
     let create = ServerAction::<CreateClient>::new();
     let create_preset = ServerAction::<CreatePreset>::new();
+    let apps: Applications = Resource::new(|| (), |_| list_applications());
     view! {
         <Guarded admin=true>
             {move || match preset() {
                 Some(preset) => view! { <PresetReview preset create=create_preset/> }.into_any(),
-                None => view! { <NewClient create/> }.into_any(),
+                None => view! { <NewClient create apps/> }.into_any(),
             }}
         </Guarded>
     }
@@ -40,7 +42,7 @@ fn yes_no(v: Option<String>) -> Option<bool> {
 }
 
 #[component]
-fn NewClient(create: ServerAction<CreateClient>) -> impl IntoView {
+fn NewClient(create: ServerAction<CreateClient>, apps: Applications) -> impl IntoView {
     let query = use_query_map();
     // The two questions: from the URL on the server (no JavaScript), live in the browser.
     let person = RwSignal::new(yes_no(query.read_untracked().get("person")));
@@ -54,11 +56,7 @@ fn NewClient(create: ServerAction<CreateClient>) -> impl IntoView {
 
     let err = Signal::derive(move || create.value().get().and_then(Result::err));
     let slot = expect_context::<OneTimeSlot>();
-    Effect::new(move |_| {
-        if let Some(Ok(done)) = create.value().get() {
-            slot.show_then_go(done.one_time());
-        }
-    });
+    Effect::new(move |_| slot.take_then_go(create.value(), |done| done.one_time()));
 
     let question =
         move |name: &'static str, legend: &'static str, signal: RwSignal<Option<bool>>| {
@@ -175,6 +173,7 @@ fn NewClient(create: ServerAction<CreateClient>) -> impl IntoView {
                 <small id="audience-hint">"Optional, for client credentials: the API its access tokens are for (the aud claim). Empty means the server's default."</small>
                 <FieldError err=err field="audience"/>
             </div>
+            <ApplicationPicker apps current=None err prefix="c"/>
             <FormError err=err/>
             <button type="submit" class="primary" disabled=move || create.pending().get()>"Create client"</button>
         </ActionForm>
@@ -186,12 +185,10 @@ fn PresetReview(preset: presets::Preset, create: ServerAction<CreatePreset>) -> 
     let err = Signal::derive(move || create.value().get().and_then(Result::err));
     let slot = expect_context::<OneTimeSlot>();
     Effect::new(move |_| {
-        if let Some(Ok(done)) = create.value().get() {
-            slot.show_then_go(OneTimeSecrets {
-                one_time_secrets: done.one_time_secrets,
-                done_href: done.done_href,
-            });
-        }
+        slot.take_then_go(create.value(), |done| OneTimeSecrets {
+            one_time_secrets: done.one_time_secrets,
+            done_href: done.done_href,
+        })
     });
     view! {
         <h1>{format!("New application: {}", preset.title)}</h1>

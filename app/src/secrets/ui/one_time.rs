@@ -21,6 +21,18 @@ impl OneTimeSlot {
         slot
     }
 
+    /// For an effect on an action's value: moves a successful answer out of the action into
+    /// the slot, opens the dialog and goes on. The slot then holds the only copy of the
+    /// plaintexts, and "Done" drops it.
+    pub fn take_then_go<S, T, E>(self, value: S, into: impl FnOnce(T) -> OneTimeSecrets)
+    where
+        S: With<Value = Option<Result<T, E>>> + Update<Value = Option<Result<T, E>>>,
+    {
+        if let Some(answer) = take_ok(value) {
+            self.show_then_go(into(answer));
+        }
+    }
+
     /// Opens the dialog with `secrets` (if any), then goes to `done_href`.
     pub fn show_then_go(self, secrets: OneTimeSecrets) {
         let href = secrets.done_href.clone();
@@ -28,6 +40,21 @@ impl OneTimeSlot {
             self.0.set(Some(secrets));
         }
         leptos_router::hooks::use_navigate()(&href, Default::default());
+    }
+}
+
+/// Takes a successful answer out of an action's value, leaving `None`; an error stays, for
+/// the form to show. Tracks `value`.
+pub fn take_ok<S, T, E>(value: S) -> Option<T>
+where
+    S: With<Value = Option<Result<T, E>>> + Update<Value = Option<Result<T, E>>>,
+{
+    if !value.with(|v| matches!(v, Some(Ok(_)))) {
+        return None;
+    }
+    match value.try_update(Option::take).flatten() {
+        Some(Ok(answer)) => Some(answer),
+        _ => None,
     }
 }
 
@@ -57,9 +84,33 @@ fn OneTimeDialogBody(
     });
     // Dropping the value from the slot drops the last copy this page holds.
     let done = move || holder.set(None);
+    // Escape asks first: closing drops a secret that cannot be shown again.
+    let asking = RwSignal::new(false);
+    let keep_button = NodeRef::<leptos::html::Button>::new();
+    let done_button = NodeRef::<leptos::html::Button>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let target = if asking.get() { keep_button.get() } else { done_button.get() };
+        if let Some(b) = target {
+            let _ = b.focus();
+        }
+    });
+    let on_cancel = move |ev: leptos::ev::Event| {
+        ev.prevent_default();
+        asking.set(true);
+    };
+    // A browser may close the dialog on a repeated Escape whatever the page says: open it
+    // again, still asking.
+    let on_close = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(d) = dialog.get_untracked() {
+            let _ = d.show_modal();
+        }
+        asking.set(true);
+    };
     let single = secrets.len() == 1;
     view! {
-        <dialog node_ref=dialog class="one-time" aria-labelledby="one-time-title" on:close=move |_| done()>
+        <dialog node_ref=dialog class="one-time" aria-labelledby="one-time-title" on:cancel=on_cancel on:close=on_close>
             <h2 id="one-time-title">{if single { "Client secret" } else { "Client secrets" }}</h2>
             <p class="warning-text">{NOT_SHOWN_AGAIN}</p>
             {secrets
@@ -67,8 +118,15 @@ fn OneTimeDialogBody(
                 .enumerate()
                 .map(|(i, s)| view! { <DialogSecret s i single/> })
                 .collect_view()}
-            <div class="actions">
-                <button type="button" class="primary" on:click=move |_| done()>"Done"</button>
+            <div class="actions" class:hidden=move || asking.get()>
+                <button type="button" class="primary" node_ref=done_button on:click=move |_| done()>"Done"</button>
+            </div>
+            <div class="confirm-panel" role="group" aria-labelledby="close-title" class:hidden=move || !asking.get()>
+                <p id="close-title"><strong>{if single { "Close without saving the secret?" } else { "Close without saving the secrets?" }}</strong></p>
+                <p>"Clavis cannot show it again. If nobody copied or downloaded it, you would have to rotate."</p>
+                <button type="button" class="primary" node_ref=keep_button on:click=move |_| asking.set(false)>"Keep it open"</button>
+                " "
+                <button type="button" class="danger" on:click=move |_| done()>"Close without saving"</button>
             </div>
         </dialog>
     }
@@ -179,6 +237,26 @@ fn DialogSecret(s: IssuedSecretOnce, i: usize, single: bool) -> impl IntoView {
                 <button type="button" class="link" on:click=save(&k8s)>{k8s.label}</button>
             </div>
         </SecretBlock>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_answer_leaves_no_copy_in_the_action_and_done_drops_the_slot() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let value = RwSignal::new(Some(Ok::<_, String>("clavis_cs_x".to_string())));
+            assert_eq!(take_ok(value).as_deref(), Some("clavis_cs_x"));
+            assert!(value.get_untracked().is_none(), "the action holds no plaintext");
+            assert_eq!(take_ok(value), None);
+            // An error stays for the form to show.
+            let failed = RwSignal::new(Some(Err::<String, _>("bad".to_string())));
+            assert_eq!(take_ok(failed), None);
+            assert_eq!(failed.get_untracked(), Some(Err("bad".to_string())));
+        });
     }
 }
 

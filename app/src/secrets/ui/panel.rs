@@ -79,11 +79,7 @@ pub fn SecretsPanel(
         }
         n
     });
-    Effect::new(move |_| {
-        if let Some(Ok(out)) = rotate.value().get() {
-            slot.show_then_go(out);
-        }
-    });
+    Effect::new(move |_| slot.take_then_go(rotate.value(), |out| out));
     Effect::new(move |_| {
         if let Some(Ok(_)) = revoke_all.value().get() {
             leptos_router::hooks::use_navigate()(
