@@ -9,7 +9,7 @@ test('the last active administrator cannot be disabled or demoted', async ({ pag
   await accountsPage.disable('admin');
   await expect(page.getByRole('alert')).toContainText('admin is the last active administrator');
   await expect(accountsPage.row('admin')).toContainText('Active');
-  await accountsPage.row('admin').getByRole('button', { name: 'Make admin Support' }).click();
+  await accountsPage.changeRole('admin', 'Support');
   await expect(page.getByRole('alert')).toContainText('cannot be demoted');
   await expect(accountsPage.row('admin')).toContainText('Administrator');
 });
@@ -31,7 +31,7 @@ test('an administrator creates an account, changes its role and disables it', as
   // The password typed for the new account does not linger in the form.
   await expect(page.locator('#new-password')).toHaveValue('');
 
-  await accountsPage.row(name).getByRole('button', { name: `Make ${name} Administrator` }).click();
+  await accountsPage.changeRole(name, 'Administrator');
   await expect(accountsPage.status()).toHaveText(`${name} is now Administrator.`);
   await expect(accountsPage.row(name)).toContainText('Administrator');
 

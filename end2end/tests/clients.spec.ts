@@ -136,7 +136,18 @@ test('edit, disable and delete with the name as confirmation', async ({ page, si
   await page.getByRole('button', { name: 'Save changes' }).click();
   await expect(facts).toContainText(`Application${app}`);
 
-  await page.getByRole('button', { name: 'Disable client' }).click();
+  // Disabling asks first, naming what happens; Escape closes the question.
+  const disable = page.getByRole('button', { name: 'Disable client', exact: true });
+  await page.getByText('Disable client…').click();
+  await expect(page.getByText(`Disable ${renamed}? From its next request it gets no tokens`)).toBeVisible();
+  if (js) {
+    await expect(disable).toBeFocused();
+    await page.keyboard.press('Escape');
+    await expect(disable).toBeHidden();
+    await expect(page.locator('summary', { hasText: 'Disable client…' })).toBeFocused();
+    await page.getByText('Disable client…').click();
+  }
+  await disable.click();
   await expect(page.locator('dl.facts')).toContainText('Disabled');
   await page.getByRole('button', { name: 'Enable client' }).click();
   await expect(page.locator('dl.facts')).toContainText('Enabled');
@@ -209,7 +220,7 @@ test('support staff can look but see no edit controls', async ({ page, signInPag
   await expect(p.getByText('Public clients have no secret')).toBeVisible();
   await expect(p.getByRole('button', { name: 'Save changes' })).toHaveCount(0);
   await expect(p.getByText('Delete client…')).toHaveCount(0);
-  await expect(p.getByRole('button', { name: 'Disable client' })).toHaveCount(0);
+  await expect(p.getByText('Disable client…')).toHaveCount(0);
   await p.goto('/clients/new');
   await expect(p.getByRole('heading', { name: 'Not available to your role' })).toBeVisible();
   await ctx.close();

@@ -28,6 +28,17 @@ async function rotate(page: Page, oneTime: OneTimeSecret, grace = 'Until it is r
   return secret;
 }
 
+/** Revokes one rotated secret through its row's confirmation; with JavaScript, opening the
+ *  confirmation moves the focus to its button. */
+async function revokeOne(page: Page, js: boolean, secret: string) {
+  const r = row(page, secret);
+  await r.getByText('Revoke…').click();
+  await expect(r).toContainText(`Revoke secret …${secret.slice(-4)}? Apps that still use it are refused`);
+  const button = r.getByRole('button', { name: `Revoke secret …${secret.slice(-4)}`, exact: true });
+  if (js) await expect(button).toBeFocused();
+  await button.click();
+}
+
 function previous(page: Page) {
   return page.getByRole('region', { name: 'Previously used secrets' });
 }
@@ -127,7 +138,7 @@ test('rotation keeps the old secret as previously used, and the cap revokes the 
   const third = (await oneTime.done())[0];
   await expect(page.getByRole('region', { name: 'Secret', exact: true })).toContainText(`…${third.slice(-4)}`);
   await expect(row(page, first)).toContainText('Revoked (rotation limit)');
-  await expect(row(page, first).getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+  await expect(row(page, first).getByText('Revoke…')).toHaveCount(0);
   await expect(row(page, second)).toContainText('Rotated, still valid');
   // Its grace period of one day shows as an expiry date.
   await expect(row(page, second).getByRole('cell').nth(4)).toHaveText(/^\d{4}-\d\d-\d\d /);
@@ -142,7 +153,7 @@ test('"Revoke" revokes one rotated secret and "Revoke all rotated" the rest', as
   await signInPage.signInAs(ADMIN);
   const { secret: first } = await newWorker(page, js, oneTime, unique('Revoking worker'));
   const second = await rotate(page, oneTime);
-  await row(page, first).getByRole('button', { name: 'Revoke' }).click();
+  await revokeOne(page, js, first);
   await expect(page.getByRole('status').filter({ hasText: 'was revoked' })).toBeVisible();
   await expect(row(page, first)).toContainText('Revoked by admin');
   await expect(previous(page).getByRole('button', { name: 'Revoke all rotated' })).toHaveCount(0);
@@ -155,7 +166,7 @@ test('"Revoke" revokes one rotated secret and "Revoke all rotated" the rest', as
   await confirm.getByRole('button', { name: 'Revoke all rotated' }).click();
   await expect(confirm).toHaveCount(0);
   await expect(row(page, second)).toContainText('Revoked by admin');
-  await expect(previous(page).getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+  await expect(previous(page).getByText('Revoke…')).toHaveCount(0);
 });
 
 async function signedIn(browser: Browser, js: boolean, baseURL: string, user: { username: string; password: string }) {
@@ -188,7 +199,7 @@ test('support staff revoke rotated secrets and cannot rotate', async ({ page, si
   expect(refused.status()).toBe(403);
   expect(await refused.text()).not.toContain('clavis_cs_');
 
-  await row(p, first).getByRole('button', { name: 'Revoke' }).click();
+  await revokeOne(p, js, first);
   await expect(row(p, first)).toContainText('Revoked by support');
   await p.context().close();
 });

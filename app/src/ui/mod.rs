@@ -59,6 +59,78 @@ pub fn set_page_status(err: &AppError) {
     let _ = err;
 }
 
+/// A confirmation step that works without JavaScript: a disclosure whose summary names the
+/// action (`label` is its accessible name, unique on the page) and whose body says what will
+/// happen and holds the form that does it. With JavaScript, opening it moves the focus to
+/// that form's submit button, and Escape closes it and gives the focus back to the summary.
+#[component]
+pub fn Confirm(
+    /// The summary's text, such as "Revoke…".
+    #[prop(into)]
+    summary: String,
+    /// The summary's accessible name, such as "Revoke secret …EjKA…".
+    #[prop(into)]
+    label: String,
+    children: Children,
+) -> impl IntoView {
+    let details = NodeRef::<leptos::html::Details>::new();
+    let on_toggle = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(d) = details.get_untracked() {
+            if d.open() {
+                focus_first(&d, "button[type=submit]");
+            }
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        #[cfg(feature = "hydrate")]
+        if ev.key() == "Escape" {
+            if let Some(d) = details.get_untracked() {
+                if d.open() {
+                    ev.prevent_default();
+                    d.set_open(false);
+                    focus_first(&d, "summary");
+                }
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    view! {
+        <details class="confirm" node_ref=details on:toggle=on_toggle on:keydown=on_keydown>
+            <summary aria-label=label>{summary}</summary>
+            {children()}
+        </details>
+    }
+}
+
+/// Moves the focus to the first element under `root` that matches `selector`.
+#[cfg(feature = "hydrate")]
+pub fn focus_first(root: &web_sys::Element, selector: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = root
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
+/// With JavaScript: moves the focus into a confirmation panel once it is shown, to its first
+/// field or button, so that a keyboard user lands where the decision is.
+pub fn focus_on_show(panel: NodeRef<leptos::html::Div>) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(p) = panel.get() {
+            focus_first(&p, "input:not([type=hidden]):checked, input:not([type=hidden]), button");
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = panel;
+}
+
 /// An error announced as an alert: what a page shows where a read failed.
 #[component]
 pub fn LoadError(err: AppError) -> impl IntoView {

@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::secrets::ui::panel::{SecretsPanel, SecretsState};
 use crate::signin::ui::{AuthCtx, Guarded};
 use crate::ui::clipboard::CopyButton;
-use crate::ui::{fmt_time, set_page_status, FieldError, FormError, LoadError};
+use crate::ui::{fmt_time, set_page_status, Confirm, FieldError, FormError, LoadError};
 
 /// The page's actions and reads, the secrets panel's included.
 #[derive(Clone, Copy)]
@@ -177,6 +177,7 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                     {admin.then(|| {
                         let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
                         let name = c.name.clone();
+                        let disable_name = c.name.clone();
                         view! {
                             <section class="card" aria-labelledby="edit-title">
                                 <h2 id="edit-title">"Edit"</h2>
@@ -222,11 +223,27 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                             </section>
                             <section class="card danger-zone" aria-labelledby="danger-title">
                                 <h2 id="danger-title">"Disable or delete"</h2>
-                                <ActionForm action=toggle>
-                                    <input type="hidden" name="client_id" value=id2/>
-                                    <input type="hidden" name="enabled" value=(!c.enabled).to_string()/>
-                                    <button type="submit">{if c.enabled { "Disable client" } else { "Enable client" }}</button>
-                                </ActionForm>
+                                {if c.enabled {
+                                    let name = disable_name;
+                                    view! {
+                                        <Confirm summary="Disable client…" label=format!("Disable client {name}…")>
+                                            <p>{format!("Disable {name}? From its next request it gets no tokens, with any secret, until an administrator enables it again. Tokens it already has stay valid until they expire.")}</p>
+                                            <ActionForm action=toggle>
+                                                <input type="hidden" name="client_id" value=id2/>
+                                                <input type="hidden" name="enabled" value="false"/>
+                                                <button type="submit" class="danger">"Disable client"</button>
+                                            </ActionForm>
+                                        </Confirm>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <ActionForm action=toggle>
+                                            <input type="hidden" name="client_id" value=id2/>
+                                            <input type="hidden" name="enabled" value="true"/>
+                                            <button type="submit">"Enable client"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                }}
                                 <details class="confirm">
                                     <summary>"Delete client…"</summary>
                                     <ActionForm action=delete>

@@ -186,15 +186,17 @@ pub fn SecretBlock(
 fn DialogSecret(s: IssuedSecretOnce, i: usize, single: bool) -> impl IntoView {
     let field = NodeRef::<leptos::html::Input>::new();
     let said = RwSignal::new(None::<&'static str>);
-    let (copy_name, download_name) = if single {
-        ("Copy".to_string(), "Download".to_string())
-    } else {
-        (
-            format!("Copy the secret of {}", s.client_name),
-            format!("Download the .env of {}", s.client_name),
-        )
-    };
     let [env, json, k8s] = downloads(&s);
+    // In a dialog with several secrets, every button names its client.
+    let named = |what: &str| -> Option<String> {
+        (!single).then(|| format!("{what} of {}", s.client_name))
+    };
+    let copy_name = named("Copy the secret").unwrap_or_else(|| "Copy".into());
+    let download_name = named("Download the .env").unwrap_or_else(|| "Download".into());
+    let (json_name, k8s_name) = (
+        named(&format!("Download the {}", json.label)),
+        named(&format!("Download the {}", k8s.label)),
+    );
     let secret = s.secret.clone();
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
@@ -232,9 +234,9 @@ fn DialogSecret(s: IssuedSecretOnce, i: usize, single: bool) -> impl IntoView {
             <div class="downloads">
                 <button type="button" aria-label=download_name on:click=save(&env)>"Download"</button>
                 <span class="hint">" .env with CLIENT_ID and CLIENT_SECRET. Other formats: "</span>
-                <button type="button" class="link" on:click=save(&json)>{json.label}</button>
+                <button type="button" class="link" aria-label=json_name on:click=save(&json)>{json.label}</button>
                 " "
-                <button type="button" class="link" on:click=save(&k8s)>{k8s.label}</button>
+                <button type="button" class="link" aria-label=k8s_name on:click=save(&k8s)>{k8s.label}</button>
             </div>
         </SecretBlock>
     }

@@ -13,7 +13,7 @@ use crate::secrets::{
     UNTIL_REVOKED,
 };
 use crate::ui::form_token::FormToken;
-use crate::ui::{fmt_time, FieldError, FormError, LoadError};
+use crate::ui::{fmt_time, focus_on_show, Confirm, FieldError, FormError, LoadError};
 
 /// The panel's actions and its read of the secrets. Made by the page before anything that may
 /// render again on the server (see `clients::ui::list::ClientsPage`), so that the resource is
@@ -190,8 +190,10 @@ fn RotateConfirm(
 ) -> impl IntoView {
     let Some(current) = v.current.clone() else {
         // No secret yet: "rotating" issues the first one.
+        let panel = NodeRef::new();
+        focus_on_show(panel);
         return view! {
-            <div class="confirm-panel" role="dialog" aria-labelledby="rotate-title">
+            <div class="confirm-panel" role="dialog" aria-labelledby="rotate-title" node_ref=panel>
                 <h3 id="rotate-title">"Create a secret?"</h3>
                 <p>"A new secret is created and shown once."</p>
                 <ActionForm action=rotate>
@@ -225,8 +227,10 @@ fn RotateConfirm(
         choices.sort();
     }
     let keeps_none = v.max_rotated == 0;
+    let panel = NodeRef::new();
+    focus_on_show(panel);
     view! {
-        <div class="confirm-panel" role="dialog" aria-labelledby="rotate-title">
+        <div class="confirm-panel" role="dialog" aria-labelledby="rotate-title" node_ref=panel>
             <h3 id="rotate-title">"Rotate the secret?"</h3>
             <p>
                 "A new secret is created and shown once. "
@@ -342,12 +346,18 @@ fn PreviousSecrets(
                                             _ => "—".into(),
                                         }}</td>
                                         <td>
-                                            {(m.state == SecretState::Rotated).then(|| view! {
-                                                <ActionForm action=revoke>
-                                                    <input type="hidden" name="client_id" value=id/>
-                                                    <input type="hidden" name="secret_id" value=m.id.to_string()/>
-                                                    <button type="submit" class="danger">"Revoke"</button>
-                                                </ActionForm>
+                                            {(m.state == SecretState::Rotated).then(|| {
+                                                let hint = m.hint.clone();
+                                                view! {
+                                                    <Confirm summary="Revoke…" label=format!("Revoke secret …{hint}…")>
+                                                        <p>{format!("Revoke secret …{hint}? Apps that still use it are refused from their next request. This cannot be undone.")}</p>
+                                                        <ActionForm action=revoke>
+                                                            <input type="hidden" name="client_id" value=id/>
+                                                            <input type="hidden" name="secret_id" value=m.id.to_string()/>
+                                                            <button type="submit" class="danger" disabled=move || revoke.pending().get()>{format!("Revoke secret …{hint}")}</button>
+                                                        </ActionForm>
+                                                    </Confirm>
+                                                }
                                             })}
                                         </td>
                                     </tr>
@@ -358,8 +368,10 @@ fn PreviousSecrets(
                 }.into_any()
             }}
             {(rotated > 0).then(|| if confirming_all {
+                let panel = NodeRef::new();
+                focus_on_show(panel);
                 view! {
-                    <div class="confirm-panel" role="dialog" aria-labelledby="revoke-all-title">
+                    <div class="confirm-panel" role="dialog" aria-labelledby="revoke-all-title" node_ref=panel>
                         <h3 id="revoke-all-title">{format!("Revoke {rotated} rotated secret{}?", if rotated == 1 { "" } else { "s" })}</h3>
                         <p>"Apps still using a rotated secret are refused from their next request. The current secret keeps working."</p>
                         <ActionForm action=revoke_all>
