@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use app::accounts::service::{self as accounts, Bootstrap};
 use app::infra::db::{now_ms, Db};
-use app::infra::hosts;
 use app::infra::metrics::{method_label, RequestLabels};
 use app::infra::seal::Kek;
 use app::infra::state::AppState;
+use app::infra::{csp, hosts};
 use app::infra::{once, session};
 use app::oauth::keys;
 use app::secrets::one_time_page;
@@ -171,6 +171,18 @@ async fn check_host(State(state): State<AppState>, req: Request, next: Next) -> 
     }
 }
 
+/// Tells browsers to use https only, when the issuer is https (one year).
+async fn strict_transport(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if state.settings.cookie_secure {
+        res.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    res
+}
+
 /// Drops a request id the client sent: ids are made here (see `router`), so that a log line
 /// can never carry a value someone else chose.
 async fn drop_client_request_id(mut req: Request, next: Next) -> Response {
@@ -237,9 +249,21 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        // `same-origin`, not `no-referrer`: with `no-referrer` a browser sends `Origin: null` on
+        // every POST, which the same-origin check must refuse, and no `Referer`, which a form
+        // posted without JavaScript needs to come back to its page with the error. Other sites
+        // get no referrer either way.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp::STATIC),
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            strict_transport,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

@@ -1322,3 +1322,89 @@ async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
     let loc = r.headers.get(header::LOCATION).unwrap().to_str().unwrap();
     assert!(loc.contains("__err="), "{loc}");
 }
+
+#[tokio::test]
+async fn pages_carry_a_nonce_policy_and_every_answer_strict_headers() {
+    let h = harness().await;
+    let login = h.page("/login", None).await;
+    assert_eq!(login.status, StatusCode::OK);
+    let policy = login
+        .headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .expect("a page has a policy")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("the policy names a nonce")
+        .to_string();
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert!(policy.contains("script-src 'self' 'nonce-"), "{policy}");
+    assert!(policy.contains("'wasm-unsafe-eval'") && policy.contains("frame-ancestors 'none'"));
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    // Every script in the page carries this answer's nonce, and no element has inline handlers.
+    let scripts = login.body.matches("<script").count();
+    assert!(scripts > 0, "the hydration script");
+    assert_eq!(
+        login.body.matches(&format!("nonce=\"{nonce}\"")).count(),
+        login.body.matches(" nonce=\"").count(),
+    );
+    for piece in login.body.split("<script").skip(1) {
+        let tag = &piece[..piece.find('>').unwrap()];
+        assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "<script{tag}>");
+    }
+    assert!(!login.body.contains(" onclick=") && !login.body.contains(" style=\""));
+    // A fresh nonce for every answer.
+    let again = h.page("/login", None).await;
+    assert_ne!(
+        again.headers.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+        policy.as_str()
+    );
+
+    for r in [
+        &login,
+        &h.send(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await,
+    ] {
+        assert_eq!(
+            r.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff"
+        );
+        assert_eq!(
+            r.headers.get(header::REFERRER_POLICY).unwrap(),
+            "same-origin"
+        );
+        assert_eq!(r.headers.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
+        assert!(
+            r.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(),
+            "http issuer"
+        );
+    }
+    // Answers that are not pages allow no script at all.
+    let health = h
+        .send(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(
+        health.headers.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+        app::infra::csp::STATIC
+    );
+    drop(h);
+
+    // An https issuer adds HSTS.
+    let h = harness_with(Settings {
+        issuer_origin: "https://clavis.test".into(),
+        cookie_secure: true,
+        ..Settings::default()
+    })
+    .await;
+    let r = h
+        .send(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(
+        r.headers.get(header::STRICT_TRANSPORT_SECURITY).unwrap(),
+        "max-age=31536000"
+    );
+}

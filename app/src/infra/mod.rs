@@ -5,6 +5,7 @@
 //! - `settings`: the run-time settings and their defaults (the one place the app's defaults
 //!   live; the server adds those of its own keys).
 //! - `state`: `AppState`, the state handed to Leptos rendering, server functions and handlers.
+//! - `csp`: the Content-Security-Policy of pages (with the render's nonce) and other answers.
 //! - `edge`: what every server function does first (same-origin check, session and role, error
 //!   mapping) and the `no-store` headers of answers that carry a plaintext.
 //! - `hosts`: the host names the server answers for, and the origins that may call it.
@@ -15,6 +16,7 @@
 //!
 //! This file holds only the service error type and the request facts services record.
 
+pub mod csp;
 pub mod db;
 pub mod edge;
 pub mod hosts;

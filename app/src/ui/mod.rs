@@ -124,7 +124,10 @@ pub fn focus_on_show(panel: NodeRef<leptos::html::Div>) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(p) = panel.get() {
-            focus_first(&p, "input:not([type=hidden]):checked, input:not([type=hidden]), button");
+            focus_first(
+                &p,
+                "input:not([type=hidden]):checked, input:not([type=hidden]), button",
+            );
         }
     });
     #[cfg(not(feature = "hydrate"))]

@@ -9,8 +9,8 @@ use crate::audit::AuditPage;
 use crate::clients::api::{
     get_client, list_applications, DeleteClient, SetClientEnabled, UpdateClient,
 };
-use crate::clients::ui::application::{ApplicationPicker, Applications};
 use crate::clients::kind::ClientType;
+use crate::clients::ui::application::{ApplicationPicker, Applications};
 use crate::clients::{ClientView, NAME_MAX};
 use crate::error::AppError;
 use crate::secrets::ui::panel::{SecretsPanel, SecretsState};

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::clients::api::{list_applications, CreateClient, CreatePreset};
-use crate::clients::ui::application::{ApplicationPicker, Applications};
 use crate::clients::kind::{self, ClientType};
+use crate::clients::ui::application::{ApplicationPicker, Applications};
 use crate::clients::{presets, NAME_MAX};
 use crate::secrets::ui::one_time::OneTimeSlot;
 use crate::secrets::OneTimeSecrets;

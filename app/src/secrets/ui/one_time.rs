@@ -90,7 +90,11 @@ fn OneTimeDialogBody(
     let done_button = NodeRef::<leptos::html::Button>::new();
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let target = if asking.get() { keep_button.get() } else { done_button.get() };
+        let target = if asking.get() {
+            keep_button.get()
+        } else {
+            done_button.get()
+        };
         if let Some(b) = target {
             let _ = b.focus();
         }
@@ -252,7 +256,10 @@ mod tests {
         owner.with(|| {
             let value = RwSignal::new(Some(Ok::<_, String>("clavis_cs_x".to_string())));
             assert_eq!(take_ok(value).as_deref(), Some("clavis_cs_x"));
-            assert!(value.get_untracked().is_none(), "the action holds no plaintext");
+            assert!(
+                value.get_untracked().is_none(),
+                "the action holds no plaintext"
+            );
             assert_eq!(take_ok(value), None);
             // An error stays for the form to show.
             let failed = RwSignal::new(Some(Err::<String, _>("bad".to_string())));
