@@ -56,10 +56,8 @@ fn main() {
             inline.reader.is_some(),
             "a SQLite file gets the inline reader"
         );
-        let pool = Db {
-            reader: None,
-            ..inline.clone()
-        };
+        let mut pool = inline.clone();
+        pool.reader = None;
         let mut worker = (String::new(), String::new());
         for i in 0..1000 {
             let input = ClientInput {

@@ -8,10 +8,14 @@ use leptos::prelude::*;
 /// The form field that carries the token.
 pub const FIELD: &str = "form_token";
 
-/// 128 random bits as 32 lowercase hex digits.
+/// 128 random bits as 32 lowercase hex digits. Empty if the browser gives no random values
+/// (every browser that runs WebAssembly does); the server then refuses the form and asks for
+/// a reload.
 pub fn new_form_token() -> String {
-    let bytes = random_16();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    match random_16() {
+        Some(bytes) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        None => String::new(),
+    }
 }
 
 /// True for what `new_form_token` makes.
@@ -20,23 +24,24 @@ pub fn is_form_token(s: &str) -> bool {
 }
 
 #[cfg(feature = "ssr")]
-fn random_16() -> [u8; 16] {
-    rand::random()
+fn random_16() -> Option<[u8; 16]> {
+    Some(rand::random())
 }
 
 #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-fn random_16() -> [u8; 16] {
+fn random_16() -> Option<[u8; 16]> {
     let mut bytes = [0u8; 16];
-    let crypto = window().crypto().expect("this browser has no Web Crypto");
-    crypto
+    window()
+        .crypto()
+        .ok()?
         .get_random_values_with_u8_array(&mut bytes)
-        .expect("Web Crypto gave no random values");
-    bytes
+        .ok()?;
+    Some(bytes)
 }
 
 #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-fn random_16() -> [u8; 16] {
-    unreachable!("the app is built for the server or the browser")
+fn random_16() -> Option<[u8; 16]> {
+    None
 }
 
 /// The hidden field with a fresh token. Hydration keeps the server's value in the page, which
