@@ -30,7 +30,7 @@ pub enum AppError {
     Conflict(String),
     /// This form (or request) was already sent and its change made; nothing was changed now.
     /// `href` is the page of what the first one made. HTTP 409.
-    #[error("This was already done when the form was first sent. The secret it made was shown then, once, and cannot be shown again.")]
+    #[error("This was already done when the form was first sent. Any secret it made was shown in that first answer, once, and cannot be shown again.")]
     AlreadyApplied { href: String },
     /// Too many attempts. HTTP 429 with `Retry-After`.
     #[error("Too many failed attempts. Try again in {retry_after_secs} seconds.")]

@@ -13,6 +13,7 @@ use app::clients::kind::ClientType;
 use app::clients::service as clients;
 use app::error::AppError;
 use app::infra::db::{now_ms, Db};
+use app::infra::once::SingleUse;
 use app::infra::RequestMeta;
 use app::secrets::service::{self as secrets, Grace, Policy};
 use app::secrets::verify;
@@ -608,7 +609,11 @@ on_both!(
 on_both!(parallel_rotations_with_one_form_token_rotate_once, |db| {
     let (id, first) = worker(db, "Once").await;
     let once = RequestMeta {
-        once: Some("form:0123456789abcdef0123456789abcdef".into()),
+        once: Some(SingleUse::form(
+            "root",
+            "0123456789abcdef0123456789abcdef",
+            &(&id, "until_revoked"),
+        )),
         ..meta()
     };
     let tasks: Vec<_> = (0..8)

@@ -23,7 +23,7 @@ test('Escape on the one-time dialog asks before the secret is dropped', async ({
   await page.getByRole('button', { name: 'Create client' }).click();
   const dialog = oneTime.dialog();
   await oneTime.values();
-  await expect(dialog.getByRole('button', { name: 'Done' })).toBeFocused();
+  await expect(dialog.getByRole('button', { name: 'Copy' })).toBeFocused();
 
   const ask = dialog.getByRole('group', { name: 'Close without saving the secret?' });
   await page.keyboard.press('Escape');
@@ -37,7 +37,7 @@ test('Escape on the one-time dialog asks before the secret is dropped', async ({
   await expect(oneTime.field()).toHaveValue(/^clavis_cs_/);
   await ask.getByRole('button', { name: 'Keep it open' }).click();
   await expect(ask).toBeHidden();
-  await expect(dialog.getByRole('button', { name: 'Done' })).toBeFocused();
+  await expect(dialog.getByRole('button', { name: 'Copy' })).toBeFocused();
 
   await page.keyboard.press('Escape');
   await ask.getByRole('button', { name: 'Close without saving' }).click();

@@ -29,13 +29,13 @@ async function rotate(page: Page, oneTime: OneTimeSecret, grace = 'Until it is r
 }
 
 /** Revokes one rotated secret through its row's confirmation; with JavaScript, opening the
- *  confirmation moves the focus to its button. */
+ *  confirmation moves the focus to what it says will happen. */
 async function revokeOne(page: Page, js: boolean, secret: string) {
   const r = row(page, secret);
   await r.getByText('Revoke…').click();
   await expect(r).toContainText(`Revoke secret …${secret.slice(-4)}? Apps that still use it are refused`);
   const button = r.getByRole('button', { name: `Revoke secret …${secret.slice(-4)}`, exact: true });
-  if (js) await expect(button).toBeFocused();
+  if (js) await expect(r.locator('p.confirm-text')).toBeFocused();
   await button.click();
 }
 
@@ -118,8 +118,11 @@ test('rotation keeps the old secret as previously used, and the cap revokes the 
   const confirm = page.getByRole('dialog', { name: 'Rotate the secret?' });
   await expect(confirm).toContainText(`The current secret …${first.slice(-4)} stays valid as a rotated secret`);
   await expect(confirm).not.toContainText('this rotation revokes');
+  // With JavaScript the focus moves into the confirmation, and back to its button on Cancel.
+  if (js) await expect(confirm.getByRole('heading', { name: 'Rotate the secret?' })).toBeFocused();
   await confirm.getByRole('link', { name: 'Cancel' }).click();
   await expect(confirm).toHaveCount(0);
+  if (js) await expect(page.getByRole('button', { name: 'Rotate secret' })).toBeFocused();
 
   const second = await rotate(page, oneTime);
   expect(second).toMatch(FORMAT);
@@ -228,7 +231,7 @@ test('a rotation sent twice rotates once, and the old secret keeps working', asy
     await oneTime.values();
     await page.reload();
     await expect(page.getByRole('heading', { name: 'Already done' })).toBeVisible();
-    await expect(page.getByText('The secret it made was shown then, once, and cannot be shown again.')).toBeVisible();
+    await expect(page.getByText('Any secret it made was shown in that first answer, once, and cannot be shown again.')).toBeVisible();
     expect(await page.content()).not.toContain('clavis_cs_');
     await page.getByRole('link', { name: 'Go to the client' }).click();
     await expect(page).toHaveURL(new RegExp(`/clients/${id}$`));

@@ -4,6 +4,9 @@
 CREATE TABLE applied_requests (
     key TEXT PRIMARY KEY,
     actor TEXT NOT NULL,
+    -- SHA-256 of what the first request asked for: a repeat with other content is refused as
+    -- a conflict, not taken for the same change.
+    fingerprint TEXT NOT NULL,
     -- What the first request made, for the answer to a repeat: the page of the client.
     outcome TEXT NOT NULL,
     applied_at BIGINT NOT NULL

@@ -1152,6 +1152,22 @@ async fn a_form_sent_twice_changes_nothing_the_second_time() {
         again.body
     );
     assert!(!again.body.contains("clavis_cs_"), "no plaintext again");
+    // The same token with other content (an old form from the history, filled in again) is
+    // a conflict that links to nothing, and changes nothing either.
+    let other = call(
+        "secrets/rotate",
+        format!(
+            "client_id={}&grace=3600&form_token={token}",
+            h.secret_client
+        ),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.body);
+    assert!(
+        other.body.contains("already used for another change"),
+        "{}",
+        other.body
+    );
     let after_again = secrets::overview(&h.state.db, policy, &h.secret_client)
         .await
         .unwrap();
@@ -1289,7 +1305,11 @@ async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
     assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
     assert!(r.headers.get(app::infra::once::ANSWER_HEADER).is_none());
     assert!(!r.body.contains("clavis_cs_"), "{}", r.body);
-    assert!(r.body.contains("was shown then, once"), "{}", r.body);
+    assert!(
+        r.body.contains("shown in that first answer, once"),
+        "{}",
+        r.body
+    );
     assert!(
         r.body
             .contains(&format!("href=\"/clients/{}\"", h.secret_client)),

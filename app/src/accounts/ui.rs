@@ -204,17 +204,15 @@ fn AccountTable(
                     <td>{if a.disabled { "Disabled" } else { "Active" }}</td>
                     <td>{a.last_sign_in_at.map(fmt_time).unwrap_or_else(|| "Never".into())}</td>
                     <td class="actions">
-                        <Confirm summary=format!("Make {}…", other_role.label()) label=format!("Make {name1} {}…", other_role.label())>
-                            <p>{match other_role {
+                        <Confirm summary=format!("Make {}…", other_role.label()) label=format!("Make {}: {name1}", other_role.label())
+                            text=match other_role {
                                 Role::Admin => format!("Make {name1} an administrator? They can then change clients, secrets and accounts."),
                                 Role::Support => format!("Make {name1} support staff? They can then only look, and revoke rotated secrets."),
-                            }}</p>
+                            }>
                             <ActionForm action=change>
                                 <input type="hidden" name="id" value=id/>
                                 <input type="hidden" name="role" value=other_role.as_str()/>
-                                <button type="submit" aria-label=format!("Make {name1} {}", other_role.label())>
-                                    {format!("Make {}", other_role.label())}
-                                </button>
+                                <button type="submit">{format!("Make {name1} {}", other_role.label())}</button>
                             </ActionForm>
                         </Confirm>
                         {if a.disabled {

@@ -53,7 +53,7 @@ pub async fn create_client(
     crate::infra::edge::no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        let meta = edge::with_form_token(meta, &form_token)?;
+        let meta = edge::with_form_token(meta, &me.username, &form_token, &input)?;
         let (client, secret) = service::create_issuing(&st.db, &me.username, &meta, &input).await?;
         let done_href = format!("/clients/{}", client.client_id);
         // Without JavaScript, a client with a secret gets the one-time page instead (see
@@ -114,7 +114,12 @@ pub async fn create_preset(
     crate::infra::edge::no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        let meta = edge::with_form_token(meta, &form_token)?;
+        let meta = edge::with_form_token(
+            meta,
+            &me.username,
+            &form_token,
+            &(&application_name, &clients),
+        )?;
         let (application, _, one_time_secrets) = service::create_with_application(
             &st.db,
             &me.username,

@@ -179,18 +179,26 @@ impl Db {
         self.retries.load(Ordering::Relaxed)
     }
 
-    /// Inside a `write_locking` transaction: waits until no other transaction holds `lock`,
-    /// and holds it until this one ends. For rules that read many rows and then insert one
-    /// (count, then record), where no single row can be locked. PostgreSQL: a transaction
-    /// advisory lock; SQLite: nothing to do, `BEGIN IMMEDIATE` already queues every writer.
+    /// Inside a `write_locking` transaction: waits until no other transaction holds a lock
+    /// on any of `names`, and holds them until this one ends. For rules that read many rows
+    /// and then insert one (count, then record), where no single row can be locked.
+    /// PostgreSQL: transaction advisory locks, one per name, taken in one order so that two
+    /// transactions never wait for each other; SQLite: nothing to do, `BEGIN IMMEDIATE`
+    /// already queues every writer.
     pub async fn queue_on(
         &self,
         conn: &mut AnyConnection,
-        lock: AdvisoryLock,
+        names: &[String],
     ) -> Result<(), SvcError> {
-        if self.engine == Engine::Postgres {
+        if self.engine != Engine::Postgres {
+            return Ok(());
+        }
+        let mut keys: Vec<i64> = names.iter().map(|n| advisory_key(n)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(lock as i64)
+                .bind(key)
                 .execute(&mut *conn)
                 .await?;
         }
@@ -225,12 +233,13 @@ impl Db {
     }
 }
 
-/// The named advisory locks, one number each, so no two rules share one by accident.
-#[derive(Debug, Clone, Copy)]
-#[repr(i64)]
-pub enum AdvisoryLock {
-    /// Checking the sign-in limits and recording the attempt.
-    SignInAttempt = 0x436c_6176_0001,
+/// The advisory lock number of `name`: the first 8 bytes of its SHA-256.
+fn advisory_key(name: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("clavis:{name}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
 }
 
 /// Serialization failure or deadlock on PostgreSQL; busy or locked on SQLite.

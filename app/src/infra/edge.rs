@@ -59,8 +59,14 @@ pub fn request_meta(parts: &Parts) -> RequestMeta {
 }
 
 /// `meta` with the single-use key of a form whose change must not be made twice (see
-/// `infra::once`). A missing or malformed token is bad input.
-pub fn with_form_token(meta: RequestMeta, form_token: &str) -> SvcResult<RequestMeta> {
+/// `infra::once`): the form's token, sent by `actor`, for `content` (the form's other
+/// arguments). A missing or malformed token is bad input.
+pub fn with_form_token(
+    meta: RequestMeta,
+    actor: &str,
+    form_token: &str,
+    content: &impl serde::Serialize,
+) -> SvcResult<RequestMeta> {
     if !crate::ui::form_token::is_form_token(form_token) {
         return Err(AppError::validation(
             "form",
@@ -69,7 +75,7 @@ pub fn with_form_token(meta: RequestMeta, form_token: &str) -> SvcResult<Request
         .into());
     }
     Ok(RequestMeta {
-        once: Some(format!("form:{form_token}")),
+        once: Some(super::once::SingleUse::form(actor, form_token, content)),
         ..meta
     })
 }

@@ -51,5 +51,5 @@ pub struct RequestMeta {
     pub request_id: Option<String>,
     /// The single-use key of this change, when the request carries one (a form token). The
     /// service that makes the change records it in the change's transaction (`once::claim`).
-    pub once: Option<String>,
+    pub once: Option<once::SingleUse>,
 }

@@ -16,24 +16,46 @@ use crate::error::AppError;
 /// says so; it never leaves the server.
 pub const ANSWER_HEADER: &str = "x-clavis-already-applied";
 
-/// How long a key is remembered. A form older than this can be sent again.
-pub const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
+/// How long a key is remembered. A form older than this could be sent again; browsers ask
+/// before they re-send a form, and a month is longer than any tab stays open.
+pub const KEEP_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// The single-use key of a request, and the fingerprint of what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SingleUse {
+    /// Scoped to its kind and its actor, such as `form:root:<token>`.
+    pub key: String,
+    /// SHA-256 (hex) of the request's content.
+    pub fingerprint: String,
+}
+
+impl SingleUse {
+    /// The key of a console form sent by `actor`, for `content` (the form's arguments).
+    pub fn form(actor: &str, token: &str, content: &impl serde::Serialize) -> Self {
+        use sha2::{Digest, Sha256};
+        let bytes = serde_json::to_vec(content).unwrap_or_default();
+        SingleUse {
+            key: format!("form:{actor}:{token}"),
+            fingerprint: hex::encode(Sha256::digest(bytes)),
+        }
+    }
+}
 
 /// Records the request's key (if it has one) as applied. Call it first in the change's
 /// transaction, before any check that a repeat would trip over (a name now taken); when the
 /// key was already applied, the error rolls that transaction back. `settle` then records what
 /// the change made.
 pub async fn claim(conn: &mut AnyConnection, meta: &RequestMeta, actor: &str) -> SvcResult<()> {
-    let Some(key) = meta.once.as_deref() else {
+    let Some(once) = meta.once.as_ref() else {
         return Ok(());
     };
     let inserted = sqlx::query(
-        "INSERT INTO applied_requests (key, actor, outcome, applied_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO applied_requests (key, actor, fingerprint, outcome, applied_at) \
+         VALUES ($1, $2, $3, '', $4) ON CONFLICT (key) DO NOTHING",
     )
-    .bind(key.to_string())
+    .bind(once.key.clone())
     .bind(actor.to_string())
-    .bind(String::new())
+    .bind(once.fingerprint.clone())
     .bind(now_ms())
     .execute(&mut *conn)
     .await?
@@ -41,21 +63,34 @@ pub async fn claim(conn: &mut AnyConnection, meta: &RequestMeta, actor: &str) ->
     if inserted == 1 {
         return Ok(());
     }
-    let href: String = sqlx::query("SELECT outcome FROM applied_requests WHERE key = $1")
-        .bind(key.to_string())
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("outcome")?;
-    Err(AppError::AlreadyApplied { href }.into())
+    let first = sqlx::query("SELECT fingerprint, outcome FROM applied_requests WHERE key = $1")
+        .bind(once.key.clone())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match first {
+        Some(r) if r.try_get::<String, _>("fingerprint")? == once.fingerprint => {
+            Err(AppError::AlreadyApplied {
+                href: r.try_get("outcome")?,
+            }
+            .into())
+        }
+        // The same form with other content (a page brought back from the browser's history
+        // and filled in again), or a key forgotten just now: nothing to link to.
+        _ => Err(AppError::Conflict(
+            "This form was already used for another change. Reload the page, fill it in again and send it."
+                .into(),
+        )
+        .into()),
+    }
 }
 
 /// Records `outcome` (the page of what the change made) for the key `claim` recorded, in the
 /// same transaction, so that a repeat can link to it.
 pub async fn settle(conn: &mut AnyConnection, meta: &RequestMeta, outcome: &str) -> SvcResult<()> {
-    if let Some(key) = meta.once.as_deref() {
+    if let Some(once) = meta.once.as_ref() {
         sqlx::query("UPDATE applied_requests SET outcome = $1 WHERE key = $2")
             .bind(outcome.to_string())
-            .bind(key.to_string())
+            .bind(once.key.clone())
             .execute(&mut *conn)
             .await?;
     }

@@ -32,7 +32,7 @@ pub async fn rotate_secret(
     edge::no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        let meta = edge::with_form_token(meta, &form_token)?;
+        let meta = edge::with_form_token(meta, &me.username, &form_token, &(&client_id, &grace))?;
         let policy = secrets::Policy::from(&*st.settings);
         let grace = match parse_grace(&grace, policy.default_grace_secs)? {
             Some(secs) => secrets::Grace::For(secs),

@@ -68,13 +68,18 @@ fn document(title: &str, body: String) -> String {
 /// The answer to a form sent again: nothing changed, the secret was shown the first time.
 pub fn render_already_applied(href: &str) -> String {
     let href = href.to_string();
+    let link = if href.starts_with("/clients?application=") {
+        "Go to the application's clients"
+    } else {
+        "Go to the client"
+    };
     let body = view! {
         <main id="main" class="one-time-page">
             <section class="card" aria-labelledby="already-title">
                 <h1 id="already-title">"Already done"</h1>
                 <p>{AppError::AlreadyApplied { href: href.clone() }.to_string()}</p>
                 <p>"Nothing was changed now. If nobody saved that secret, rotate the secret again from the client's page."</p>
-                <p class="actions"><a href=href class="button-link primary">"Go to the client"</a></p>
+                <p class="actions"><a href=href class="button-link primary">{link}</a></p>
             </section>
         </main>
     }

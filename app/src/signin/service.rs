@@ -17,7 +17,7 @@ use crate::accounts::password::PasswordHasher;
 use crate::accounts::{normalize_username, Role};
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
-use crate::infra::db::{now_ms, AdvisoryLock, Db};
+use crate::infra::db::{now_ms, Db};
 use crate::infra::metrics::Metrics;
 use crate::infra::session::{self, SessionAccount, SessionToken};
 use crate::infra::settings::Settings;
@@ -73,7 +73,8 @@ async fn throttled_for(
 /// Checks the limits and records the attempt in one write transaction, so that attempts sent
 /// in parallel queue on one lock: each one sees those before it, and at most the limit are
 /// evaluated. (On PostgreSQL, parallel SERIALIZABLE transactions here would all conflict and
-/// exhaust their retries; they queue on an advisory lock under READ COMMITTED instead.) The attempt is an `auth.sign_in_attempt` audit row that the outcome then
+/// exhaust their retries; they queue on advisory locks for the username and the address,
+/// under READ COMMITTED, instead.) The attempt is an `auth.sign_in_attempt` audit row that the outcome then
 /// completes (`auth.sign_in` or `auth.sign_in_failed`). Returns its id.
 async fn reserve_attempt(
     db: &Db,
@@ -85,7 +86,11 @@ async fn reserve_attempt(
         let (settings, meta, username) = (settings.clone(), meta.clone(), username.to_string());
         let db = db.clone();
         async move {
-            db.queue_on(conn, AdvisoryLock::SignInAttempt).await?;
+            // One lock per username and one per address: attempts for other accounts from
+            // other addresses do not wait.
+            let mut names = vec![format!("sign-in:user:{username}")];
+            names.extend(meta.ip.as_deref().map(|ip| format!("sign-in:ip:{ip}")));
+            db.queue_on(conn, &names).await?;
             let window = settings.login_failure_window_secs;
             let by_account = throttled_for(
                 conn,

@@ -60,17 +60,22 @@ pub fn set_page_status(err: &AppError) {
 }
 
 /// A confirmation step that works without JavaScript: a disclosure whose summary names the
-/// action (`label` is its accessible name, unique on the page) and whose body says what will
-/// happen and holds the form that does it. With JavaScript, opening it moves the focus to
-/// that form's submit button, and Escape closes it and gives the focus back to the summary.
+/// action (`label` is its accessible name, unique on the page), whose `text` says what will
+/// happen, and whose children are the form that does it. With JavaScript, opening it moves the
+/// focus to that text (so it is read, and a repeated Enter confirms nothing), and Escape closes
+/// it and gives the focus back to the summary.
 #[component]
 pub fn Confirm(
     /// The summary's text, such as "Revoke…".
     #[prop(into)]
     summary: String,
-    /// The summary's accessible name, such as "Revoke secret …EjKA…".
+    /// The summary's accessible name, such as "Revoke: secret …EjKA". It holds the visible
+    /// text, so that speech input finds it.
     #[prop(into)]
     label: String,
+    /// What will happen.
+    #[prop(into)]
+    text: String,
     children: Children,
 ) -> impl IntoView {
     let details = NodeRef::<leptos::html::Details>::new();
@@ -78,7 +83,7 @@ pub fn Confirm(
         #[cfg(feature = "hydrate")]
         if let Some(d) = details.get_untracked() {
             if d.open() {
-                focus_first(&d, "button[type=submit]");
+                focus_first(&d, "p.confirm-text");
             }
         }
     };
@@ -99,6 +104,7 @@ pub fn Confirm(
     view! {
         <details class="confirm" node_ref=details on:toggle=on_toggle on:keydown=on_keydown>
             <summary aria-label=label>{summary}</summary>
+            <p class="confirm-text" tabindex="-1">{text}</p>
             {children()}
         </details>
     }
@@ -118,20 +124,54 @@ pub fn focus_first(root: &web_sys::Element, selector: &str) {
     }
 }
 
-/// With JavaScript: moves the focus into a confirmation panel once it is shown, to its first
-/// field or button, so that a keyboard user lands where the decision is.
+/// With JavaScript: moves the focus into a confirmation panel once it is shown, to its
+/// heading (which needs `tabindex="-1"`), so that a keyboard user hears the question and
+/// then tabs on to the choices.
 pub fn focus_on_show(panel: NodeRef<leptos::html::Div>) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(p) = panel.get() {
-            focus_first(
-                &p,
-                "input:not([type=hidden]):checked, input:not([type=hidden]), button",
-            );
+            focus_first(&p, "h3");
         }
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = panel;
+}
+
+/// Gives the focus back to the button that opened a confirmation step in the URL (such as
+/// `?confirm=rotate`) when that step closes and the button is shown again.
+#[derive(Clone, Copy)]
+pub struct ReturnFocus {
+    pub trigger: NodeRef<leptos::html::Button>,
+}
+
+impl ReturnFocus {
+    /// `open`: whether the step is open now (reactive).
+    pub fn new(open: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        let trigger = NodeRef::<leptos::html::Button>::new();
+        #[cfg(feature = "hydrate")]
+        {
+            let armed = StoredValue::new(false);
+            Effect::new(move |was_open: Option<bool>| {
+                let now = open();
+                if was_open == Some(true) && !now {
+                    armed.set_value(true);
+                }
+                now
+            });
+            Effect::new(move |_| {
+                if let Some(b) = trigger.get() {
+                    if armed.get_value() {
+                        armed.set_value(false);
+                        let _ = b.focus();
+                    }
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = open;
+        ReturnFocus { trigger }
+    }
 }
 
 /// An error announced as an alert: what a page shows where a read failed.

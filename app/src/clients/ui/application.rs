@@ -26,6 +26,7 @@ pub fn ApplicationPicker(
     );
     let current_id = current.as_ref().map(|a| a.id);
     let select_id2 = select_id.clone();
+    let current = StoredValue::new(current);
     view! {
         <div class="field">
             <label for=select_id.clone()>"Application"</label>
@@ -38,7 +39,13 @@ pub fn ApplicationPicker(
                     let select_id = select_id2.clone();
                     Suspend::new(async move {
                         match apps.await {
-                            Ok(list) => view! {
+                            Ok(mut list) => {
+                                // A list read before the client moved to a new application may
+                                // lack it; it must still be the one chosen.
+                                if let Some(c) = current.get_value().filter(|c| !list.contains(c)) {
+                                    list.insert(0, c);
+                                }
+                                view! {
                                 <select id=select_id name="input[application]" aria-describedby="application-error">
                                     <option value=NO_APPLICATION selected=current_id.is_none()>"No application"</option>
                                     {list.into_iter().map(|a| {
@@ -46,7 +53,8 @@ pub fn ApplicationPicker(
                                         view! { <option value=a.id.to_string() selected=chosen>{a.name}</option> }
                                     }).collect_view()}
                                 </select>
-                            }.into_any(),
+                            }.into_any()
+                            }
                             // Without the list the choice is left as it is: an empty value
                             // keeps the current application.
                             Err(e) => view! {

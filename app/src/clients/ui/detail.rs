@@ -218,7 +218,7 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                                     <ApplicationPicker apps current=c.application.clone() err=update_err prefix="e"/>
                                     <p><small>"The type cannot change. To use another type, create a new client and delete this one."</small></p>
                                     <FormError err=update_err/>
-                                    <button type="submit" class="primary">"Save changes"</button>
+                                    <button type="submit" class="primary" disabled=move || update.pending().get()>"Save changes"</button>
                                 </ActionForm>
                             </section>
                             <section class="card danger-zone" aria-labelledby="danger-title">
@@ -226,8 +226,8 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                                 {if c.enabled {
                                     let name = disable_name;
                                     view! {
-                                        <Confirm summary="Disable client…" label=format!("Disable client {name}…")>
-                                            <p>{format!("Disable {name}? From its next request it gets no tokens, with any secret, until an administrator enables it again. Tokens it already has stay valid until they expire.")}</p>
+                                        <Confirm summary="Disable client…" label=format!("Disable client: {name}")
+                                            text=format!("Disable {name}? From its next request it gets no tokens, with any secret, until an administrator enables it again. Tokens it already has stay valid until they expire.")>
                                             <ActionForm action=toggle>
                                                 <input type="hidden" name="client_id" value=id2/>
                                                 <input type="hidden" name="enabled" value="false"/>

@@ -87,16 +87,16 @@ fn OneTimeDialogBody(
     // Escape asks first: closing drops a secret that cannot be shown again.
     let asking = RwSignal::new(false);
     let keep_button = NodeRef::<leptos::html::Button>::new();
-    let done_button = NodeRef::<leptos::html::Button>::new();
+    // The focus starts on the first "Copy" (not on "Done", which drops the secret), and comes
+    // back there when the question is answered "Keep it open".
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let target = if asking.get() {
-            keep_button.get()
-        } else {
-            done_button.get()
-        };
-        if let Some(b) = target {
-            let _ = b.focus();
+        if asking.get() {
+            if let Some(b) = keep_button.get() {
+                let _ = b.focus();
+            }
+        } else if let Some(d) = dialog.get() {
+            crate::ui::focus_first(&d, "button");
         }
     });
     let on_cancel = move |ev: leptos::ev::Event| {
@@ -123,7 +123,7 @@ fn OneTimeDialogBody(
                 .map(|(i, s)| view! { <DialogSecret s i single/> })
                 .collect_view()}
             <div class="actions" class:hidden=move || asking.get()>
-                <button type="button" class="primary" node_ref=done_button on:click=move |_| done()>"Done"</button>
+                <button type="button" class="primary" on:click=move |_| done()>"Done"</button>
             </div>
             <div class="confirm-panel" role="group" aria-labelledby="close-title" class:hidden=move || !asking.get()>
                 <p id="close-title"><strong>{if single { "Close without saving the secret?" } else { "Close without saving the secrets?" }}</strong></p>

@@ -13,7 +13,7 @@ use crate::secrets::{
     UNTIL_REVOKED,
 };
 use crate::ui::form_token::FormToken;
-use crate::ui::{fmt_time, focus_on_show, Confirm, FieldError, FormError, LoadError};
+use crate::ui::{fmt_time, focus_on_show, Confirm, FieldError, FormError, LoadError, ReturnFocus};
 
 /// The panel's actions and its read of the secrets. Made by the page before anything that may
 /// render again on the server (see `clients::ui::list::ClientsPage`), so that the resource is
@@ -89,6 +89,8 @@ pub fn SecretsPanel(
         }
     });
     let confirm = move || query.read().get("confirm").unwrap_or_default();
+    let back_to_rotate = ReturnFocus::new(move || confirm() == "rotate");
+    let back_to_revoke_all = ReturnFocus::new(move || confirm() == "revoke-all");
     let rotate_err = Signal::derive(move || rotate.value().get().and_then(Result::err));
     let revoke_err = Signal::derive(move || revoke.value().get().and_then(Result::err));
     let revoke_all_err = Signal::derive(move || revoke_all.value().get().and_then(Result::err));
@@ -143,12 +145,12 @@ pub fn SecretsPanel(
                             view! {
                                 <Form method="GET" action=format!("/clients/{id}") attr:class="inline">
                                     <input type="hidden" name="confirm" value="rotate"/>
-                                    <button type="submit">{label}</button>
+                                    <button type="submit" node_ref=back_to_rotate.trigger>{label}</button>
                                 </Form>
                                 <FormError err=rotate_err/>
                             }.into_any()
                         })}
-                        <PreviousSecrets v id confirming_all revoke revoke_all/>
+                        <PreviousSecrets v id confirming_all revoke revoke_all trigger=back_to_revoke_all.trigger/>
                     }.into_any()
                 })}
             </Transition>
@@ -194,7 +196,7 @@ fn RotateConfirm(
         focus_on_show(panel);
         return view! {
             <div class="confirm-panel" role="dialog" aria-labelledby="rotate-title" node_ref=panel>
-                <h3 id="rotate-title">"Create a secret?"</h3>
+                <h3 id="rotate-title" tabindex="-1">"Create a secret?"</h3>
                 <p>"A new secret is created and shown once."</p>
                 <ActionForm action=rotate>
                     <FormToken/>
@@ -231,7 +233,7 @@ fn RotateConfirm(
     focus_on_show(panel);
     view! {
         <div class="confirm-panel" role="dialog" aria-labelledby="rotate-title" node_ref=panel>
-            <h3 id="rotate-title">"Rotate the secret?"</h3>
+            <h3 id="rotate-title" tabindex="-1">"Rotate the secret?"</h3>
             <p>
                 "A new secret is created and shown once. "
                 {if keeps_none {
@@ -291,6 +293,8 @@ fn PreviousSecrets(
     confirming_all: bool,
     revoke: ServerAction<RevokeSecret>,
     revoke_all: ServerAction<RevokeAllRotated>,
+    /// "Revoke all rotated", which gets the focus back when its confirmation closes.
+    trigger: NodeRef<leptos::html::Button>,
 ) -> impl IntoView {
     let rotated = v
         .previous
@@ -349,8 +353,8 @@ fn PreviousSecrets(
                                             {(m.state == SecretState::Rotated).then(|| {
                                                 let hint = m.hint.clone();
                                                 view! {
-                                                    <Confirm summary="Revoke…" label=format!("Revoke secret …{hint}…")>
-                                                        <p>{format!("Revoke secret …{hint}? Apps that still use it are refused from their next request. This cannot be undone.")}</p>
+                                                    <Confirm summary="Revoke…" label=format!("Revoke: secret …{hint}")
+                                                        text=format!("Revoke secret …{hint}? Apps that still use it are refused from their next request. This cannot be undone.")>
                                                         <ActionForm action=revoke>
                                                             <input type="hidden" name="client_id" value=id/>
                                                             <input type="hidden" name="secret_id" value=m.id.to_string()/>
@@ -372,7 +376,7 @@ fn PreviousSecrets(
                 focus_on_show(panel);
                 view! {
                     <div class="confirm-panel" role="dialog" aria-labelledby="revoke-all-title" node_ref=panel>
-                        <h3 id="revoke-all-title">{format!("Revoke {rotated} rotated secret{}?", if rotated == 1 { "" } else { "s" })}</h3>
+                        <h3 id="revoke-all-title" tabindex="-1">{format!("Revoke {rotated} rotated secret{}?", if rotated == 1 { "" } else { "s" })}</h3>
                         <p>"Apps still using a rotated secret are refused from their next request. The current secret keeps working."</p>
                         <ActionForm action=revoke_all>
                             <input type="hidden" name="client_id" value=id.clone()/>
@@ -386,7 +390,7 @@ fn PreviousSecrets(
                 view! {
                     <Form method="GET" action=format!("/clients/{id}") attr:class="inline">
                         <input type="hidden" name="confirm" value="revoke-all"/>
-                        <button type="submit">"Revoke all rotated"</button>
+                        <button type="submit" node_ref=trigger>"Revoke all rotated"</button>
                     </Form>
                 }.into_any()
             })}
