@@ -75,7 +75,7 @@ pub fn with_form_token(
         .into());
     }
     Ok(RequestMeta {
-        once: Some(super::once::SingleUse::form(actor, form_token, content)),
+        once: Some(super::SingleUse::form(actor, form_token, content)),
         ..meta
     })
 }

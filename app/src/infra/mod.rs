@@ -51,5 +51,26 @@ pub struct RequestMeta {
     pub request_id: Option<String>,
     /// The single-use key of this change, when the request carries one (a form token). The
     /// service that makes the change records it in the change's transaction (`once::claim`).
-    pub once: Option<once::SingleUse>,
+    pub once: Option<SingleUse>,
+}
+
+/// The single-use key of a request, and the fingerprint of what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SingleUse {
+    /// Scoped to its kind and its actor, such as `form:root:<token>`.
+    pub key: String,
+    /// SHA-256 (hex) of the request's content.
+    pub fingerprint: String,
+}
+
+impl SingleUse {
+    /// The key of a console form sent by `actor`, for `content` (the form's arguments).
+    pub fn form(actor: &str, token: &str, content: &impl serde::Serialize) -> Self {
+        use sha2::{Digest, Sha256};
+        let bytes = serde_json::to_vec(content).unwrap_or_default();
+        SingleUse {
+            key: format!("form:{actor}:{token}"),
+            fingerprint: hex::encode(Sha256::digest(bytes)),
+        }
+    }
 }

@@ -20,27 +20,6 @@ pub const ANSWER_HEADER: &str = "x-clavis-already-applied";
 /// before they re-send a form, and a month is longer than any tab stays open.
 pub const KEEP_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
-/// The single-use key of a request, and the fingerprint of what it asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SingleUse {
-    /// Scoped to its kind and its actor, such as `form:root:<token>`.
-    pub key: String,
-    /// SHA-256 (hex) of the request's content.
-    pub fingerprint: String,
-}
-
-impl SingleUse {
-    /// The key of a console form sent by `actor`, for `content` (the form's arguments).
-    pub fn form(actor: &str, token: &str, content: &impl serde::Serialize) -> Self {
-        use sha2::{Digest, Sha256};
-        let bytes = serde_json::to_vec(content).unwrap_or_default();
-        SingleUse {
-            key: format!("form:{actor}:{token}"),
-            fingerprint: hex::encode(Sha256::digest(bytes)),
-        }
-    }
-}
-
 /// Records the request's key (if it has one) as applied. Call it first in the change's
 /// transaction, before any check that a repeat would trip over (a name now taken); when the
 /// key was already applied, the error rolls that transaction back. `settle` then records what
