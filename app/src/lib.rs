@@ -37,8 +37,6 @@ use crate::signin::ui::AuthCtx;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::infra::csp::set_for_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">

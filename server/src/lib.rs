@@ -211,7 +211,10 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let ctx_state = state.clone();
-    let context = move || provide_context(ctx_state.clone());
+    let context = move || {
+        provide_context(ctx_state.clone());
+        csp::provide_request_nonce();
+    };
     let options = state.leptos_options.clone();
     let fallback_options = options.clone();
     Router::new()
@@ -257,10 +260,7 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(csp::STATIC),
-        ))
+        .layer(middleware::from_fn(csp::middleware))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             strict_transport,

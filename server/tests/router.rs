@@ -1286,6 +1286,11 @@ async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
         .expect("the plaintext is in the page")
         + 7;
     let plain = &r.body[start..start + 59];
+    assert_eq!(
+        r.headers.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+        app::infra::csp::STATIC,
+        "the one-time page has no script"
+    );
     assert!(plain.ends_with(&hint), "{plain} ends with …{hint}");
     assert!(
         r.body.contains("download=\"billing-worker.env\""),
@@ -1377,6 +1382,25 @@ async fn pages_carry_a_nonce_policy_and_every_answer_strict_headers() {
         assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "<script{tag}>");
     }
     assert!(!login.body.contains(" onclick=") && !login.body.contains(" style=\""));
+    // Signed-in pages, with their server-rendered reads, too.
+    let root = h.sign_in("root").await;
+    for path in [
+        "/clients",
+        "/clients?q=bill",
+        "/clients/new",
+        "/accounts",
+        "/audit",
+    ] {
+        let r = h.page(path, Some(&root)).await;
+        let p = r
+            .headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .map(|v| v.to_str().unwrap().to_string());
+        assert!(
+            p.as_deref().is_some_and(|p| p.contains("'nonce-")),
+            "{path}: {p:?}"
+        );
+    }
     // A fresh nonce for every answer.
     let again = h.page("/login", None).await;
     assert_ne!(

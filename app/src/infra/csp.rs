@@ -1,15 +1,20 @@
 //! The Content-Security-Policy of every answer.
 //!
-//! A console page gets a policy with the nonce Leptos put on its inline hydration and resource
-//! scripts (a fresh one per answer): scripts only from this origin or with that nonce, the
-//! WebAssembly compile (`'wasm-unsafe-eval'`), fetches only to this origin, and no framing.
-//! Every other answer (JSON, the no-JavaScript one-time page, files) gets `STATIC`, which
-//! allows no script at all.
+//! `middleware` makes a fresh nonce for each request and hands it to the render (through the
+//! request's extensions; `provide_request_nonce` makes it the nonce Leptos puts on its inline
+//! hydration and resource scripts). An HTML answer then gets `page(nonce)`: scripts only from
+//! this origin or with that nonce, the WebAssembly compile (`'wasm-unsafe-eval'`), fetches only
+//! to this origin, and no framing. Every other answer gets `STATIC`, which allows no script.
+//! An answer that set its own policy keeps it.
 
-use http::header::CONTENT_SECURITY_POLICY;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine as _;
+use http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use http::HeaderValue;
 
-/// For answers that are not console pages.
+/// For answers that are not console pages, and for HTML pages without scripts.
 pub const STATIC: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -22,17 +27,43 @@ pub fn page(nonce: &str) -> String {
     )
 }
 
-/// Called while the shell renders: gives the answer the page policy with this render's nonce.
-pub fn set_for_page() {
-    use leptos::prelude::use_context;
-    let (Some(nonce), Some(res)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
+/// This request's nonce, in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct RequestNonce(pub String);
+
+/// Makes the nonce, runs the request, and sets the policy (see the module comment).
+pub async fn middleware(mut req: Request, next: Next) -> Response {
+    let nonce = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+    req.extensions_mut().insert(RequestNonce(nonce.clone()));
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    if headers.contains_key(CONTENT_SECURITY_POLICY) {
+        return res;
+    }
+    let html = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let policy = if html {
+        HeaderValue::from_str(&page(&nonce)).ok()
+    } else {
+        None
     };
-    if let Ok(v) = HeaderValue::from_str(&page(&nonce)) {
-        res.insert_header(CONTENT_SECURITY_POLICY, v);
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        policy.unwrap_or(HeaderValue::from_static(STATIC)),
+    );
+    res
+}
+
+/// For the render's context: makes this request's nonce the one Leptos puts on its scripts.
+/// Call it after Leptos has provided the request's parts (in the additional context).
+pub fn provide_request_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<RequestNonce>().cloned());
+    if let Some(RequestNonce(n)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(n));
     }
 }
 

@@ -127,6 +127,11 @@ fn html_answer(status: StatusCode, html: String) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     no_store_headers(h);
+    // No script on these pages.
+    h.insert(
+        http::header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::infra::csp::STATIC),
+    );
     res
 }
 
