@@ -2,6 +2,7 @@
 //! endpoints (`/healthz`, `/metrics`), and start-up (migrations, first admin, shutdown).
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod assets;
 pub mod config;
 pub mod oauth;
 
@@ -35,6 +36,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use tower_http::services::fs::ServeFileSystemResponseBody;
 
 /// Largest request body accepted anywhere. Forms here are small; larger bodies are refused
 /// before they are read.
@@ -63,6 +65,8 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
         .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
         .site_addr(config.listen)
+        // Hashed names when cargo-leptos wrote their hashes next to this binary (release).
+        .hash_files(app::infra::assets::hash_file("hash.txt").is_some_and(|p| p.exists()))
         .build()
 }
 
@@ -217,6 +221,7 @@ pub fn router(state: AppState) -> Router {
     };
     let options = state.leptos_options.clone();
     let fallback_options = options.clone();
+    let hashed = state.leptos_options.hash_files;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -229,6 +234,20 @@ pub fn router(state: AppState) -> Router {
             "/.well-known/oauth-authorization-server",
             get(oauth::metadata),
         )
+        .nest_service(
+            &format!("/{}", state.leptos_options.site_pkg_dir),
+            tower::ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CACHE_CONTROL,
+                    move |res: &Response<ServeFileSystemResponseBody>| {
+                        Some(assets::pkg_cache_rule(hashed, res.status()))
+                    },
+                ))
+                .service(assets::pkg_dir(
+                    &state.leptos_options.site_root,
+                    &state.leptos_options.site_pkg_dir,
+                )),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -237,12 +256,17 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, move |_| shell(fallback_options.clone())))
         // Server functions are registered by `leptos_routes_with_context`, with the state in context.
-        .layer(middleware::from_fn(one_time_page::middleware))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            one_time_page::middleware,
+        ))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,
         ))
+        .layer(assets::revalidate_by_default())
+        .layer(assets::compression())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -103,8 +103,20 @@ async fn harness_with(settings: Settings) -> Harness {
         .await
         .unwrap();
     db.migrate().await.unwrap();
+    // A small site: the bundle's JavaScript, with the precompressed copies a release build
+    // writes next to it (their content is a marker: the server sends them as they are).
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("clavis.js"),
+        "export default function init() {}\n".repeat(64),
+    )
+    .unwrap();
+    std::fs::write(pkg.join("clavis.js.br"), "brotli bytes").unwrap();
+    std::fs::write(pkg.join("clavis.js.gz"), "gzip bytes").unwrap();
     let options = leptos::config::LeptosOptions::builder()
         .output_name("clavis")
+        .site_root(dir.path().display().to_string())
         .build();
     let state = AppState::new(options, db, settings).unwrap();
     let m = RequestMeta::default();
@@ -1451,4 +1463,70 @@ async fn pages_carry_a_nonce_policy_and_every_answer_strict_headers() {
         r.headers.get(header::STRICT_TRANSPORT_SECURITY).unwrap(),
         "max-age=31536000"
     );
+}
+
+#[tokio::test]
+async fn the_bundle_is_served_precompressed_and_answers_with_secrets_never_compressed() {
+    let h = harness().await;
+    let get = |path: &'static str, accept: &'static str| {
+        let h = &h;
+        async move {
+            h.send(
+                Request::get(path)
+                    .header(header::ACCEPT_ENCODING, accept)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let br = get("/pkg/clavis.js", "gzip, br").await;
+    assert_eq!(br.status, StatusCode::OK);
+    assert_eq!(br.headers.get(header::CONTENT_ENCODING).unwrap(), "br");
+    assert_eq!(br.body, "brotli bytes");
+    // Unhashed names (this test's site) are revalidated; hashed ones are kept (unit-tested
+    // in `assets`).
+    assert_eq!(br.headers.get(header::CACHE_CONTROL).unwrap(), "no-cache");
+    let gz = get("/pkg/clavis.js", "gzip").await;
+    assert_eq!(gz.headers.get(header::CONTENT_ENCODING).unwrap(), "gzip");
+    assert_eq!(gz.body, "gzip bytes");
+    let plain = get("/pkg/clavis.js", "identity").await;
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    assert!(plain.body.starts_with("export default function init()"));
+    let missing = get("/pkg/nothing.js", "br").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        missing.headers.get(header::CACHE_CONTROL).unwrap(),
+        "no-cache"
+    );
+
+    // Pages are compressed on the fly and revalidated.
+    let login = get("/login", "br").await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert_eq!(login.headers.get(header::CONTENT_ENCODING).unwrap(), "br");
+    assert_eq!(
+        login.headers.get(header::CACHE_CONTROL).unwrap(),
+        "no-cache"
+    );
+
+    // An answer with a plaintext secret is never compressed (BREACH), nor cached.
+    let root = h.sign_in("root").await;
+    let req = Request::post("/api/secrets/rotate")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "clavis.test")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::ACCEPT, "application/json")
+        .header(header::ACCEPT_ENCODING, "gzip, br")
+        .header(header::COOKIE, root)
+        .body(Body::from(format!(
+            "client_id={}&grace=until_revoked&form_token={}",
+            h.secret_client,
+            new_form_token()
+        )))
+        .unwrap();
+    let r = h.send(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("clavis_cs_"), "readable, so not compressed");
+    assert!(r.headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
 }

@@ -5,6 +5,7 @@
 //! - `settings`: the run-time settings and their defaults (the one place the app's defaults
 //!   live; the server adds those of its own keys).
 //! - `state`: `AppState`, the state handed to Leptos rendering, server functions and handlers.
+//! - `assets`: the (hashed) names of the site's files.
 //! - `csp`: the Content-Security-Policy of pages (with the render's nonce) and other answers.
 //! - `edge`: what every server function does first (same-origin check, session and role, error
 //!   mapping) and the `no-store` headers of answers that carry a plaintext.
@@ -16,6 +17,7 @@
 //!
 //! This file holds only the service error type and the request facts services record.
 
+pub mod assets;
 pub mod csp;
 pub mod db;
 pub mod edge;

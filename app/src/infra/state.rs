@@ -19,6 +19,8 @@ use crate::secrets::verify::UsageRecorder;
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// The stylesheet's path, hashed in release builds (for pages rendered outside Leptos).
+    pub stylesheet: Arc<str>,
     pub db: Db,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
@@ -38,6 +40,7 @@ impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, settings: Settings) -> SvcResult<Self> {
         let signing_keys = Arc::new(KeyRing::new(settings.key_encryption_key.clone()));
         Ok(AppState {
+            stylesheet: super::assets::stylesheet_href(&leptos_options).into(),
             leptos_options,
             db,
             settings: Arc::new(settings),

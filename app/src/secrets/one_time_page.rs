@@ -10,7 +10,7 @@
 //! page never contains the plaintext.
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::{CONTENT_TYPE, LOCATION};
@@ -24,6 +24,7 @@ use super::{IssuedSecretOnce, OneTimeSecrets};
 use crate::error::AppError;
 use crate::infra::edge::{no_store_headers, wants_html};
 use crate::infra::once::ANSWER_HEADER;
+use crate::infra::state::AppState;
 
 /// The server functions whose answers may carry new plaintexts.
 pub const ISSUING_PATHS: &[&str] = &[
@@ -56,17 +57,17 @@ fn block(i: usize, single: bool, s: IssuedSecretOnce) -> impl IntoView {
     }
 }
 
-fn document(title: &str, body: String) -> String {
+fn document(title: &str, stylesheet: &str, body: String) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"/>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\
-         <title>{title} · Clavis</title><link rel=\"stylesheet\" href=\"/pkg/clavis.css\"/></head>\
+         <title>{title} · Clavis</title><link rel=\"stylesheet\" href=\"{stylesheet}\"/></head>\
          <body>{body}</body></html>"
     )
 }
 
 /// The answer to a form sent again: nothing changed, the secret was shown the first time.
-pub fn render_already_applied(href: &str) -> String {
+pub fn render_already_applied(href: &str, stylesheet: &str) -> String {
     let href = href.to_string();
     let link = if href.starts_with("/clients?application=") {
         "Go to the application's clients"
@@ -84,11 +85,11 @@ pub fn render_already_applied(href: &str) -> String {
         </main>
     }
     .to_html();
-    document("Already done", body)
+    document("Already done", stylesheet, body)
 }
 
 /// The whole HTML document. Every value is escaped by the renderer.
-pub fn render(o: OneTimeSecrets) -> String {
+pub fn render(o: OneTimeSecrets, stylesheet: &str) -> String {
     let single = o.one_time_secrets.len() == 1;
     let title = if single {
         "Client secret"
@@ -115,7 +116,7 @@ pub fn render(o: OneTimeSecrets) -> String {
         </main>
     }
     .to_html();
-    document(title, body)
+    document(title, stylesheet, body)
 }
 
 fn html_answer(status: StatusCode, html: String) -> Response {
@@ -142,14 +143,14 @@ fn is_plain_form_post(req: &Request) -> bool {
 }
 
 /// Middleware: see the module comment. Errors and answers without secrets pass unchanged.
-pub async fn middleware(req: Request, next: Next) -> Response {
+pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) -> Response {
     if !is_plain_form_post(&req) {
         return next.run(req).await;
     }
     let mut res = next.run(req).await;
     if let Some(href) = res.headers_mut().remove(ANSWER_HEADER) {
         let href = href.to_str().unwrap_or("/clients").to_string();
-        let html = Owner::new().with(|| render_already_applied(&href));
+        let html = Owner::new().with(|| render_already_applied(&href, &st.stylesheet));
         return html_answer(StatusCode::CONFLICT, html);
     }
     let failed = res
@@ -168,7 +169,7 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     };
     match serde_json::from_slice::<OneTimeSecrets>(&bytes) {
         Ok(o) if !o.one_time_secrets.is_empty() => {
-            let html = Owner::new().with(|| render(o));
+            let html = Owner::new().with(|| render(o, &st.stylesheet));
             let mut res = html_answer(StatusCode::OK, html);
             let h = res.headers_mut();
             // Keep the headers the app set (request id, cookies), but not the redirect.
@@ -198,7 +199,7 @@ mod tests {
             }],
             done_href: "/clients/abc".into(),
         };
-        let html = Owner::new().with(|| render(o));
+        let html = Owner::new().with(|| render(o, "/pkg/clavis.css"));
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("value=\"clavis_cs_x\""), "{html}");
         assert!(html.contains(">Download<"), "{html}");
