@@ -14,7 +14,7 @@ use std::path::Path;
 
 use axum::http::{header, HeaderValue, Response, StatusCode};
 use tower_http::compression::predicate::{And, DefaultPredicate, Predicate};
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -57,9 +57,11 @@ impl Predicate for NotNoStore {
 }
 
 pub fn compression() -> CompressionLayer<And<DefaultPredicate, NotNoStore>> {
+    // A middle quality: on-the-fly brotli at its best level takes far longer than the page.
     CompressionLayer::new()
         .br(true)
         .gzip(true)
+        .quality(CompressionLevel::Precise(4))
         .compress_when(DefaultPredicate::new().and(NotNoStore))
 }
 

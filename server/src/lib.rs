@@ -234,6 +234,21 @@ pub fn router(state: AppState) -> Router {
             "/.well-known/oauth-authorization-server",
             get(oauth::metadata),
         )
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, move |_| shell(fallback_options.clone())))
+        // Server functions are registered by `leptos_routes_with_context`, with the state in context.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            one_time_page::middleware,
+        ))
+        .layer(assets::compression())
+        // The bundle, after the compression layer: it comes precompressed (or, in a debug
+        // build, is too large to compress on every request).
         .nest_service(
             &format!("/{}", state.leptos_options.site_pkg_dir),
             tower::ServiceBuilder::new()
@@ -248,25 +263,12 @@ pub fn router(state: AppState) -> Router {
                     &state.leptos_options.site_pkg_dir,
                 )),
         )
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, move |_| shell(fallback_options.clone())))
-        // Server functions are registered by `leptos_routes_with_context`, with the state in context.
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            one_time_page::middleware,
-        ))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,
         ))
         .layer(assets::revalidate_by_default())
-        .layer(assets::compression())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

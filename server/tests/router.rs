@@ -114,6 +114,7 @@ async fn harness_with(settings: Settings) -> Harness {
     .unwrap();
     std::fs::write(pkg.join("clavis.js.br"), "brotli bytes").unwrap();
     std::fs::write(pkg.join("clavis.js.gz"), "gzip bytes").unwrap();
+    std::fs::write(pkg.join("debug.wasm"), vec![b'w'; 64 * 1024]).unwrap();
     let options = leptos::config::LeptosOptions::builder()
         .output_name("clavis")
         .site_root(dir.path().display().to_string())
@@ -1493,6 +1494,12 @@ async fn the_bundle_is_served_precompressed_and_answers_with_secrets_never_compr
     let plain = get("/pkg/clavis.js", "identity").await;
     assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
     assert!(plain.body.starts_with("export default function init()"));
+    // A file with no precompressed copy (a debug build's) is sent as it is: compressing 15 MB
+    // of WebAssembly on every request would take longer than sending it on loopback.
+    let debug = get("/pkg/debug.wasm", "gzip, br").await;
+    assert_eq!(debug.status, StatusCode::OK);
+    assert!(debug.headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(debug.body.len(), 64 * 1024);
     let missing = get("/pkg/nothing.js", "br").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(
