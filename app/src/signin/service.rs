@@ -176,8 +176,10 @@ pub async fn sign_in(
     match account {
         Some((id, role, false)) if password_ok => {
             let role: Role = role.parse()?;
+            // Blind writes that decide nothing: READ COMMITTED, so that they never conflict
+            // with the parallel attempts of the same account (see the failure below).
             let token = db
-                .write(|conn| {
+                .write_locking(|conn| {
                     let (settings, ip) = (settings.clone(), meta.ip.clone());
                     async move {
                         let token = session::create(conn, &settings, id, ip.as_deref()).await?;
@@ -203,7 +205,10 @@ pub async fn sign_in(
         }
         _ => {
             metrics.sign_in_failures.inc();
-            db.write(|conn| audit::complete(conn, attempt, "auth.sign_in_failed").boxed())
+            // One row updated by id, deciding nothing. Under SERIALIZABLE, the completions of
+            // parallel attempts read and write the same index pages of `audit_events` and
+            // fail each other's commits (40001) until their retries run out under load.
+            db.write_locking(|conn| audit::complete(conn, attempt, "auth.sign_in_failed").boxed())
                 .await?;
             Err(AppError::BadCredentials.into())
         }
