@@ -3,13 +3,12 @@
 # with the network emulated at 10 Mbit/s and 40 ms (Chrome DevTools Protocol), then a second
 # visit with the browser's cache warm. Prints the time, the bytes on the wire and the size of the
 # WebAssembly (raw, gzip, brotli), each next to the figures measured before issue 11 as a ratio.
-#   bench/first_load.sh [RUNS]      (builds the release with --precompress if needed)
+#   bench/first_load.sh [RUNS]      (runs scripts/build-release.sh first unless CLAVIS_BIN is set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 if [ -z "${CLAVIS_BIN:-}" ]; then
-  export PATH="$PWD/end2end/node_modules/.bin:$PATH"
-  cargo leptos build --release --precompress >&2
+  ./scripts/build-release.sh >&2
 fi
 bin=${CLAVIS_BIN:-target/release/clavis}
 port=3978
@@ -27,9 +26,12 @@ wasm=$(ls target/site/pkg/clavis*.wasm | head -1)
 raw=$(stat -c %s "$wasm")
 gz=$(stat -c %s "$wasm.gz" 2>/dev/null || gzip -9c "$wasm" | wc -c)
 br=$(stat -c %s "$wasm.br" 2>/dev/null || echo 0)
+# The chunks that other pages load when first shown (none in a build without --split).
+chunks=$(find target/site/pkg -name '*.wasm' ! -name 'clavis*' | wc -l)
+chunks_br=$(find target/site/pkg -name '*.wasm.br' ! -name 'clavis*' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
 
 cd end2end
-BASE="http://127.0.0.1:$port" RUNS="$runs" RAW="$raw" GZ="$gz" BR="$br" WASM="$(basename "$wasm")" node - <<'JS'
+BASE="http://127.0.0.1:$port" RUNS="$runs" RAW="$raw" GZ="$gz" BR="$br" CHUNKS="$chunks" CHUNKS_BR="$chunks_br" WASM="$(basename "$wasm")" node - <<'JS'
 const { chromium } = require('@playwright/test');
 const base = process.env.BASE;
 const runs = Number(process.env.RUNS);
@@ -95,6 +97,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
   const raw = Number(process.env.RAW), gz = Number(process.env.GZ), br = Number(process.env.BR);
   console.log(`${process.env.WASM}: ${(raw / 1000).toFixed(0)} kB raw, ${(gz / 1000).toFixed(0)} kB gzip, ${(br / 1000).toFixed(0)} kB brotli`
     + `  (before: ${before.raw / 1000} kB raw, ${before.br / 1000} kB brotli; ratio ${(raw / before.raw).toFixed(2)}, ${(br / before.br).toFixed(2)})`);
+  console.log(`other pages' chunks, loaded when first shown: ${process.env.CHUNKS} files, ${(Number(process.env.CHUNKS_BR) / 1000).toFixed(0)} kB brotli in all`);
   console.log(`median of ${runs} runs each, a fresh browser context (empty cache) per run`);
 })();
 JS

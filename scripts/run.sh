@@ -4,8 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh run
-# wasm-opt (binaryen from npm) shrinks the WebAssembly in release builds.
-export PATH="$PWD/end2end/node_modules/.bin:$PATH"
-cargo leptos build --release --precompress
+./scripts/build-release.sh
 export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=clavis
 exec target/release/clavis serve

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of Clavis. Installs what is missing first (scripts/setup.sh),
 # starts a local PostgreSQL for the store tests and stops it again if it was not running.
-# Order: format, clippy (server and browser side), site build, browser tests, Rust tests last
+# Order: format, clippy (server and browser side), release build, browser tests, Rust tests last
 # (so that cargo's summary closes the output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,9 +34,12 @@ log=$(mktemp)
 step "format" 120 cargo fmt --all --check
 step "layout (no import cycles, no file over 500 lines)" 60 python3 scripts/check_layout.py
 step "clippy (server side)" 1800 cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
-step "clippy (browser side)" 1200 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
-step "build the site" 1800 cargo leptos build
-step "browser tests (JavaScript off and on)" 900 bash -c 'cd end2end && npx playwright test' | tee -a "$log"
+# With `split`, as in the release build (the server side checks the other half of lazy_page!).
+step "clippy (browser side)" 1200 cargo clippy -p frontend --target wasm32-unknown-unknown --features split -- -D warnings
+# The browser tests run against what ships: the release build, split, hashed and precompressed.
+step "build the site (release)" 2400 ./scripts/build-release.sh
+step "browser tests (JavaScript off and on)" 900 \
+  env CLAVIS_BIN=target/release/clavis bash -c 'cd end2end && npx playwright test' | tee -a "$log"
 step "Rust tests (unit, store on SQLite and PostgreSQL, router, binary)" 1800 \
   cargo test --no-fail-fast -p app -p server --features app/ssr --lib --bins --tests 2>&1 | tee -a "$log"
 

@@ -30,13 +30,17 @@ pub mod ui;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes, A};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, LazyRoute, SsrMode};
 
 use crate::secrets::ui::one_time::{OneTimeSecretDialog, OneTimeSlot};
 use crate::signin::ui::AuthCtx;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let split_loader = use_context::<infra::state::AppState>().and_then(|s| s.split_loader);
+    #[cfg(not(feature = "ssr"))]
+    let split_loader: Option<std::sync::Arc<str>> = None;
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -46,6 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
+                {split_loader.map(|href| view! { <link rel="modulepreload" href=href.to_string()/> })}
                 <MetaTags/>
             </head>
             <body>
@@ -106,14 +111,53 @@ fn Layout() -> impl IntoView {
             <Routes fallback=|| view! { <ui::NotFound/> }>
                 <Route path=path!("/") view=|| view! { <Redirect path="/clients"/> } ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=signin::ui::LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/clients") view=clients::ui::list::ClientsPage ssr=SsrMode::Async/>
-                <Route path=path!("/clients/new") view=clients::ui::new::NewClientPage ssr=SsrMode::Async/>
-                <Route path=path!("/clients/:client_id") view=clients::ui::detail::ClientPage ssr=SsrMode::Async/>
-                <Route path=path!("/audit") view=audit::ui::AuditLogPage ssr=SsrMode::Async/>
-                <Route path=path!("/accounts") view=accounts::ui::AccountsPage ssr=SsrMode::Async/>
+                <Route path=path!("/clients") view={Lazy::<ClientsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/clients/new") view={Lazy::<NewClientRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/clients/:client_id") view={Lazy::<ClientRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
             </ErrorBoundary>
         </main>
         <OneTimeSecretDialog/>
     }
 }
+
+/// A route whose page is loaded only when it is first shown. With the `split` feature (the
+/// release build, `cargo leptos build --split`), the page's code goes to its own WebAssembly
+/// chunk, so that the sign-in page, the first page most people load, does not wait for the
+/// code of the other pages. Without it, the same route with the page in the main bundle.
+macro_rules! lazy_page {
+    ($route:ident, $page:path) => {
+        struct $route;
+
+        #[cfg(feature = "split")]
+        #[leptos_router::lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+            fn view(this: Self) -> AnyView {
+                let $route = this;
+                view! { <$page/> }.into_any()
+            }
+        }
+
+        #[cfg(not(feature = "split"))]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+            async fn view(this: Self) -> AnyView {
+                let $route = this;
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(ClientsRoute, clients::ui::list::ClientsPage);
+lazy_page!(NewClientRoute, clients::ui::new::NewClientPage);
+lazy_page!(ClientRoute, clients::ui::detail::ClientPage);
+lazy_page!(AuditRoute, audit::ui::AuditLogPage);
+lazy_page!(AccountsRoute, accounts::ui::AccountsPage);

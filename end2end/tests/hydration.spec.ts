@@ -1,4 +1,9 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test, expect, ADMIN, open, unique } from './fixtures/console';
+
+/** Whether the site was built split (scripts/build-release.sh, as in CI), not by a plain `cargo leptos build`. */
+const splitBuild = readdirSync(join(__dirname, '../../target/site/pkg')).some((f) => f.startsWith('__wasm_split_manifest'));
 
 // Runs only with JavaScript on (see playwright.config.ts).
 test('the page hydrates into the WebAssembly app', async ({ page, signInPage }) => {
@@ -42,4 +47,25 @@ test('Escape on the one-time dialog asks before the secret is dropped', async ({
   await page.keyboard.press('Escape');
   await ask.getByRole('button', { name: 'Close without saving' }).click();
   await expect(dialog).toHaveCount(0);
+});
+
+test('the sign-in page loads only the main WebAssembly; another page loads its chunk when first shown', async ({ page, signInPage }) => {
+  test.skip(!splitBuild, 'the site was built without --split (run scripts/build-release.sh)');
+  const wasm: string[] = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.endsWith('.wasm')) wasm.push(path);
+  });
+  await signInPage.goto();
+  await page.waitForLoadState('networkidle');
+  // The chunk loader that the main bundle imports is fetched alongside it, not a round trip later.
+  await expect(page.locator('head link[rel="modulepreload"][href^="/pkg/__wasm_split."]')).toHaveCount(1);
+  expect(wasm).toEqual([expect.stringMatching(/^\/pkg\/clavis\.[\w-]+\.wasm$/)]);
+
+  await signInPage.signInAs(ADMIN);
+  expect(wasm.some((p) => p.includes('split___clients_route_view'))).toBe(true);
+  expect(wasm.some((p) => p.includes('split___audit_route_view'))).toBe(false);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
+  expect(wasm.some((p) => p.includes('split___audit_route_view'))).toBe(true);
 });

@@ -21,19 +21,31 @@ pub fn hash_of<'a>(hashes: &'a str, kind: &str) -> Option<&'a str> {
     })
 }
 
+/// The text of `hash.txt`, when the files are hashed.
+fn hashes(options: &LeptosOptions) -> Option<String> {
+    let path = options
+        .hash_files
+        .then(|| hash_file(&options.hash_file))??;
+    std::fs::read_to_string(path).ok()
+}
+
 /// The path of the stylesheet, with its hash when the files are hashed.
 pub fn stylesheet_href(options: &LeptosOptions) -> String {
-    let hash = options
-        .hash_files
-        .then(|| hash_file(&options.hash_file))
-        .flatten()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .and_then(|h| hash_of(&h, "css").map(str::to_string));
-    let name = match hash {
+    let name = match hashes(options).as_deref().and_then(|h| hash_of(h, "css")) {
         Some(h) => format!("{}.{h}.css", options.output_name),
         None => format!("{}.css", options.output_name),
     };
     format!("/{}/{name}", options.site_pkg_dir)
+}
+
+/// The path of the module that loads the page chunks of a split build (`--split`, see
+/// scripts/build-release.sh), or `None` for a build that is not split. The main bundle imports
+/// it, so the shell preloads it: otherwise the browser finds it only once the main JavaScript
+/// has arrived, one round trip later.
+pub fn split_loader_href(options: &LeptosOptions) -> Option<String> {
+    let hashes = hashes(options)?;
+    let hash = hash_of(&hashes, "split")?;
+    Some(format!("/{}/__wasm_split.{hash}.js", options.site_pkg_dir))
 }
 
 #[cfg(test)]
@@ -48,5 +60,10 @@ mod tests {
         assert_eq!(hash_of(text, "png"), None);
         let options = LeptosOptions::builder().output_name("clavis").build();
         assert_eq!(stylesheet_href(&options), "/pkg/clavis.css");
+        assert_eq!(
+            split_loader_href(&options),
+            None,
+            "a build without hash.txt"
+        );
     }
 }

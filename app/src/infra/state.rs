@@ -21,6 +21,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The stylesheet's path, hashed in release builds (for pages rendered outside Leptos).
     pub stylesheet: Arc<str>,
+    /// The page-chunk loader of a split build, which the shell preloads.
+    pub split_loader: Option<Arc<str>>,
     pub db: Db,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
@@ -41,6 +43,7 @@ impl AppState {
         let signing_keys = Arc::new(KeyRing::new(settings.key_encryption_key.clone()));
         Ok(AppState {
             stylesheet: super::assets::stylesheet_href(&leptos_options).into(),
+            split_loader: super::assets::split_loader_href(&leptos_options).map(Into::into),
             leptos_options,
             db,
             settings: Arc::new(settings),
