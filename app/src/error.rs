@@ -32,6 +32,9 @@ pub enum AppError {
     /// `href` is the page of what the first one made. HTTP 409.
     #[error("This was already done when the form was first sent. Any secret it made was shown in that first answer, once, and cannot be shown again.")]
     AlreadyApplied { href: String },
+    /// The thing changed since the caller read it (a stale `If-Match`). HTTP 412.
+    #[error("The client changed since you read it. Read it again, then send your change.")]
+    PreconditionFailed,
     /// Too many attempts. HTTP 429 with `Retry-After`.
     #[error("Too many failed attempts. Try again in {retry_after_secs} seconds.")]
     Throttled { retry_after_secs: u64 },
@@ -72,6 +75,7 @@ impl AppError {
             AppError::Validation { .. } => 400,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) | AppError::AlreadyApplied { .. } => 409,
+            AppError::PreconditionFailed => 412,
             AppError::Throttled { .. } => 429,
             AppError::Internal { .. } | AppError::Transport(_) => 500,
         }

@@ -2,6 +2,7 @@
 //! endpoints (`/healthz`, `/metrics`), and start-up (migrations, first admin, shutdown).
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod api;
 pub mod assets;
 pub mod config;
 mod layers;
@@ -152,6 +153,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(oauth::token).fallback(oauth::token_wrong_method),
         )
         .route("/.well-known/jwks.json", get(oauth::jwks))
+        .nest(app::oauth::access::API_PATH, api::router())
         .route(
             "/.well-known/oauth-authorization-server",
             get(oauth::metadata),

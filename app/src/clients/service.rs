@@ -261,10 +261,34 @@ pub async fn update(
     client_id: &str,
     input: &ClientInput,
 ) -> SvcResult<ClientView> {
+    update_matching(db, actor, meta, client_id, input, None).await
+}
+
+/// The entity tag of a client as it is now: changes whenever anything about it does.
+pub fn etag(client: &ClientView) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(client).unwrap_or_default();
+    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..12]))
+}
+
+/// `update`, only if the client's `etag` is still `expected` (when given), checked in the same
+/// transaction as the change; `PreconditionFailed` otherwise.
+pub async fn update_matching(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    client_id: &str,
+    input: &ClientInput,
+    expected: Option<&str>,
+) -> SvcResult<ClientView> {
     db.write(|conn| {
         let (meta, actor, client_id, input) = (meta.clone(), actor.to_string(), client_id.to_string(), input.clone());
+        let expected = expected.map(str::to_string);
         async move {
             let current = find(conn, &client_id).await?;
+            if expected.as_ref().is_some_and(|e| *e != etag(&current)) {
+                return Err(AppError::PreconditionFailed.into());
+            }
             if !input.client_type.is_empty() && input.client_type != current.client_type.as_str() {
                 return Err(AppError::validation(
                     "client_type",

@@ -40,7 +40,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, settings: Settings) -> SvcResult<Self> {
-        let signing_keys = Arc::new(KeyRing::new(settings.key_encryption_key.clone()));
+        let signing_keys = Arc::new(
+            KeyRing::new(settings.key_encryption_key.clone())
+                .with_token_ttl(settings.access_token_ttl_secs),
+        );
         Ok(AppState {
             stylesheet: super::assets::stylesheet_href(&leptos_options).into(),
             split_loader: super::assets::split_loader_href(&leptos_options).map(Into::into),

@@ -74,6 +74,9 @@ impl std::fmt::Debug for ActiveKey {
     }
 }
 
+/// Public Ed25519 keys by `kid`.
+pub type VerifyingKeys = Arc<Vec<(String, [u8; 32])>>;
+
 /// The signing key active now, read from the database at start and again every few seconds,
 /// so that a key added by `clavis keys rotate` on any machine is picked up. Holds the
 /// key-encryption key that opens the stored keys.
@@ -81,6 +84,11 @@ impl std::fmt::Debug for ActiveKey {
 pub struct KeyRing {
     active: RwLock<Option<Arc<ActiveKey>>>,
     kek: Option<Kek>,
+    /// The public keys that verify tokens still in use (as the JWKS publishes them), by `kid`;
+    /// for Clavis's own checks of its tokens (`oauth::access`).
+    verifying: RwLock<VerifyingKeys>,
+    /// How long a retired key still verifies: the access tokens' lifetime.
+    token_ttl_secs: i64,
 }
 
 fn new_kid() -> String {
@@ -254,7 +262,48 @@ impl KeyRing {
         KeyRing {
             active: RwLock::new(None),
             kek,
+            verifying: RwLock::default(),
+            token_ttl_secs: 3600,
         }
+    }
+
+    /// The lifetime of the access tokens, so that a retired key verifies as long as the JWKS
+    /// publishes it.
+    pub fn with_token_ttl(mut self, secs: i64) -> Self {
+        self.token_ttl_secs = secs;
+        self
+    }
+
+    /// The public keys that verify tokens in use now, by `kid` (read by `reload`).
+    pub fn verifying_keys(&self) -> VerifyingKeys {
+        self.verifying
+            .read()
+            .map(|k| Arc::clone(&k))
+            .unwrap_or_default()
+    }
+
+    async fn reload_verifying(&self, db: &Db, now: i64) -> SvcResult<()> {
+        let since = now - self.token_ttl_secs * 1000;
+        let rows = sqlx::query(
+            "SELECT kid, public_x FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1",
+        )
+        .bind(since)
+        .fetch_all(&db.pool)
+        .await?;
+        let mut keys = Vec::with_capacity(rows.len());
+        for r in rows {
+            let kid: String = r.try_get("kid")?;
+            let x: String = r.try_get("public_x")?;
+            let bytes = URL_SAFE_NO_PAD.decode(x.as_bytes()).ok();
+            match bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()) {
+                Some(public) => keys.push((kid, public)),
+                None => tracing::warn!(%kid, "signing key with an unreadable public key"),
+            }
+        }
+        if let Ok(mut slot) = self.verifying.write() {
+            *slot = Arc::new(keys);
+        }
+        Ok(())
     }
 
     /// Reads the key that signs now, if it changed.
@@ -273,6 +322,7 @@ impl KeyRing {
         .await?
         .ok_or_else(|| SvcError::Internal("no signing key in the database".into()))?;
         let kid: String = row.try_get("kid")?;
+        self.reload_verifying(db, now).await?;
         if self.current().is_some_and(|k| k.kid == kid) {
             return Ok(());
         }

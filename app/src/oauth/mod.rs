@@ -4,12 +4,14 @@
 //!
 //! This file: the token endpoint's request, answer and errors (RFC 6749 §5).
 //!
+//! - `access`: checking its own tokens, for the admin API (`/api/v1`).
 //! - `token`: issuing an access token for the client-credentials grant (RFC 6749 §4.4).
 //! - `keys`: the Ed25519 signing keys (in the database, so that every replica signs with the
 //!   same key), the JWS, and the JWKS.
 //! - `limits`: the failure limits of client authentication, and the aggregated audit of failures.
 //! - `metadata`: `scopes_supported` of the metadata document, read at most every few seconds.
 
+pub mod access;
 pub mod keys;
 pub mod limits;
 pub mod metadata;

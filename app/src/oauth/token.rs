@@ -22,11 +22,30 @@ struct Claims<'a> {
     sub: &'a str,
     client_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<&'a str>,
+    aud: Option<Audience<'a>>,
     iat: i64,
     exp: i64,
     jti: String,
     scope: &'a str,
+}
+
+/// `aud`: one audience as a string, several as an array (RFC 7519 §4.1.3).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Audience<'a> {
+    One(&'a str),
+    Many([&'a str; 2]),
+}
+
+/// The audience of a token: the client's own (or the server's default), and the admin API's
+/// when the scope holds a `clavis:` scope, so that the API accepts only tokens meant for it.
+fn audience<'a>(own: Option<&'a str>, scope: &str, api: &'a str) -> Option<Audience<'a>> {
+    let for_api = scope.split(' ').any(super::access::is_clavis_scope);
+    match (for_api, own) {
+        (true, Some(own)) if own != api => Some(Audience::Many([api, own])),
+        (true, _) => Some(Audience::One(api)),
+        (false, own) => own.map(Audience::One),
+    }
 }
 
 /// The state the token endpoint uses.
@@ -92,14 +111,16 @@ pub async fn issue(
     let iat = now / 1000;
     let mut jti = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut jti);
+    let api = super::access::api_audience(&p.issuer);
+    let own = verified
+        .audience
+        .as_deref()
+        .or(p.access_token_audience.as_deref());
     let claims = Claims {
         iss: &p.issuer,
         sub: &verified.client_id,
         client_id: &verified.client_id,
-        aud: verified
-            .audience
-            .as_deref()
-            .or(p.access_token_audience.as_deref()),
+        aud: audience(own, &scope, &api),
         iat,
         exp: iat + p.access_token_ttl_secs,
         jti: URL_SAFE_NO_PAD.encode(jti),
@@ -157,6 +178,26 @@ mod tests {
             audience: None,
             secret_id: 1,
         }
+    }
+
+    #[test]
+    fn a_clavis_scope_adds_the_api_audience() {
+        let json = |a: Option<Audience>| serde_json::to_value(a).unwrap();
+        let api = "https://id.example/api/v1";
+        assert_eq!(
+            json(audience(None, "reports:read", api)),
+            serde_json::Value::Null
+        );
+        assert_eq!(
+            json(audience(Some("https://r"), "reports:read", api)),
+            "https://r"
+        );
+        assert_eq!(json(audience(None, "clavis:admin", api)), api);
+        assert_eq!(
+            json(audience(Some("https://r"), "x clavis:support", api)),
+            serde_json::json!([api, "https://r"])
+        );
+        assert_eq!(json(audience(Some(api), "clavis:admin", api)), api);
     }
 
     #[test]

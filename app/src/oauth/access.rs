@@ -1,0 +1,82 @@
+//! Checking Clavis's own access tokens where Clavis itself is the resource server: the admin
+//! API (`/api/v1`). The JWS signature against the keys that the JWKS publishes (held in memory
+//! by the key ring, refreshed with the signing key), then `iss`, `aud` and `exp`, with jwt-simple.
+//! The caller then checks the client's state and the scope.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use jwt_simple::prelude::{Ed25519PublicKey, EdDSAPublicKeyLike, Token, VerificationOptions};
+use serde::{Deserialize, Serialize};
+
+use super::keys::KeyRing;
+
+/// The path of the admin API; `{issuer}/api/v1` is its audience.
+pub const API_PATH: &str = "/api/v1";
+
+/// The scopes of the admin API, one per console role.
+pub const ADMIN_SCOPE: &str = "clavis:admin";
+pub const SUPPORT_SCOPE: &str = "clavis:support";
+
+/// True for a scope that only Clavis's own API honours.
+pub fn is_clavis_scope(scope: &str) -> bool {
+    scope.starts_with("clavis:")
+}
+
+/// The audience of the admin API's tokens.
+pub fn api_audience(issuer: &str) -> String {
+    format!("{}{API_PATH}", issuer.trim_end_matches('/'))
+}
+
+/// The claims of an access token that the API reads, besides the registered ones.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub client_id: String,
+    #[serde(default)]
+    pub scope: String,
+}
+
+/// A token that verified: its client and its scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+}
+
+/// Clock skew allowed on `exp`, `iat` and `nbf`.
+const LEEWAY: Duration = Duration::from_secs(5);
+
+/// Verifies `token` for `audience`: a signature by a published key (found by the token's
+/// `kid`), issued by `issuer`, unexpired. `None` for every failure: the answer to a caller does
+/// not say which check failed.
+pub fn verify(keys: &KeyRing, token: &str, issuer: &str, audience: &str) -> Option<VerifiedToken> {
+    let meta = Token::decode_metadata(token).ok()?;
+    if meta.algorithm() != super::keys::ALG {
+        return None;
+    }
+    let kid = meta.key_id()?;
+    let ring = keys.verifying_keys();
+    let (_, public) = ring.iter().find(|(k, _)| k == kid)?;
+    let key = Ed25519PublicKey::from_bytes(public).ok()?;
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from([issuer.to_string()])),
+        allowed_audiences: Some(HashSet::from([audience.to_string()])),
+        time_tolerance: Some(LEEWAY.into()),
+        ..Default::default()
+    };
+    let claims = key
+        .verify_token::<AccessClaims>(token, Some(options))
+        .ok()?;
+    // Every token Clavis issues has an expiry; one without is not one of them.
+    claims.expires_at?;
+    Some(VerifiedToken {
+        client_id: claims.custom.client_id,
+        scopes: claims
+            .custom
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}

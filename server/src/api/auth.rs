@@ -1,0 +1,99 @@
+//! Who calls the admin API: a client-credentials client, by an access token from Clavis's own
+//! token endpoint (`Authorization: Bearer`), for the API's audience, with scope `clavis:admin`
+//! (everything) or `clavis:support` (reads, and revoking rotated secrets), the console's two
+//! roles. The client's state is read on every call, so that a token of a client disabled or
+//! deleted since stops working at once, and so is its scope, so that taking the scope away
+//! takes effect at once too.
+
+use app::accounts::Role;
+use app::clients::kind::ClientType;
+use app::clients::service as clients;
+use app::error::AppError;
+use app::infra::state::AppState;
+use app::infra::{edge, RequestMeta, SvcError};
+use app::oauth::access::{self, ADMIN_SCOPE, SUPPORT_SCOPE};
+use axum::extract::FromRequestParts;
+use http::header::AUTHORIZATION;
+use http::request::Parts;
+
+use super::problem::Problem;
+
+/// An authenticated caller of the API.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub role: Role,
+    /// How the audit log names it: `client:<client_id>`.
+    pub actor: String,
+    pub meta: RequestMeta,
+}
+
+impl Caller {
+    /// Refuses a caller without `clavis:admin`.
+    pub fn admin(&self) -> Result<(), Problem> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Support => Err(Problem::insufficient_scope(&[ADMIN_SCOPE])),
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`; `Err(())` for another scheme or a malformed header.
+fn bearer(parts: &Parts) -> Option<Result<&str, ()>> {
+    let value = parts.headers.get(AUTHORIZATION)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, token)| {
+                scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
+            })
+            .map(|(_, token)| token.trim())
+            .ok_or(()),
+    )
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Problem> {
+        let token = match bearer(parts) {
+            None => return Err(Problem::unauthorized(false)),
+            Some(Err(())) => return Err(Problem::unauthorized(true)),
+            Some(Ok(t)) => t,
+        };
+        let issuer = &st.settings.issuer;
+        let verified = access::verify(
+            &st.signing_keys,
+            token,
+            issuer,
+            &access::api_audience(issuer),
+        )
+        .ok_or_else(|| Problem::unauthorized(true))?;
+        let meta = edge::request_meta(parts);
+        let client = match clients::get(&st.db, &verified.client_id).await {
+            Ok(c) => c,
+            Err(SvcError::App(AppError::NotFound(_))) => return Err(Problem::unauthorized(true)),
+            Err(e) => return Err(Problem::from_svc(e, meta.request_id.as_deref())),
+        };
+        if !client.enabled || client.client_type != ClientType::ClientCredentials {
+            return Err(Problem::unauthorized(true));
+        }
+        // A scope counts only while the client still has it.
+        let holds = |scope: &str| {
+            verified.scopes.iter().any(|s| s == scope) && client.scopes.iter().any(|s| s == scope)
+        };
+        let role = if holds(ADMIN_SCOPE) {
+            Role::Admin
+        } else if holds(SUPPORT_SCOPE) {
+            Role::Support
+        } else {
+            return Err(Problem::insufficient_scope(&[ADMIN_SCOPE, SUPPORT_SCOPE]));
+        };
+        Ok(Caller {
+            actor: format!("client:{}", client.client_id),
+            role,
+            meta,
+        })
+    }
+}

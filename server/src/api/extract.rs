@@ -1,0 +1,97 @@
+//! Reading requests of the admin API: JSON bodies (only `application/json`, unknown fields
+//! refused) and query strings, each failure a problem that says what was wrong.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use http::header::CONTENT_TYPE;
+use http::request::Parts;
+use http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use super::problem::Problem;
+
+/// A JSON body. An empty body reads as `T::default()` when `T` allows it (see `OptionalBody`).
+pub struct Body<T>(pub T);
+
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Problem> {
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Request too large",
+                "The request body is larger than the server accepts.",
+            )
+        } else {
+            Problem::bad_request("The request body could not be read.")
+        }
+    })
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Problem::bad_request(format!("The JSON body is not valid here: {e}.")))
+}
+
+fn unsupported() -> Problem {
+    Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "Send the body as application/json.",
+    )
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        if !is_json(&req) {
+            return Err(unsupported());
+        }
+        let bytes = read(req, state).await?;
+        parse(&bytes).map(Body)
+    }
+}
+
+/// A JSON body that may be left out: no body at all reads as `T::default()`.
+pub struct OptionalBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let json = is_json(&req);
+        let has_type = req.headers().contains_key(CONTENT_TYPE);
+        let bytes = read(req, state).await?;
+        if bytes.is_empty() && !json {
+            return Ok(OptionalBody(T::default()));
+        }
+        if !json && has_type {
+            return Err(unsupported());
+        }
+        parse(&bytes).map(OptionalBody)
+    }
+}
+
+/// A query string; unknown parameters are refused.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        let raw = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(raw)
+            .map(Query)
+            .map_err(|e| Problem::bad_request(format!("The query is not valid here: {e}.")))
+    }
+}

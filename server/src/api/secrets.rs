@@ -1,0 +1,204 @@
+//! `/api/v1/clients/{client_id}/secrets`: a client's secrets. Listing shows metadata only;
+//! rotating answers with the new plaintext once (`no-store`); revoking is open to support too.
+
+use app::infra::edge;
+use app::infra::state::AppState;
+use app::secrets::service::{self as secrets, Grace, Policy};
+use app::secrets::{parse_grace, SecretState, UNTIL_REVOKED};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::StatusCode;
+
+use super::auth::Caller;
+use super::extract::OptionalBody;
+use super::problem::{ApiResult, Details, Problem};
+use super::wire::{RevokedCount, Rotate, Rotated, Secret, SecretList};
+
+#[utoipa::path(get, path = "/clients/{client_id}/secrets", tag = "secrets",
+    params(("client_id" = String, Path)),
+    responses(
+        (status = 200, body = SecretList),
+        (status = 401, body = Details, content_type = "application/problem+json"),
+        (status = 403, body = Details, content_type = "application/problem+json"),
+        (status = 404, body = Details, content_type = "application/problem+json"),
+    ))]
+/// A client's secrets, as metadata.
+pub async fn list(
+    caller: Caller,
+    State(st): State<AppState>,
+    Path(client_id): Path<String>,
+) -> ApiResult<Json<SecretList>> {
+    let policy = Policy::from(&*st.settings);
+    let view = secrets::overview(&st.db, policy, &client_id)
+        .await
+        .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
+    Ok(Json(SecretList {
+        secrets: view
+            .current
+            .iter()
+            .chain(&view.previous)
+            .map(Secret::from)
+            .collect(),
+        max_rotated: view.max_rotated,
+    }))
+}
+
+/// `30m`, `24h`, `7d`, `90s` or `until_revoked` as the console's grace value (seconds, or
+/// `until_revoked`); `None` for the server's default.
+fn grace_value(raw: Option<&str>) -> ApiResult<String> {
+    let bad = || {
+        Problem::field(
+            "grace",
+            "Give the grace period as 30m, 24h or 7d (one minute to 365 days), or until_revoked.",
+        )
+    };
+    let Some(raw) = raw.map(str::trim) else {
+        return Ok(String::new());
+    };
+    if raw == UNTIL_REVOKED {
+        return Ok(raw.to_string());
+    }
+    let (digits, unit) = raw.split_at(raw.len().saturating_sub(1));
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: i64 = digits.parse().map_err(|_| bad())?;
+    n.checked_mul(factor).map(|s| s.to_string()).ok_or_else(bad)
+}
+
+#[utoipa::path(post, path = "/clients/{client_id}/secrets/rotate", tag = "secrets", request_body(content = Option<Rotate>),
+    params(("client_id" = String, Path)),
+    responses(
+        (status = 200, body = Rotated, description = "The new secret, in this answer only (`Cache-Control: no-store`)"),
+        (status = 400, body = Details, content_type = "application/problem+json"),
+        (status = 401, body = Details, content_type = "application/problem+json"),
+        (status = 403, body = Details, content_type = "application/problem+json"),
+        (status = 404, body = Details, content_type = "application/problem+json"),
+        (status = 409, body = Details, content_type = "application/problem+json"),
+        (status = 415, body = Details, content_type = "application/problem+json"),
+    ))]
+/// Rotates a client's secret: the new one becomes current, the old one stays valid for the
+/// grace period, and the oldest rotated secrets past the limit are revoked.
+pub async fn rotate(
+    caller: Caller,
+    State(st): State<AppState>,
+    Path(client_id): Path<String>,
+    OptionalBody(body): OptionalBody<Rotate>,
+) -> ApiResult<Response> {
+    caller.admin()?;
+    let fail = |e| Problem::from_svc(e, caller.meta.request_id.as_deref());
+    let policy = Policy::from(&*st.settings);
+    let grace = match parse_grace(
+        &grace_value(body.grace.as_deref())?,
+        policy.default_grace_secs,
+    )? {
+        Some(secs) => Grace::For(secs),
+        None => Grace::UntilRevoked,
+    };
+    let valid_before: Vec<i64> = secrets::overview(&st.db, policy, &client_id)
+        .await
+        .map_err(fail)?
+        .previous
+        .iter()
+        .filter(|s| s.state == SecretState::Rotated)
+        .map(|s| s.id)
+        .collect();
+    let issued = secrets::rotate(
+        &st.db,
+        policy,
+        &caller.actor,
+        &caller.meta,
+        &client_id,
+        grace,
+    )
+    .await
+    .map_err(fail)?;
+    let after = secrets::overview(&st.db, policy, &client_id)
+        .await
+        .map_err(fail)?;
+    let auto_revoked = after
+        .previous
+        .iter()
+        .filter(|s| {
+            valid_before.contains(&s.id) && s.revoked_reason.as_deref() == Some("rotation limit")
+        })
+        .map(|s| s.id)
+        .collect();
+    let body = Rotated {
+        client_id,
+        secret_id: after.current.as_ref().map_or(0, |c| c.id),
+        hint: issued.hint.clone(),
+        client_secret: issued.secret.clone(),
+        auto_revoked,
+    };
+    let mut res = Json(body).into_response();
+    edge::no_store_headers(res.headers_mut());
+    Ok(res)
+}
+
+#[utoipa::path(post, path = "/clients/{client_id}/secrets/{secret_id}/revoke", tag = "secrets",
+    params(("client_id" = String, Path), ("secret_id" = i64, Path)),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, body = Details, content_type = "application/problem+json"),
+        (status = 401, body = Details, content_type = "application/problem+json"),
+        (status = 403, body = Details, content_type = "application/problem+json"),
+        (status = 404, body = Details, content_type = "application/problem+json"),
+        (status = 409, body = Details, content_type = "application/problem+json"),
+    ))]
+/// Revokes one rotated secret. Open to `clavis:support` too.
+pub async fn revoke(
+    caller: Caller,
+    State(st): State<AppState>,
+    Path((client_id, secret_id)): Path<(String, i64)>,
+) -> ApiResult<StatusCode> {
+    secrets::revoke(&st.db, &caller.actor, &caller.meta, &client_id, secret_id)
+        .await
+        .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/clients/{client_id}/secrets/revoke-rotated", tag = "secrets",
+    params(("client_id" = String, Path)),
+    responses(
+        (status = 200, body = RevokedCount),
+        (status = 401, body = Details, content_type = "application/problem+json"),
+        (status = 403, body = Details, content_type = "application/problem+json"),
+        (status = 404, body = Details, content_type = "application/problem+json"),
+    ))]
+/// Revokes every rotated secret of a client; the current one stays. Open to `clavis:support` too.
+pub async fn revoke_rotated(
+    caller: Caller,
+    State(st): State<AppState>,
+    Path(client_id): Path<String>,
+) -> ApiResult<Json<RevokedCount>> {
+    let revoked = secrets::revoke_all_rotated(&st.db, &caller.actor, &caller.meta, &client_id)
+        .await
+        .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
+    Ok(Json(RevokedCount { revoked }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grace_value;
+
+    #[test]
+    fn grace_periods_read_as_seconds() {
+        assert_eq!(grace_value(None).unwrap(), "");
+        assert_eq!(grace_value(Some("24h")).unwrap(), "86400");
+        assert_eq!(grace_value(Some("30m")).unwrap(), "1800");
+        assert_eq!(grace_value(Some("7d")).unwrap(), "604800");
+        assert_eq!(grace_value(Some("until_revoked")).unwrap(), "until_revoked");
+        for bad in ["", "h", "-1h", "1.5h", "24", "1w", "99999999999999999999d"] {
+            assert!(grace_value(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,730 @@
+//! HTTP tests of the admin REST API (`/api/v1`): who may call it (bearer tokens from Clavis's
+//! own token endpoint, by scope, audience, expiry and the client's state), every operation,
+//! problem+json errors, ETag / If-Match, and a secret's whole life driven through the API with
+//! its effect at the token endpoint.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+
+use app::clients::service as clients;
+use app::clients::ClientInput;
+use app::infra::db::Db;
+use app::infra::seal::Kek;
+use app::infra::settings::Settings;
+use app::infra::state::AppState;
+use app::infra::RequestMeta;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Request, StatusCode};
+use axum::{Extension, Router};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sqlx::Row;
+use tower::ServiceExt;
+
+const ISSUER: &str = "https://auth.clavis.test";
+
+struct Harness {
+    router: Router,
+    state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn header(&self, name: header::HeaderName) -> &str {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or_default()
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// Asserts a problem+json answer with `status` and a `type` ending in `kind`.
+    fn problem(&self, status: StatusCode, kind: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(
+            self.header(header::CONTENT_TYPE),
+            "application/problem+json"
+        );
+        let p = self.json();
+        assert_eq!(p["type"], format!("urn:clavis:problem:{kind}"), "{p}");
+        assert_eq!(p["status"], status.as_u16());
+        assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(p["detail"].as_str().is_some_and(|t| !t.is_empty()));
+        p
+    }
+}
+
+async fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let settings = Settings {
+        issuer_origin: ISSUER.into(),
+        issuer: ISSUER.into(),
+        access_token_ttl_secs: 900,
+        key_encryption_key: Some(Kek::generate()),
+        max_rotated_secrets: 2,
+        ..Settings::default()
+    };
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("clavis")
+        .build();
+    let state = AppState::new(options, db, settings).unwrap();
+    server::prepare_signing(&state).await.unwrap();
+    let router = server::router(state.clone()).layer(Extension(ConnectInfo(SocketAddr::from((
+        [10, 0, 0, 9],
+        5152,
+    )))));
+    Harness {
+        router,
+        state,
+        _dir: dir,
+    }
+}
+
+impl Harness {
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A call of the API with `token` (if any) and a JSON body (if any).
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("/api/v1{path}"));
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(req.body(body).unwrap()).await
+    }
+
+    /// A client-credentials client with `scopes`, made as the console would; its id and secret.
+    async fn automation(&self, name: &str, scopes: &str) -> (String, String) {
+        let input = ClientInput {
+            name: name.into(),
+            client_type: "client_credentials".into(),
+            scopes: scopes.into(),
+            ..Default::default()
+        };
+        let (c, s) =
+            clients::create_issuing(&self.state.db, "root", &RequestMeta::default(), &input)
+                .await
+                .unwrap();
+        (c.client_id, s.unwrap().secret)
+    }
+
+    /// `POST /oauth2/token` with HTTP Basic.
+    async fn token_reply(&self, id: &str, secret: &str) -> Reply {
+        let req = Request::post("/oauth2/token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                header::AUTHORIZATION,
+                format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))),
+            )
+            .body(Body::from("grant_type=client_credentials"))
+            .unwrap();
+        self.send(req).await
+    }
+
+    async fn token(&self, id: &str, secret: &str) -> String {
+        let r = self.token_reply(id, secret).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.json()["access_token"].as_str().unwrap().to_string()
+    }
+
+    async fn admin_token(&self) -> String {
+        let (id, secret) = self.automation("Terraform", "clavis:admin").await;
+        self.token(&id, &secret).await
+    }
+}
+
+fn new_worker(name: &str) -> Value {
+    json!({ "client_name": name, "type": "client_credentials", "scope": "reports:read" })
+}
+
+#[tokio::test]
+async fn without_a_usable_token_every_operation_is_401_with_bearer_challenge() {
+    let h = harness().await;
+    for (method, path) in [
+        ("GET", "/clients"),
+        ("POST", "/clients"),
+        ("GET", "/clients/abc"),
+        ("POST", "/clients/abc/secrets/rotate"),
+    ] {
+        let r = h.call(method, path, None, None).await;
+        r.problem(StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_eq!(
+            r.header(header::WWW_AUTHENTICATE),
+            r#"Bearer realm="clavis""#,
+            "{method} {path}"
+        );
+        let r = h.call(method, path, Some("not.a.token"), None).await;
+        r.problem(StatusCode::UNAUTHORIZED, "unauthorized");
+        assert!(r
+            .header(header::WWW_AUTHENTICATE)
+            .contains(r#"error="invalid_token""#));
+    }
+    // Another scheme is not a bearer token.
+    let req = Request::get("/api/v1/clients")
+        .header(header::AUTHORIZATION, "Basic YTpi")
+        .body(Body::empty())
+        .unwrap();
+    h.send(req)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn a_token_must_be_for_the_api_unexpired_and_its_client_enabled() {
+    let h = harness().await;
+    // A token without a clavis scope has no API audience: refused as invalid.
+    let (id, secret) = h.automation("Reports", "reports:read").await;
+    let other = h.token(&id, &secret).await;
+    h.call("GET", "/clients", Some(&other), None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+
+    // A token of the API's audience carries both audiences when the client has its own.
+    let (id, secret) = h.automation("Auditor", "clavis:support").await;
+    let support = h.token(&id, &secret).await;
+    assert_eq!(
+        h.call("GET", "/clients", Some(&support), None).await.status,
+        StatusCode::OK
+    );
+
+    // Signed by Clavis's key, for the API, but expired.
+    let key = h.state.signing_keys.current().unwrap();
+    let now = app::infra::db::now_ms() / 1000;
+    let claims = |exp: i64, aud: &str| json!({ "iss": ISSUER, "sub": id, "client_id": id, "aud": aud, "iat": now - 1000, "exp": exp, "scope": "clavis:support" });
+    let expired = key
+        .sign(&claims(now - 60, &format!("{ISSUER}/api/v1")))
+        .unwrap();
+    h.call("GET", "/clients", Some(&expired), None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    let wrong_aud = key
+        .sign(&claims(now + 600, "https://elsewhere.test"))
+        .unwrap();
+    h.call("GET", "/clients", Some(&wrong_aud), None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    let fine = key
+        .sign(&claims(now + 600, &format!("{ISSUER}/api/v1")))
+        .unwrap();
+    assert_eq!(
+        h.call("GET", "/clients", Some(&fine), None).await.status,
+        StatusCode::OK
+    );
+
+    // Disabled since the token was issued: refused at once.
+    clients::set_enabled(&h.state.db, "root", &RequestMeta::default(), &id, false)
+        .await
+        .unwrap();
+    h.call("GET", "/clients", Some(&support), None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn support_reads_and_revokes_rotated_secrets_and_nothing_else() {
+    let h = harness().await;
+    let admin = h.admin_token().await;
+    let (sid, ssecret) = h.automation("Helpdesk", "clavis:support").await;
+    let support = h.token(&sid, &ssecret).await;
+    let made = h
+        .call(
+            "POST",
+            "/clients",
+            Some(&admin),
+            Some(new_worker("Nightly export")),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let id = made.json()["client_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        h.call(
+            "POST",
+            &format!("/clients/{id}/secrets/rotate"),
+            Some(&admin),
+            None
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    for (method, path, body) in [
+        (
+            "POST",
+            "/clients".to_string(),
+            Some(new_worker("Not allowed")),
+        ),
+        (
+            "PATCH",
+            format!("/clients/{id}"),
+            Some(json!({ "description": "x" })),
+        ),
+        ("DELETE", format!("/clients/{id}"), None),
+        ("POST", format!("/clients/{id}/disable"), None),
+        ("POST", format!("/clients/{id}/enable"), None),
+        ("POST", format!("/clients/{id}/secrets/rotate"), None),
+    ] {
+        let r = h.call(method, &path, Some(&support), body).await;
+        r.problem(StatusCode::FORBIDDEN, "insufficient-scope");
+        assert!(
+            r.header(header::WWW_AUTHENTICATE)
+                .contains(r#"error="insufficient_scope", scope="clavis:admin""#),
+            "{method} {path}: {}",
+            r.header(header::WWW_AUTHENTICATE)
+        );
+    }
+    assert_eq!(
+        h.call("GET", &format!("/clients/{id}"), Some(&support), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let secrets = h
+        .call(
+            "GET",
+            &format!("/clients/{id}/secrets"),
+            Some(&support),
+            None,
+        )
+        .await
+        .json();
+    let rotated = secrets["secrets"][1]["id"].as_i64().unwrap();
+    assert_eq!(secrets["secrets"][1]["state"], "rotated");
+    let r = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/secrets/{rotated}/revoke"),
+            Some(&support),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let r = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/secrets/revoke-rotated"),
+            Some(&support),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["revoked"].as_u64()),
+        (StatusCode::OK, Some(0))
+    );
+
+    // The audit log names the API client as the actor.
+    let actors: Vec<String> =
+        sqlx::query("SELECT actor FROM audit_events WHERE action = 'secret.revoked'")
+            .fetch_all(&h.state.db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get("actor").unwrap())
+            .collect();
+    assert_eq!(actors, vec![format!("client:{sid}")]);
+}
+
+#[tokio::test]
+async fn a_secret_s_life_through_the_api_takes_effect_at_the_token_endpoint() {
+    let h = harness().await;
+    let admin = h.admin_token().await;
+    let made = h
+        .call(
+            "POST",
+            "/clients",
+            Some(&admin),
+            Some(new_worker("Billing sync")),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    assert_eq!(made.header(header::CACHE_CONTROL), "no-store");
+    let body = made.json();
+    let id = body["client_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        made.header(header::LOCATION),
+        format!("/api/v1/clients/{id}")
+    );
+    assert_eq!(body["type"], "client_credentials");
+    assert_eq!(body["grant_types"], json!(["client_credentials"]));
+    assert_eq!(body["token_endpoint_auth_method"], "client_secret_basic");
+    assert_eq!(body["scope"], "reports:read");
+    let first = body["client_secret"].as_str().unwrap().to_string();
+    h.token(&id, &first).await;
+
+    let rotated = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/secrets/rotate"),
+            Some(&admin),
+            Some(json!({ "grace": "24h" })),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text());
+    assert_eq!(rotated.header(header::CACHE_CONTROL), "no-store");
+    let second = rotated.json()["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(first, second);
+    assert_eq!(rotated.json()["auto_revoked"], json!([]));
+    h.token(&id, &first).await;
+    h.token(&id, &second).await;
+
+    // The plaintext is in those two answers only.
+    for path in [
+        format!("/clients/{id}"),
+        format!("/clients/{id}/secrets"),
+        "/clients".to_string(),
+    ] {
+        let r = h.call("GET", &path, Some(&admin), None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            !r.text().contains(&first) && !r.text().contains(&second),
+            "{path}"
+        );
+        assert_ne!(r.header(header::CACHE_CONTROL), "no-store", "{path}");
+    }
+
+    let r = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/secrets/revoke-rotated"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["revoked"], 1);
+    assert_eq!(
+        h.token_reply(&id, &first).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    h.token(&id, &second).await;
+
+    // The cap (2 here): the third rotation revokes the oldest rotated secret, and says so.
+    let mut auto = Vec::new();
+    for _ in 0..3 {
+        let r = h
+            .call(
+                "POST",
+                &format!("/clients/{id}/secrets/rotate"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        auto.push(r.json()["auto_revoked"].as_array().unwrap().len());
+    }
+    assert_eq!(auto, vec![0, 0, 1]);
+
+    // Disabled through the API: its secret stops working.
+    let r = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/disable"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["enabled"], false);
+    let latest = h
+        .call("POST", &format!("/clients/{id}/enable"), Some(&admin), None)
+        .await;
+    assert_eq!(latest.json()["enabled"], true);
+    let r = h
+        .call("DELETE", &format!("/clients/{id}"), Some(&admin), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    h.call("GET", &format!("/clients/{id}"), Some(&admin), None)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not-found");
+    assert_eq!(
+        h.token_reply(&id, &second).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn patch_needs_the_current_etag() {
+    let h = harness().await;
+    let admin = h.admin_token().await;
+    let made = h
+        .call("POST", "/clients", Some(&admin), Some(new_worker("Ledger")))
+        .await;
+    let id = made.json()["client_id"].as_str().unwrap().to_string();
+    let read = h
+        .call("GET", &format!("/clients/{id}"), Some(&admin), None)
+        .await;
+    let etag = read.header(header::ETAG).to_string();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+
+    let patch = |if_match: Option<&str>, body: Value| {
+        let mut req = Request::patch(format!("/api/v1/clients/{id}"))
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(m) = if_match {
+            req = req.header(header::IF_MATCH, m);
+        }
+        req.body(Body::from(body.to_string())).unwrap()
+    };
+    h.send(patch(None, json!({ "description": "x" })))
+        .await
+        .problem(StatusCode::PRECONDITION_REQUIRED, "precondition-required");
+    let r = h
+        .send(patch(
+            Some(&etag),
+            json!({ "description": "Posts the ledger", "scope": "reports:read ledger:write" }),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["description"], "Posts the ledger");
+    assert_eq!(r.json()["scope"], "reports:read ledger:write");
+    assert_eq!(
+        r.json()["client_name"],
+        "Ledger",
+        "fields left out keep their value"
+    );
+    let fresh = r.header(header::ETAG).to_string();
+    assert_ne!(fresh, etag);
+    // The first ETag is stale now: nothing changes.
+    h.send(patch(Some(&etag), json!({ "description": "lost update" })))
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED, "precondition-failed");
+    let now = h
+        .call("GET", &format!("/clients/{id}"), Some(&admin), None)
+        .await;
+    assert_eq!(now.json()["description"], "Posts the ledger");
+    assert_eq!(now.header(header::ETAG), fresh);
+    // The type cannot change.
+    let p = h
+        .send(patch(Some(&fresh), json!({ "type": "public_pkce" })))
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+    assert!(p["errors"]["type"].as_str().is_some(), "{p}");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_problem_naming_the_field_and_changes_nothing() {
+    let h = harness().await;
+    let admin = h.admin_token().await;
+    let count = || async {
+        sqlx::query("SELECT COUNT(*) AS n FROM clients")
+            .fetch_one(&h.state.db.pool)
+            .await
+            .unwrap()
+            .try_get::<i64, _>("n")
+            .unwrap()
+    };
+    let before = count().await;
+    let p = h
+        .call(
+            "POST",
+            "/clients",
+            Some(&admin),
+            Some(json!({ "client_name": " ", "type": "client_credentials" })),
+        )
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+    assert!(p["errors"]["client_name"].as_str().is_some(), "{p}");
+    let p = h
+        .call(
+            "POST",
+            "/clients",
+            Some(&admin),
+            Some(json!({ "client_name": "SPA", "type": "public_pkce" })),
+        )
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+    assert!(p["errors"]["redirect_uris"].as_str().is_some(), "{p}");
+    let p = h
+        .call("POST", "/clients", Some(&admin), Some(json!({ "client_name": "W", "type": "client_credentials", "grant_types": ["authorization_code"] })))
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+    assert!(p["errors"]["grant_types"].as_str().is_some(), "{p}");
+    let p = h
+        .call(
+            "POST",
+            "/clients",
+            Some(&admin),
+            Some(json!({ "client_name": "W", "type": "client_credentials", "colour": "blue" })),
+        )
+        .await
+        .problem(StatusCode::BAD_REQUEST, "bad-request");
+    assert!(p["detail"].as_str().unwrap().contains("colour"), "{p}");
+    h.call(
+        "POST",
+        "/clients",
+        Some(&admin),
+        Some(json!({ "client_name": "W", "type": "robot" })),
+    )
+    .await
+    .problem(StatusCode::BAD_REQUEST, "bad-request");
+    let req = Request::post("/api/v1/clients")
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(new_worker("W").to_string()))
+        .unwrap();
+    h.send(req)
+        .await
+        .problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type");
+    h.call("GET", "/clients?limit=0", Some(&admin), None)
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+    h.call("GET", "/clients?colour=blue", Some(&admin), None)
+        .await
+        .problem(StatusCode::BAD_REQUEST, "bad-request");
+    let p = h
+        .call(
+            "POST",
+            "/clients/nope/secrets/rotate",
+            Some(&admin),
+            Some(json!({ "grace": "forever" })),
+        )
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+    assert!(p["errors"]["grace"].as_str().is_some(), "{p}");
+    h.call("GET", "/nothing-here", Some(&admin), None)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not-found");
+    h.call("PUT", "/clients", Some(&admin), None)
+        .await
+        .problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
+    assert_eq!(count().await, before, "nothing was created");
+}
+
+#[tokio::test]
+async fn the_list_filters_and_pages_with_a_cursor() {
+    let h = harness().await;
+    let admin = h.admin_token().await;
+    for i in 0..5 {
+        let r = h
+            .call(
+                "POST",
+                "/clients",
+                Some(&admin),
+                Some(new_worker(&format!("Batch {i}"))),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/clients?q=batch&limit=2&cursor={c}"),
+            None => "/clients?q=batch&limit=2".to_string(),
+        };
+        let page = h.call("GET", &path, Some(&admin), None).await.json();
+        for c in page["clients"].as_array().unwrap() {
+            seen.push(c["client_name"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        (0..5).map(|i| format!("Batch {i}")).collect::<Vec<_>>()
+    );
+    let typed = h
+        .call("GET", "/clients?type=public_pkce", Some(&admin), None)
+        .await
+        .json();
+    assert_eq!(typed["clients"], json!([]));
+    let enabled = h
+        .call(
+            "GET",
+            "/clients?status=enabled&q=batch%201",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(enabled["clients"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_operation() {
+    let h = harness().await;
+    let r = h.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    let mut ops: Vec<String> = paths
+        .iter()
+        .flat_map(|(p, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {p}", m.to_uppercase()))
+        })
+        .collect();
+    ops.sort();
+    assert_eq!(
+        ops,
+        [
+            "DELETE /clients/{client_id}",
+            "GET /clients",
+            "GET /clients/{client_id}",
+            "GET /clients/{client_id}/secrets",
+            "PATCH /clients/{client_id}",
+            "POST /clients",
+            "POST /clients/{client_id}/disable",
+            "POST /clients/{client_id}/enable",
+            "POST /clients/{client_id}/secrets/revoke-rotated",
+            "POST /clients/{client_id}/secrets/rotate",
+            "POST /clients/{client_id}/secrets/{secret_id}/revoke",
+        ]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(doc["servers"][0]["url"], "/api/v1");
+}
