@@ -32,6 +32,9 @@ pub enum AppError {
     /// `href` is the page of what the first one made. HTTP 409.
     #[error("This was already done when the form was first sent. Any secret it made was shown in that first answer, once, and cannot be shown again.")]
     AlreadyApplied { href: String },
+    /// An `Idempotency-Key` sent again with another request. HTTP 422. Nothing was changed.
+    #[error("This Idempotency-Key was already used for a request with another body. Use a new key for a new request.")]
+    KeyReused,
     /// The thing changed since the caller read it (a stale `If-Match`). HTTP 412.
     #[error("The client changed since you read it. Read it again, then send your change.")]
     PreconditionFailed,
@@ -76,6 +79,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) | AppError::AlreadyApplied { .. } => 409,
             AppError::PreconditionFailed => 412,
+            AppError::KeyReused => 422,
             AppError::Throttled { .. } => 429,
             AppError::Internal { .. } | AppError::Transport(_) => 500,
         }

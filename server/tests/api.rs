@@ -728,3 +728,113 @@ async fn the_openapi_document_describes_every_operation() {
     );
     assert_eq!(doc["servers"][0]["url"], "/api/v1");
 }
+
+/// A POST with an `Idempotency-Key`.
+fn keyed(path: &str, token: &str, key: &str, body: &Value) -> Request<Body> {
+    Request::post(format!("/api/v1{path}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_idempotency_key_makes_retries_safe_for_a_day() {
+    let h = harness().await;
+    let admin = h.admin_token().await;
+    let clients_count = || async {
+        sqlx::query("SELECT COUNT(*) AS n FROM clients")
+            .fetch_one(&h.state.db.pool)
+            .await
+            .unwrap()
+            .try_get::<i64, _>("n")
+            .unwrap()
+    };
+    let body = new_worker("Vault sync");
+    let first = h
+        .send(keyed("/clients", &admin, "9f1c-create", &body))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let id = first.json()["client_id"].as_str().unwrap().to_string();
+    let secret = first.json()["client_secret"].as_str().unwrap().to_string();
+    let before = clients_count().await;
+
+    // The same key and body: nothing is made, and the answer names the first one's client.
+    let again = h
+        .send(keyed("/clients", &admin, "9f1c-create", &body))
+        .await;
+    let p = again.problem(StatusCode::CONFLICT, "already-applied");
+    assert_eq!(p["resource"], format!("/api/v1/clients/{id}"));
+    assert!(
+        !again.text().contains(&secret),
+        "the plaintext is never repeated"
+    );
+    assert_eq!(clients_count().await, before);
+    // The same key with another body: 422, nothing made.
+    h.send(keyed(
+        "/clients",
+        &admin,
+        "9f1c-create",
+        &new_worker("Other"),
+    ))
+    .await
+    .problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused");
+    assert_eq!(clients_count().await, before);
+    // Keys are per caller: another API client may use the same one.
+    let (other_id, other_secret) = h.automation("Second pipeline", "clavis:admin").await;
+    let other = h.token(&other_id, &other_secret).await;
+    let theirs = h
+        .send(keyed(
+            "/clients",
+            &other,
+            "9f1c-create",
+            &new_worker("Theirs"),
+        ))
+        .await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.text());
+
+    // A rotation: the repeat names the secret the first one made, which stays the current one.
+    let rotate = json!({ "grace": "1h" });
+    let path = format!("/clients/{id}/secrets/rotate");
+    let r1 = h.send(keyed(&path, &admin, "rot-1", &rotate)).await;
+    assert_eq!(r1.status, StatusCode::OK, "{}", r1.text());
+    let made = r1.json()["secret_id"].as_i64().unwrap();
+    let new_secret = r1.json()["client_secret"].as_str().unwrap().to_string();
+    let r2 = h.send(keyed(&path, &admin, "rot-1", &rotate)).await;
+    let p = r2.problem(StatusCode::CONFLICT, "already-applied");
+    assert_eq!(
+        (p["resource"].as_str(), p["secret_id"].as_i64()),
+        (
+            Some(format!("/api/v1/clients/{id}/secrets").as_str()),
+            Some(made)
+        )
+    );
+    assert!(!r2.text().contains(&new_secret));
+    let list = h
+        .call("GET", &format!("/clients/{id}/secrets"), Some(&admin), None)
+        .await
+        .json();
+    assert_eq!(list["secrets"][0]["id"].as_i64(), Some(made));
+    assert_eq!(
+        list["secrets"].as_array().unwrap().len(),
+        2,
+        "one rotation, not two"
+    );
+    h.send(keyed(&path, &admin, "rot-1", &json!({ "grace": "2h" })))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused");
+    // A malformed key is bad input.
+    h.send(keyed(&path, &admin, "", &rotate))
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+
+    // After 24 hours the key is new again: the same request rotates once more.
+    sqlx::query("UPDATE applied_requests SET applied_at = applied_at - 86400001 WHERE key LIKE 'api:%:rot-1'")
+        .execute(&h.state.db.pool)
+        .await
+        .unwrap();
+    let r3 = h.send(keyed(&path, &admin, "rot-1", &rotate)).await;
+    assert_eq!(r3.status, StatusCode::OK, "{}", r3.text());
+    assert_ne!(r3.json()["secret_id"].as_i64(), Some(made));
+}

@@ -136,7 +136,14 @@ where
         Err(e) => Err(e),
     };
     result.map_err(|e| {
-        let err = to_app_error(e, meta.request_id.as_deref());
+        let err = match to_app_error(e, meta.request_id.as_deref()) {
+            // The console links to the page of what was made; the part after `#` (which
+            // secret a rotation made) is for the API.
+            AppError::AlreadyApplied { href } => AppError::AlreadyApplied {
+                href: href.split('#').next().unwrap_or_default().to_string(),
+            },
+            other => other,
+        };
         let plain_form = is_plain_form(&parts);
         if let Some(res) = use_context::<ResponseOptions>() {
             if !plain_form {

@@ -56,6 +56,13 @@ pub struct RequestMeta {
     pub once: Option<SingleUse>,
 }
 
+/// How long a key is remembered. A form older than this could be sent again; browsers ask
+/// before they re-send a form, and a month is longer than any tab stays open.
+pub const KEEP_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// How long an API client's `Idempotency-Key` holds: a day, as the IETF draft suggests.
+pub const API_KEEP_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// The single-use key of a request, and the fingerprint of what it asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SingleUse {
@@ -63,16 +70,37 @@ pub struct SingleUse {
     pub key: String,
     /// SHA-256 (hex) of the request's content.
     pub fingerprint: String,
+    /// How long the key holds; after that the same key is a new request.
+    pub keep_ms: i64,
+    /// An API client's `Idempotency-Key` (a reuse with other content is 422), not a form's token.
+    pub api: bool,
+}
+
+fn fingerprint(content: &impl serde::Serialize) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(content).unwrap_or_default();
+    hex::encode(Sha256::digest(bytes))
 }
 
 impl SingleUse {
     /// The key of a console form sent by `actor`, for `content` (the form's arguments).
     pub fn form(actor: &str, token: &str, content: &impl serde::Serialize) -> Self {
-        use sha2::{Digest, Sha256};
-        let bytes = serde_json::to_vec(content).unwrap_or_default();
         SingleUse {
             key: format!("form:{actor}:{token}"),
-            fingerprint: hex::encode(Sha256::digest(bytes)),
+            fingerprint: fingerprint(content),
+            keep_ms: KEEP_MS,
+            api: false,
+        }
+    }
+
+    /// The `Idempotency-Key` of an API call by `actor`, for `content` (the operation and its
+    /// body). Held for `API_KEEP_MS`.
+    pub fn api(actor: &str, key: &str, content: &impl serde::Serialize) -> Self {
+        SingleUse {
+            key: format!("api:{actor}:{key}"),
+            fingerprint: fingerprint(content),
+            keep_ms: API_KEEP_MS,
+            api: true,
         }
     }
 }

@@ -16,9 +16,7 @@ use crate::error::AppError;
 /// says so; it never leaves the server.
 pub const ANSWER_HEADER: &str = "x-clavis-already-applied";
 
-/// How long a key is remembered. A form older than this could be sent again; browsers ask
-/// before they re-send a form, and a month is longer than any tab stays open.
-pub const KEEP_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+pub use super::{API_KEEP_MS, KEEP_MS};
 
 /// Records the request's key (if it has one) as applied. Call it first in the change's
 /// transaction, before any check that a repeat would trip over (a name now taken); when the
@@ -42,17 +40,34 @@ pub async fn claim(conn: &mut AnyConnection, meta: &RequestMeta, actor: &str) ->
     if inserted == 1 {
         return Ok(());
     }
-    let first = sqlx::query("SELECT fingerprint, outcome FROM applied_requests WHERE key = $1")
-        .bind(once.key.clone())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let first =
+        sqlx::query("SELECT fingerprint, outcome, applied_at FROM applied_requests WHERE key = $1")
+            .bind(once.key.clone())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let now = now_ms();
     match first {
+        // Past its time the key is a new request: it takes the key over.
+        Some(r) if r.try_get::<i64, _>("applied_at")? < now - once.keep_ms => {
+            sqlx::query(
+                "UPDATE applied_requests SET actor = $1, fingerprint = $2, outcome = '', applied_at = $3 \
+                 WHERE key = $4",
+            )
+            .bind(actor.to_string())
+            .bind(once.fingerprint.clone())
+            .bind(now)
+            .bind(once.key.clone())
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
         Some(r) if r.try_get::<String, _>("fingerprint")? == once.fingerprint => {
             Err(AppError::AlreadyApplied {
                 href: r.try_get("outcome")?,
             }
             .into())
         }
+        _ if once.api => Err(AppError::KeyReused.into()),
         // The same form with other content (a page brought back from the browser's history
         // and filled in again), or a key forgotten just now: nothing to link to.
         _ => Err(AppError::Conflict(

@@ -176,6 +176,39 @@ pub async fn rotate(
     client_id: &str,
     grace: Grace,
 ) -> SvcResult<IssuedSecretOnce> {
+    Ok(rotate_reporting(db, policy, actor, meta, client_id, grace)
+        .await?
+        .0)
+}
+
+/// What a rotation did besides issuing the new secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The new current secret.
+    pub secret_id: i64,
+    /// The rotated secrets it revoked because of the limit.
+    pub auto_revoked: Vec<i64>,
+}
+
+/// The id of the client's current secret.
+async fn current_id(conn: &mut AnyConnection, client_pk: i64) -> SvcResult<i64> {
+    let row =
+        sqlx::query("SELECT id FROM client_secrets WHERE client_pk = $1 AND state = 'current'")
+            .bind(client_pk)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// `rotate`, also saying which secret it made and which it revoked.
+pub async fn rotate_reporting(
+    db: &Db,
+    policy: Policy,
+    actor: &str,
+    meta: &RequestMeta,
+    client_id: &str,
+    grace: Grace,
+) -> SvcResult<(IssuedSecretOnce, Rotation)> {
     let engine = db.engine;
     db.write_locking(|conn| {
         let (meta, actor, client_id) = (meta.clone(), actor.to_string(), client_id.to_string());
@@ -183,7 +216,6 @@ pub async fn rotate(
             let c = lock_client(conn, engine, &client_id).await?;
             refuse_public(&c)?;
             once::claim(conn, &meta, &actor).await?;
-            once::settle(conn, &meta, &format!("/clients/{}", c.client_id)).await?;
             let now = now_ms();
             let current = sqlx::query(
                 "SELECT id, hint FROM client_secrets WHERE client_pk = $1 AND state = 'current'",
@@ -195,7 +227,10 @@ pub async fn rotate(
                 let (secret, hint) = insert_current(conn, c.pk, &actor, now).await?;
                 let detail = Some(format!("secret …{hint}"));
                 audit::record(conn, &meta, Event { actor: &actor, action: "secret.created", target: Some(&client_id), detail }).await?;
-                return Ok(issued(&c.client_id, &c.name, secret, hint));
+                let secret_id = current_id(conn, c.pk).await?;
+                once::settle(conn, &meta, &format!("/clients/{}#secret-{secret_id}", c.client_id)).await?;
+                let done = Rotation { secret_id, auto_revoked: Vec::new() };
+                return Ok((issued(&c.client_id, &c.name, secret, hint), done));
             };
             let old_id: i64 = current.try_get("id")?;
             let old_hint: String = current.try_get("hint")?;
@@ -214,14 +249,19 @@ pub async fn rotate(
             audit::record(conn, &meta, Event { actor: &actor, action: "secret.rotated", target: Some(&client_id), detail }).await?;
             // The valid rotated secrets, newest first; the one just rotated is among them.
             let rotated = valid_rotated(conn, c.pk, now).await?;
+            let mut auto_revoked = Vec::new();
             for (id, hint) in rotation_overflow(&rotated, policy.max_rotated) {
                 if !revoke_row(conn, id, Some(&actor), "rotation limit", now).await? {
                     continue;
                 }
+                auto_revoked.push(id);
                 let detail = Some(format!("secret …{hint}: rotation limit of {} reached", policy.max_rotated));
                 audit::record(conn, &meta, Event { actor: &actor, action: "secret.auto_revoked", target: Some(&client_id), detail }).await?;
             }
-            Ok(issued(&c.client_id, &c.name, secret, hint))
+            let secret_id = current_id(conn, c.pk).await?;
+            // A repeat names the client's page and this secret.
+            once::settle(conn, &meta, &format!("/clients/{}#secret-{secret_id}", c.client_id)).await?;
+            Ok((issued(&c.client_id, &c.name, secret, hint), Rotation { secret_id, auto_revoked }))
         }
         .boxed()
     })

@@ -13,7 +13,7 @@ use http::header::{ETAG, IF_MATCH, LOCATION};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::auth::Caller;
-use super::extract::{Body, Query};
+use super::extract::{idempotency_key, Body, Query};
 use super::problem::{ApiResult, Details, Problem};
 use super::wire::{
     Client, ClientFilter, ClientList, ClientPatch, NewClient, NewClientCreated, Sort, Status,
@@ -100,27 +100,31 @@ fn check_metadata(new: &NewClient) -> ApiResult<()> {
 }
 
 #[utoipa::path(post, path = "/clients", tag = "clients", request_body = NewClient,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body within 24 hours changes nothing and answers 409 already-applied")),
     responses(
         (status = 201, body = NewClientCreated, description = "Created; a confidential client's `client_secret` is in this answer only (`Cache-Control: no-store`)"),
         (status = 400, body = Details, content_type = "application/problem+json"),
         (status = 401, body = Details, content_type = "application/problem+json"),
         (status = 403, body = Details, content_type = "application/problem+json"),
         (status = 404, body = Details, content_type = "application/problem+json"),
-        (status = 409, body = Details, content_type = "application/problem+json"),
+        (status = 409, body = Details, content_type = "application/problem+json", description = "A name in use, or already applied (Idempotency-Key)"),
         (status = 415, body = Details, content_type = "application/problem+json"),
+        (status = 422, body = Details, content_type = "application/problem+json", description = "The Idempotency-Key was used with another body"),
     ))]
 /// Creates a client; a confidential one comes with its first secret.
 pub async fn create(
     caller: Caller,
     State(st): State<AppState>,
+    headers: HeaderMap,
     Body(new): Body<NewClient>,
 ) -> ApiResult<Response> {
     caller.admin()?;
     check_metadata(&new)?;
-    let (client, secret) =
-        service::create_issuing(&st.db, &caller.actor, &caller.meta, &new.input())
-            .await
-            .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
+    let content = ("create client", &new);
+    let meta = idempotency_key(caller.meta.clone(), &headers, &caller.actor, &content)?;
+    let (client, secret) = service::create_issuing(&st.db, &caller.actor, &meta, &new.input())
+        .await
+        .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
     let body = NewClientCreated {
         client: Client::from(&client),
         client_secret: secret.map(|s| s.secret),

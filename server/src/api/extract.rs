@@ -10,6 +10,39 @@ use serde::de::DeserializeOwned;
 
 use super::problem::Problem;
 
+/// The request's `Idempotency-Key` header (IETF draft httpapi-idempotency-key-header), if any:
+/// `meta` then carries it as the change's single-use key, scoped to `actor`, with `content`
+/// (the operation and its body) as the fingerprint. A malformed key is bad input.
+pub fn idempotency_key(
+    meta: app::infra::RequestMeta,
+    headers: &http::HeaderMap,
+    actor: &str,
+    content: &impl serde::Serialize,
+) -> Result<app::infra::RequestMeta, Problem> {
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(meta);
+    };
+    let key = raw.to_str().unwrap_or_default().trim();
+    // A structured-field string is quoted; a bare token is taken as it is.
+    let key = key
+        .strip_prefix('"')
+        .and_then(|k| k.strip_suffix('"'))
+        .unwrap_or(key);
+    if key.is_empty()
+        || key.len() > 255
+        || !key.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"')
+    {
+        return Err(Problem::field(
+            "Idempotency-Key",
+            "Give an Idempotency-Key of 1 to 255 visible ASCII characters, such as a UUID.",
+        ));
+    }
+    Ok(app::infra::RequestMeta {
+        once: Some(app::infra::SingleUse::api(actor, key, content)),
+        ..meta
+    })
+}
+
 /// A JSON body. An empty body reads as `T::default()` when `T` allows it (see `OptionalBody`).
 pub struct Body<T>(pub T);
 

@@ -33,6 +33,9 @@ pub struct Details {
     /// `already-applied`: the path of what the first request made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// `already-applied` for a rotation: the id of the secret the first request made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_id: Option<i64>,
     #[serde(skip)]
     www_authenticate: Option<String>,
     #[serde(skip)]
@@ -50,6 +53,7 @@ impl Problem {
             detail: detail.into(),
             errors: None,
             resource: None,
+            secret_id: None,
             www_authenticate: None,
             retry_after: None,
         }))
@@ -143,6 +147,22 @@ fn api_field(console: &str) -> &str {
     }
 }
 
+/// The API's path (and a rotation's secret id) for the console's page of what a change made:
+/// `/clients/X`, `/clients/X#secret-N`, `/clients?application=N`.
+fn api_resource(href: &str) -> (String, Option<i64>) {
+    let (path, fragment) = href.split_once('#').unwrap_or((href, ""));
+    if let Some(app) = path.strip_prefix("/clients?application=") {
+        return (format!("/api/v1/applications/{app}"), None);
+    }
+    match fragment
+        .strip_prefix("secret-")
+        .and_then(|n| n.parse().ok())
+    {
+        Some(id) => (format!("/api/v1{path}/secrets"), Some(id)),
+        None => (format!("/api/v1{path}"), None),
+    }
+}
+
 impl From<AppError> for Problem {
     fn from(e: AppError) -> Self {
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -159,9 +179,17 @@ impl From<AppError> for Problem {
                     "A request with this Idempotency-Key and this body was already applied; nothing \
                      was changed now. A secret it made was in the first answer only.",
                 );
-                p.0.resource = Some(href);
+                let (resource, secret_id) = api_resource(&href);
+                p.0.resource = Some(resource);
+                p.0.secret_id = secret_id;
                 p
             }
+            AppError::KeyReused => Problem::new(
+                status,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                detail,
+            ),
             AppError::PreconditionFailed => {
                 Problem::new(status, "precondition-failed", "Precondition failed", detail)
             }

@@ -4,14 +4,14 @@
 use app::infra::edge;
 use app::infra::state::AppState;
 use app::secrets::service::{self as secrets, Grace, Policy};
-use app::secrets::{parse_grace, SecretState, UNTIL_REVOKED};
+use app::secrets::{parse_grace, UNTIL_REVOKED};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 
 use super::auth::Caller;
-use super::extract::OptionalBody;
+use super::extract::{idempotency_key, OptionalBody};
 use super::problem::{ApiResult, Details, Problem};
 use super::wire::{RevokedCount, Rotate, Rotated, Secret, SecretList};
 
@@ -75,15 +75,16 @@ fn grace_value(raw: Option<&str>) -> ApiResult<String> {
 }
 
 #[utoipa::path(post, path = "/clients/{client_id}/secrets/rotate", tag = "secrets", request_body(content = Option<Rotate>),
-    params(("client_id" = String, Path)),
+    params(("client_id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body within 24 hours changes nothing and answers 409 already-applied")),
     responses(
         (status = 200, body = Rotated, description = "The new secret, in this answer only (`Cache-Control: no-store`)"),
         (status = 400, body = Details, content_type = "application/problem+json"),
         (status = 401, body = Details, content_type = "application/problem+json"),
         (status = 403, body = Details, content_type = "application/problem+json"),
         (status = 404, body = Details, content_type = "application/problem+json"),
-        (status = 409, body = Details, content_type = "application/problem+json"),
+        (status = 409, body = Details, content_type = "application/problem+json", description = "Already applied (Idempotency-Key)"),
         (status = 415, body = Details, content_type = "application/problem+json"),
+        (status = 422, body = Details, content_type = "application/problem+json", description = "The Idempotency-Key was used with another body"),
     ))]
 /// Rotates a client's secret: the new one becomes current, the old one stays valid for the
 /// grace period, and the oldest rotated secrets past the limit are revoked.
@@ -91,6 +92,7 @@ pub async fn rotate(
     caller: Caller,
     State(st): State<AppState>,
     Path(client_id): Path<String>,
+    headers: HeaderMap,
     OptionalBody(body): OptionalBody<Rotate>,
 ) -> ApiResult<Response> {
     caller.admin()?;
@@ -103,41 +105,18 @@ pub async fn rotate(
         Some(secs) => Grace::For(secs),
         None => Grace::UntilRevoked,
     };
-    let valid_before: Vec<i64> = secrets::overview(&st.db, policy, &client_id)
-        .await
-        .map_err(fail)?
-        .previous
-        .iter()
-        .filter(|s| s.state == SecretState::Rotated)
-        .map(|s| s.id)
-        .collect();
-    let issued = secrets::rotate(
-        &st.db,
-        policy,
-        &caller.actor,
-        &caller.meta,
-        &client_id,
-        grace,
-    )
-    .await
-    .map_err(fail)?;
-    let after = secrets::overview(&st.db, policy, &client_id)
-        .await
-        .map_err(fail)?;
-    let auto_revoked = after
-        .previous
-        .iter()
-        .filter(|s| {
-            valid_before.contains(&s.id) && s.revoked_reason.as_deref() == Some("rotation limit")
-        })
-        .map(|s| s.id)
-        .collect();
+    let content = ("rotate", &client_id, &body.grace);
+    let meta = idempotency_key(caller.meta.clone(), &headers, &caller.actor, &content)?;
+    let (issued, done) =
+        secrets::rotate_reporting(&st.db, policy, &caller.actor, &meta, &client_id, grace)
+            .await
+            .map_err(fail)?;
     let body = Rotated {
         client_id,
-        secret_id: after.current.as_ref().map_or(0, |c| c.id),
+        secret_id: done.secret_id,
         hint: issued.hint.clone(),
         client_secret: issued.secret.clone(),
-        auto_revoked,
+        auto_revoked: done.auto_revoked,
     };
     let mut res = Json(body).into_response();
     edge::no_store_headers(res.headers_mut());
