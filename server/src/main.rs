@@ -1,5 +1,6 @@
 //! `clavis`: the server binary. `clavis serve` (default), `clavis migrate`, `clavis admin create`,
-//! `clavis keys rotate`.
+//! `clavis clients create`, `clavis keys rotate`. Logs go to standard error, so that what a
+//! command prints (a new client's secret) is alone on standard output.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -7,6 +8,9 @@ use std::process::ExitCode;
 use app::accounts::password::PasswordHasher;
 use app::accounts::service as accounts;
 use app::accounts::Role;
+use app::clients::service as clients;
+use app::clients::ClientInput;
+use app::error::AppError;
 use app::infra::{RequestMeta, SvcError};
 use app::oauth::keys;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -33,6 +37,11 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Manage OAuth clients (the first automation client, before anyone has a token).
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
     },
     /// Manage the keys that sign access tokens.
     Keys {
@@ -62,6 +71,45 @@ enum AdminCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Create a client, as an administrator would in the console, and print its id and, for a
+    /// confidential client, its first secret: once, on standard output.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "type", value_enum)]
+        client_type: CliClientType,
+        /// Space-separated scopes, such as `clavis:admin` for an automation client of the admin API.
+        #[arg(long, default_value = "")]
+        scope: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// A redirect URI (PKCE types); repeat it for several.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// The `aud` of its access tokens (client credentials only).
+        #[arg(long, default_value = "")]
+        audience: String,
+        /// `env`: CLAVIS_CLIENT_ID=… lines for a shell or an env file; `json`: one object.
+        #[arg(long, value_enum, default_value = "env")]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CliClientType {
+    ConfidentialPkce,
+    PublicPkce,
+    ClientCredentials,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Env,
+    Json,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum CliRole {
     Admin,
@@ -79,6 +127,7 @@ fn main() -> ExitCode {
     };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&loaded.config.log))
+        .with_writer(std::io::stderr)
         .init();
     for w in &loaded.warnings {
         tracing::warn!("{w}");
@@ -105,6 +154,34 @@ fn main() -> ExitCode {
             Command::Admin {
                 command: AdminCommand::Create { username, role, .. },
             } => create_account(&loaded.config, &username, role).await,
+            Command::Clients {
+                command:
+                    ClientsCommand::Create {
+                        name,
+                        client_type,
+                        scope,
+                        description,
+                        redirect_uris,
+                        audience,
+                        format,
+                    },
+            } => {
+                let kind = match client_type {
+                    CliClientType::ConfidentialPkce => "confidential_pkce",
+                    CliClientType::PublicPkce => "public_pkce",
+                    CliClientType::ClientCredentials => "client_credentials",
+                };
+                let input = ClientInput {
+                    name,
+                    description,
+                    client_type: kind.into(),
+                    redirect_uris: redirect_uris.join("\n"),
+                    scopes: scope,
+                    audience,
+                    ..Default::default()
+                };
+                create_client(&loaded.config, &input, format).await
+            }
             Command::Keys {
                 command: KeysCommand::Rotate,
             } => rotate_keys(&loaded.config).await,
@@ -116,6 +193,53 @@ fn main() -> ExitCode {
             eprintln!("clavis: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn create_client(
+    config: &config::Config,
+    input: &ClientInput,
+    format: Format,
+) -> Result<(), String> {
+    let db = server::open_database(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (client, secret) = clients::create_issuing(&db, "cli", &RequestMeta::default(), input)
+        .await
+        .map_err(|e| match e {
+            SvcError::App(AppError::Validation { field, message }) => {
+                format!("--{}: {message}", cli_flag(&field))
+            }
+            SvcError::App(a) => a.to_string(),
+            other => other.to_string(),
+        })?;
+    let secret = secret.map(|s| s.secret);
+    match format {
+        Format::Env => {
+            println!("CLAVIS_CLIENT_ID={}", client.client_id);
+            if let Some(s) = &secret {
+                println!("CLAVIS_CLIENT_SECRET={s}");
+            }
+        }
+        Format::Json => {
+            let mut out =
+                serde_json::json!({ "client_id": client.client_id, "client_name": client.name });
+            if let Some(s) = &secret {
+                out["client_secret"] = s.clone().into();
+            }
+            println!("{out}");
+        }
+    }
+    Ok(())
+}
+
+/// The flag of `clavis clients create` that sets a field of the console's rules.
+fn cli_flag(field: &str) -> &str {
+    match field {
+        "client_type" => "type",
+        "scopes" => "scope",
+        "redirect_uris" => "redirect-uri",
+        other => other,
     }
 }
 

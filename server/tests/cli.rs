@@ -450,3 +450,117 @@ fn the_signing_keys_are_sealed_under_a_key_file_made_on_the_first_start() {
     assert!(err.contains("key_encryption_key_file"), "{err}");
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+/// A raw HTTP/1.1 request; the status line's code and the body.
+fn http(port: u16, head: &str, body: &str) -> (u16, String) {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "{head}\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let code = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (
+        code,
+        out.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+#[test]
+fn clients_create_bootstraps_an_automation_client_for_the_admin_api() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (mut child, rx) = start(dir.path(), port, &[]);
+    let (code, out, err) = run(
+        clavis(dir.path()).args([
+            "clients",
+            "create",
+            "--name",
+            "Terraform",
+            "--type",
+            "client-credentials",
+            "--scope",
+            "clavis:admin",
+            "--format",
+            "json",
+        ]),
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let made: serde_json::Value = serde_json::from_str(out.trim()).expect(&out);
+    let (id, secret) = (
+        made["client_id"].as_str().unwrap(),
+        made["client_secret"].as_str().unwrap(),
+    );
+    assert!(
+        !err.contains(secret),
+        "the secret is on standard output only"
+    );
+
+    // The new client gets a token and drives the API with it.
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+    let (status, body) = http(
+        port,
+        &format!("POST /oauth2/token HTTP/1.1\r\nAuthorization: Basic {basic}\r\nContent-Type: application/x-www-form-urlencoded"),
+        "grant_type=client_credentials",
+    );
+    assert_eq!(status, 200, "{body}");
+    let token: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    let (status, body) = http(
+        port,
+        &format!("GET /api/v1/clients HTTP/1.1\r\nAuthorization: Bearer {token}"),
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"client_name\":\"Terraform\""), "{body}");
+
+    // `env` by default; a public client prints no secret; bad input names the flag.
+    let (code, out, err) = run(
+        clavis(dir.path()).args([
+            "clients",
+            "create",
+            "--name",
+            "SPA",
+            "--type",
+            "public-pkce",
+            "--redirect-uri",
+            "https://app.example/cb",
+        ]),
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("CLAVIS_CLIENT_ID=") && !out.contains("CLAVIS_CLIENT_SECRET"),
+        "{out}"
+    );
+    let (code, _, err) = run(
+        clavis(dir.path()).args([
+            "clients",
+            "create",
+            "--name",
+            "SPA 2",
+            "--type",
+            "public-pkce",
+        ]),
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("--redirect-uri"), "{err}");
+    assert_eq!(stop(&mut child), 0);
+    assert!(
+        !collect(&rx).contains(secret),
+        "the server's log never has the secret"
+    );
+}
