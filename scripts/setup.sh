@@ -42,4 +42,14 @@ if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json
   say "installing end2end npm packages"
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# Python: schemathesis, which fuzzes the admin API from its OpenAPI document (scripts/fuzz_api.sh),
+# in a virtual environment under the project, pinned.
+st_version=4.32.5
+if [ "$mode" != run ] && ! .venv/schemathesis/bin/schemathesis --version 2>/dev/null | grep -qx "schemathesis, version $st_version"; then
+  say "installing schemathesis $st_version into .venv/schemathesis"
+  python3 -m venv --help >/dev/null 2>&1 || { $SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null; }
+  rm -rf .venv/schemathesis
+  python3 -m venv .venv/schemathesis
+  .venv/schemathesis/bin/pip install -q --disable-pip-version-check "schemathesis==$st_version"
+fi
 say "ready"

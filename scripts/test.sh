@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of Clavis. Installs what is missing first (scripts/setup.sh),
 # starts a local PostgreSQL for the store tests and stops it again if it was not running.
-# Order: format, clippy (server and browser side), release build, browser tests, Rust tests last
+# Order: format, clippy (server and browser side), release build, browser tests, API fuzzing,
+# Rust tests last
 # (so that cargo's summary closes the output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +41,7 @@ step "clippy (browser side)" 1200 cargo clippy -p frontend --target wasm32-unkno
 step "build the site (release)" 2400 ./scripts/build-release.sh
 step "browser tests (JavaScript off and on)" 900 \
   env CLAVIS_BIN=target/release/clavis bash -c 'cd end2end && npx playwright test' | tee -a "$log"
+step "admin API fuzzing (schemathesis, from the OpenAPI document)" 900 ./scripts/fuzz_api.sh 100
 step "Rust tests (unit, store on SQLite and PostgreSQL, router, binary)" 1800 \
   cargo test --no-fail-fast -p app -p server --features app/ssr --lib --bins --tests 2>&1 | tee -a "$log"
 

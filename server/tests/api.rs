@@ -838,3 +838,36 @@ async fn an_idempotency_key_makes_retries_safe_for_a_day() {
     assert_eq!(r3.status, StatusCode::OK, "{}", r3.text());
     assert_ne!(r3.json()["secret_id"].as_i64(), Some(made));
 }
+
+#[tokio::test]
+async fn a_caller_cannot_lock_itself_out() {
+    let h = harness().await;
+    let (id, secret) = h.automation("Self", "clavis:admin").await;
+    let token = h.token(&id, &secret).await;
+    for (method, path) in [
+        ("POST", format!("/clients/{id}/disable")),
+        ("DELETE", format!("/clients/{id}")),
+    ] {
+        h.call(method, &path, Some(&token), None)
+            .await
+            .problem(StatusCode::CONFLICT, "conflict");
+    }
+    assert_eq!(
+        h.call("GET", "/clients", Some(&token), None).await.status,
+        StatusCode::OK
+    );
+    // Another client may.
+    let other = h.admin_token().await;
+    let r = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/disable"),
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    h.call("GET", "/clients", Some(&token), None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+}

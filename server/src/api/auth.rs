@@ -21,6 +21,8 @@ use super::problem::Problem;
 /// An authenticated caller of the API.
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// The client whose token this is.
+    pub client_id: String,
     pub role: Role,
     /// How the audit log names it: `client:<client_id>`.
     pub actor: String,
@@ -28,6 +30,23 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Refuses to lock the caller out: it may not disable or delete the client of its own
+    /// token (another client, or the console, can).
+    pub fn not_itself(&self, client_id: &str, what: &str) -> Result<(), Problem> {
+        if self.client_id != client_id {
+            return Ok(());
+        }
+        Err(Problem::new(
+            http::StatusCode::CONFLICT,
+            "conflict",
+            "Conflict",
+            format!(
+                "This is the client of the token in this request: {what} it would lock this caller \
+                 out. Use another client's token, or the console."
+            ),
+        ))
+    }
+
     /// Refuses a caller without `clavis:admin`.
     pub fn admin(&self) -> Result<(), Problem> {
         match self.role {
@@ -92,6 +111,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         Ok(Caller {
             actor: format!("client:{}", client.client_id),
+            client_id: client.client_id,
             role,
             meta,
         })

@@ -213,6 +213,7 @@ pub async fn patch(
         (status = 401, body = Details, content_type = "application/problem+json"),
         (status = 403, body = Details, content_type = "application/problem+json"),
         (status = 404, body = Details, content_type = "application/problem+json"),
+        (status = 409, body = Details, content_type = "application/problem+json", description = "The client of the token in this request"),
     ))]
 /// Deletes a client and its secrets.
 pub async fn delete(
@@ -221,6 +222,7 @@ pub async fn delete(
     Path(client_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     caller.admin()?;
+    caller.not_itself(&client_id, "deleting")?;
     let current = find(&st, &caller, &client_id).await?;
     service::delete(
         &st.db,
@@ -241,6 +243,9 @@ async fn set_enabled(
     enabled: bool,
 ) -> ApiResult<Response> {
     caller.admin()?;
+    if !enabled {
+        caller.not_itself(&client_id, "disabling")?;
+    }
     let c = service::set_enabled(&st.db, &caller.actor, &caller.meta, &client_id, enabled)
         .await
         .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
@@ -271,6 +276,7 @@ pub async fn enable(
         (status = 401, body = Details, content_type = "application/problem+json"),
         (status = 403, body = Details, content_type = "application/problem+json"),
         (status = 404, body = Details, content_type = "application/problem+json"),
+        (status = 409, body = Details, content_type = "application/problem+json", description = "The client of the token in this request"),
     ))]
 /// Disables a client: its secrets stop working at once, and so do its tokens at this API.
 pub async fn disable(

@@ -59,14 +59,15 @@ fn grace_value(raw: Option<&str>) -> ApiResult<String> {
     if raw == UNTIL_REVOKED {
         return Ok(raw.to_string());
     }
-    let (digits, unit) = raw.split_at(raw.len().saturating_sub(1));
-    let factor = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
+    let factor = match raw.chars().last() {
+        Some('s') => 1,
+        Some('m') => 60,
+        Some('h') => 3600,
+        Some('d') => 86_400,
         _ => return Err(bad()),
     };
+    // The unit is one ASCII byte, so this cuts at a character boundary.
+    let digits = &raw[..raw.len() - 1];
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
@@ -176,7 +177,18 @@ mod tests {
         assert_eq!(grace_value(Some("30m")).unwrap(), "1800");
         assert_eq!(grace_value(Some("7d")).unwrap(), "604800");
         assert_eq!(grace_value(Some("until_revoked")).unwrap(), "until_revoked");
-        for bad in ["", "h", "-1h", "1.5h", "24", "1w", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "h",
+            "-1h",
+            "1.5h",
+            "24",
+            "1w",
+            "99999999999999999999d",
+            "\u{80}",
+            "1\u{80}",
+            "é",
+        ] {
             assert!(grace_value(Some(bad)).is_err(), "{bad}");
         }
     }
