@@ -3,7 +3,8 @@
 # server on a fresh database, makes an automation client with scope clavis:admin through the
 # CLI, gets a token, and runs the checks not_a_server_error, status_code_conformance,
 # response_schema_conformance and negative_data_rejection at a fixed number of examples per
-# operation, with a fixed seed. Exits non-zero on any failure.
+# operation, with a fixed seed; then scans for every secret the fuzzing was handed
+# (scripts/fuzz_leak_scan.py). Exits non-zero on any failure.
 #   scripts/fuzz_api.sh [EXAMPLES]      (needs target/release/clavis, or CLAVIS_BIN)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,9 @@ status=0
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance,negative_data_rejection \
   --max-examples "$examples" --seed 42 --generation-database none \
-  --request-retries 0 --workers 1 --no-color) || status=$?
+  --request-retries 0 --workers 1 --no-color --report har --report-har-path "$dir/run.har") || status=$?
+# Every secret handed out: in its one no-store answer, and nowhere in the database or the log.
+python3 scripts/fuzz_leak_scan.py "$dir/run.har" "$dir/server.log" "$dir/fuzz.db" || status=1
 if grep -q "$CLAVIS_CLIENT_SECRET" "$dir/server.log"; then
   echo "the automation client's secret is in the server log" >&2
   status=1
