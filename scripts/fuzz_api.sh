@@ -3,7 +3,9 @@
 # server on a fresh database, makes an automation client with scope clavis:admin through the
 # CLI, gets a token, and runs the checks not_a_server_error, status_code_conformance,
 # response_schema_conformance and negative_data_rejection at a fixed number of examples per
-# operation, with a fixed seed; then scans for every secret the fuzzing was handed
+# operation, with a fixed seed. No stateful phase: schemathesis 4.32.5 infers links from the
+# Location of a new application to GET /clients/{client_id} and then fails on its own link.
+# Then it scans for every secret the fuzzing was handed
 # (scripts/fuzz_leak_scan.py). Exits non-zero on any failure.
 #   scripts/fuzz_api.sh [EXAMPLES]      (needs target/release/clavis, or CLAVIS_BIN)
 set -euo pipefail
@@ -34,6 +36,7 @@ status=0
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance,negative_data_rejection \
   --max-examples "$examples" --seed 42 --generation-database none \
+  --phases examples,coverage,fuzzing \
   --request-retries 0 --workers 1 --no-color --report har --report-har-path "$dir/run.har") || status=$?
 # Every secret handed out: in its one no-store answer, and nowhere in the database or the log.
 python3 scripts/fuzz_leak_scan.py "$dir/run.har" "$dir/server.log" "$dir/fuzz.db" || status=1

@@ -710,16 +710,21 @@ async fn the_openapi_document_describes_every_operation() {
         ops,
         [
             "DELETE /clients/{client_id}",
+            "GET /applications",
+            "GET /applications/{id}",
+            "GET /audit-events",
             "GET /clients",
             "GET /clients/{client_id}",
             "GET /clients/{client_id}/secrets",
             "PATCH /clients/{client_id}",
+            "POST /applications",
             "POST /clients",
             "POST /clients/{client_id}/disable",
             "POST /clients/{client_id}/enable",
             "POST /clients/{client_id}/secrets/revoke-rotated",
             "POST /clients/{client_id}/secrets/rotate",
             "POST /clients/{client_id}/secrets/{secret_id}/revoke",
+            "POST /presets/{preset}",
         ]
     );
     assert_eq!(
@@ -870,4 +875,166 @@ async fn a_caller_cannot_lock_itself_out() {
     h.call("GET", "/clients", Some(&token), None)
         .await
         .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn applications_presets_and_the_audit_log() {
+    let h = harness().await;
+    let admin = h.admin_token().await;
+    let (sid, ssecret) = h.automation("Reader", "clavis:support").await;
+    let support = h.token(&sid, &ssecret).await;
+
+    let made = h
+        .call(
+            "POST",
+            "/applications",
+            Some(&admin),
+            Some(json!({ "name": "Shop" })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let app_id = made.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        made.header(header::LOCATION),
+        format!("/api/v1/applications/{app_id}")
+    );
+    let p = h
+        .call(
+            "POST",
+            "/applications",
+            Some(&admin),
+            Some(json!({ "name": "shop" })),
+        )
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+    assert!(
+        p["errors"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{p}"
+    );
+    h.call(
+        "POST",
+        "/applications",
+        Some(&support),
+        Some(json!({ "name": "Nope" })),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    let one = h
+        .call(
+            "GET",
+            &format!("/applications/{app_id}"),
+            Some(&support),
+            None,
+        )
+        .await;
+    assert_eq!(one.json(), json!({ "id": app_id, "name": "Shop" }));
+    h.call("GET", "/applications/999999", Some(&support), None)
+        .await
+        .problem(StatusCode::NOT_FOUND, "not-found");
+
+    // A preset with its proposed clients: the worker preset is one client-credentials client.
+    let r = h
+        .call(
+            "POST",
+            "/presets/worker",
+            Some(&admin),
+            Some(json!({ "application_name": "Nightly jobs" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.header(header::CACHE_CONTROL), "no-store");
+    let body = r.json();
+    let clients = body["clients"].as_array().unwrap();
+    assert_eq!(clients.len(), 1);
+    let (id, secret) = (
+        clients[0]["client_id"].as_str().unwrap(),
+        clients[0]["client_secret"].as_str().unwrap(),
+    );
+    h.token(id, secret).await;
+    let listed = h
+        .call(
+            "GET",
+            &format!("/clients?application={}", body["application"]["id"]),
+            Some(&admin),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed["clients"].as_array().unwrap().len(), 1);
+    // A preset whose client is bad creates nothing, not even the application.
+    let before = h
+        .call("GET", "/applications", Some(&admin), None)
+        .await
+        .json()["applications"]
+        .as_array()
+        .unwrap()
+        .len();
+    h.call(
+        "POST",
+        "/presets/bff",
+        Some(&admin),
+        Some(json!({ "application_name": "Half", "clients": [new_worker("Good"), { "client_name": "", "type": "public_pkce" }] })),
+    )
+    .await
+    .problem(StatusCode::BAD_REQUEST, "validation");
+    let after = h
+        .call("GET", "/applications", Some(&admin), None)
+        .await
+        .json()["applications"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+    assert_eq!(
+        h.call(
+            "POST",
+            "/presets/nothing",
+            Some(&admin),
+            Some(json!({ "application_name": "X" }))
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // The audit log, filtered on the API client that acted; the support token reads it.
+    let events = h
+        .call(
+            "GET",
+            &format!("/audit-events?actor=client:{}", made_actor(&h).await),
+            Some(&support),
+            None,
+        )
+        .await;
+    assert_eq!(events.status, StatusCode::OK, "{}", events.text());
+    let actions: Vec<String> = events.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        actions.contains(&"application.created".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        !events.text().contains(secret),
+        "no secret in the audit log"
+    );
+    h.call("GET", "/audit-events?from=yesterday", Some(&support), None)
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+}
+
+/// The client id behind the first `clavis:admin` automation client of the harness.
+async fn made_actor(h: &Harness) -> String {
+    sqlx::query("SELECT client_id FROM clients WHERE name = 'Terraform'")
+        .fetch_one(&h.state.db.pool)
+        .await
+        .unwrap()
+        .try_get("client_id")
+        .unwrap()
 }

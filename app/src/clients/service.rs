@@ -167,6 +167,27 @@ async fn insert_application(
     Ok(app)
 }
 
+/// Creates an application with no clients yet (the admin API's `POST /applications`).
+pub async fn create_application(
+    db: &Db,
+    actor: &str,
+    meta: &RequestMeta,
+    name: &str,
+) -> SvcResult<ApplicationRef> {
+    let name = rules::name("name", name)?;
+    db.write(|conn| {
+        let (meta, actor, name) = (meta.clone(), actor.to_string(), name.clone());
+        async move {
+            once::claim(conn, &meta, &actor).await?;
+            let app = insert_application(conn, &meta, &actor, "name", &name, None).await?;
+            once::settle(conn, &meta, &format!("/clients?application={}", app.id)).await?;
+            Ok(app)
+        }
+        .boxed()
+    })
+    .await
+}
+
 async fn find(conn: &mut AnyConnection, client_id: &str) -> SvcResult<ClientView> {
     let row = sqlx::query(&format!("SELECT {COLUMNS}{FROM} WHERE c.client_id = $1"))
         .bind(client_id.to_string())

@@ -4,8 +4,11 @@
 //!
 //! - `auth`: who calls: a client-credentials client with a `clavis:admin` or `clavis:support` token.
 //! - `extract`: reading JSON bodies and queries; `problem`: errors as problem+json (RFC 9457).
-//! - `wire`: the JSON, with RFC 7591 names; `clients`, `secrets`: the handlers.
+//! - `wire`: the JSON, with RFC 7591 names; `clients`, `secrets`, `applications` (and presets),
+//!   `audit`: the handlers.
 
+mod applications;
+mod audit;
 mod auth;
 mod clients;
 mod extract;
@@ -59,10 +62,13 @@ impl Modify for BearerToken {
         clients::list, clients::create, clients::get_one, clients::patch, clients::delete,
         clients::enable, clients::disable,
         secrets::list, secrets::rotate, secrets::revoke, secrets::revoke_rotated,
+        applications::list, applications::create, applications::get_one, applications::preset,
+        audit::list,
     ),
+    components(schemas(applications::PresetName)),
     modifiers(&BearerToken),
     security(("bearer" = [])),
-    tags((name = "clients"), (name = "secrets")),
+    tags((name = "clients"), (name = "secrets"), (name = "applications"), (name = "audit")),
 )]
 pub struct ApiDoc;
 
@@ -111,6 +117,13 @@ pub fn router() -> Router<AppState> {
             "/clients/{client_id}/secrets/{secret_id}/revoke",
             post(secrets::revoke),
         )
+        .route(
+            "/applications",
+            get(applications::list).post(applications::create),
+        )
+        .route("/applications/{id}", get(applications::get_one))
+        .route("/presets/{preset}", post(applications::preset))
+        .route("/audit-events", get(audit::list))
         .fallback(no_such_operation)
         .method_not_allowed_fallback(wrong_method)
 }

@@ -72,6 +72,17 @@ impl Problem {
         p
     }
 
+    /// The same problem with the field `from` of `errors` named `to` (for an operation whose
+    /// body names a field otherwise than the client operations do).
+    pub fn renamed(mut self, from: &str, to: &str) -> Self {
+        if let Some(errors) = self.0.errors.as_mut() {
+            if let Some(message) = errors.remove(from) {
+                errors.insert(to.to_string(), message);
+            }
+        }
+        self
+    }
+
     /// A body or query that could not be read at all.
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Problem::new(
