@@ -581,6 +581,18 @@ async fn bad_input_gets_a_problem_naming_the_field_and_changes_nothing() {
         .await
         .problem(StatusCode::BAD_REQUEST, "validation");
     assert!(p["errors"]["grant_types"].as_str().is_some(), "{p}");
+    // An admin API client holds no other scope: its tokens must not be good elsewhere.
+    let p = h
+        .call("POST", "/clients", Some(&admin), Some(json!({ "client_name": "Mixed", "type": "client_credentials", "scope": "clavis:admin reports:read" })))
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+    assert!(
+        p["errors"]["scope"]
+            .as_str()
+            .unwrap()
+            .contains("no other scope"),
+        "{p}"
+    );
     let p = h
         .call(
             "POST",

@@ -202,8 +202,28 @@ pub fn scopes(kind: ClientType, raw: &str) -> Result<Vec<String>, AppError> {
             out.push(t.to_string());
         }
     }
+    // The admin API's scopes. Its tokens carry the API's audience; a client that also had
+    // other scopes would send such tokens to other APIs too, whose operators could replay them
+    // at this one. So an automation client of the admin API holds nothing else.
+    let clavis: Vec<&String> = out.iter().filter(|s| s.starts_with("clavis:")).collect();
+    if let Some(unknown) = clavis.iter().find(|s| !CLAVIS_SCOPES.contains(&s.as_str())) {
+        return Err(AppError::validation(
+            field,
+            format!("{unknown} is not a scope of Clavis's admin API: use clavis:admin or clavis:support."),
+        ));
+    }
+    if !clavis.is_empty() && clavis.len() != out.len() {
+        return Err(AppError::validation(
+            field,
+            "A client with clavis:admin or clavis:support drives Clavis's admin API and holds no other scope: \
+             its tokens must be good for that API only. Make another client for the other scopes.",
+        ));
+    }
     Ok(out)
 }
+
+/// The scopes of Clavis's admin API (`oauth::access`): one per console role.
+pub const CLAVIS_SCOPES: [&str; 2] = ["clavis:admin", "clavis:support"];
 
 /// The audience of a client-credentials client's access tokens (the JWT `aud` claim), or `None`
 /// for the configured default. RFC 7519 makes it a "StringOrURI": an identifier such as
@@ -471,6 +491,14 @@ mod tests {
             );
         }
         assert!(scopes(ClientCredentials, "").is_err());
+        assert_eq!(
+            scopes(ClientCredentials, "clavis:admin clavis:support").unwrap(),
+            ["clavis:admin", "clavis:support"]
+        );
+        for bad in ["clavis:root", "clavis:admin reports:read"] {
+            let e = scopes(ClientCredentials, bad).unwrap_err();
+            assert!(e.field_message("scopes").is_some(), "{bad}");
+        }
         assert!(scopes(PublicPkce, "read").is_err());
         assert_eq!(scopes(PublicPkce, "").unwrap(), Vec::<String>::new());
         let many: String = (0..=SCOPES_MAX).map(|i| format!("s{i} ")).collect();

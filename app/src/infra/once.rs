@@ -48,18 +48,27 @@ pub async fn claim(conn: &mut AnyConnection, meta: &RequestMeta, actor: &str) ->
     let now = now_ms();
     match first {
         // Past its time the key is a new request: it takes the key over.
+        // (Only if it is still expired: of two requests taking the same key over, one does.)
         Some(r) if r.try_get::<i64, _>("applied_at")? < now - once.keep_ms => {
-            sqlx::query(
+            let taken = sqlx::query(
                 "UPDATE applied_requests SET actor = $1, fingerprint = $2, outcome = '', applied_at = $3 \
-                 WHERE key = $4",
+                 WHERE key = $4 AND applied_at < $5",
             )
             .bind(actor.to_string())
             .bind(once.fingerprint.clone())
             .bind(now)
             .bind(once.key.clone())
+            .bind(now - once.keep_ms)
             .execute(&mut *conn)
-            .await?;
-            Ok(())
+            .await?
+            .rows_affected();
+            if taken == 1 {
+                Ok(())
+            } else if once.api {
+                Err(AppError::KeyReused.into())
+            } else {
+                Err(AppError::Conflict("This form was just sent. Reload the page to see what it did.".into()).into())
+            }
         }
         Some(r) if r.try_get::<String, _>("fingerprint")? == once.fingerprint => {
             Err(AppError::AlreadyApplied {

@@ -112,10 +112,16 @@ pub async fn issue(
     let mut jti = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut jti);
     let api = super::access::api_audience(&p.issuer);
-    let own = verified
-        .audience
-        .as_deref()
-        .or(p.access_token_audience.as_deref());
+    let for_api = scope.split(' ').any(super::access::is_clavis_scope);
+    // An admin API token carries the client's own audience only, never the server's default,
+    // which other APIs accept.
+    let own = match for_api {
+        true => verified.audience.as_deref(),
+        false => verified
+            .audience
+            .as_deref()
+            .or(p.access_token_audience.as_deref()),
+    };
     let claims = Claims {
         iss: &p.issuer,
         sub: &verified.client_id,

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::extract::{idempotency_key, Body};
 use super::problem::{ApiResult, Details, Problem};
-use super::wire::{Client, NewClient, NewClientCreated};
+use super::wire::{Client, NewClient, NewClientCreated, Plaintext};
 
 /// An application: a name that groups the clients of one system.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -228,7 +228,7 @@ pub async fn preset(
             client_secret: secrets
                 .iter()
                 .find(|s| s.client_id == c.client_id)
-                .map(|s| s.secret.clone()),
+                .map(|s| Plaintext(s.secret.clone())),
         })
         .collect();
     let location = format!("/api/v1/applications/{}", app.id);

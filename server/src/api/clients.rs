@@ -16,7 +16,8 @@ use super::auth::Caller;
 use super::extract::{idempotency_key, Body, Query};
 use super::problem::{ApiResult, Details, Problem};
 use super::wire::{
-    Client, ClientFilter, ClientList, ClientPatch, NewClient, NewClientCreated, Sort, Status,
+    Client, ClientFilter, ClientList, ClientPatch, NewClient, NewClientCreated, Plaintext, Sort,
+    Status,
 };
 
 /// A client as JSON, with its `ETag`.
@@ -127,7 +128,7 @@ pub async fn create(
         .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
     let body = NewClientCreated {
         client: Client::from(&client),
-        client_secret: secret.map(|s| s.secret),
+        client_secret: secret.map(|s| Plaintext(s.secret)),
     };
     let mut res = with_etag(StatusCode::CREATED, &client, body);
     let headers = res.headers_mut();

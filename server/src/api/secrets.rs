@@ -13,7 +13,7 @@ use http::{HeaderMap, StatusCode};
 use super::auth::Caller;
 use super::extract::{idempotency_key, OptionalBody};
 use super::problem::{ApiResult, Details, Problem};
-use super::wire::{RevokedCount, Rotate, Rotated, Secret, SecretList};
+use super::wire::{Plaintext, RevokedCount, Rotate, Rotated, Secret, SecretList};
 
 #[utoipa::path(get, path = "/clients/{client_id}/secrets", tag = "secrets",
     params(("client_id" = String, Path)),
@@ -116,7 +116,7 @@ pub async fn rotate(
         client_id,
         secret_id: done.secret_id,
         hint: issued.hint.clone(),
-        client_secret: issued.secret.clone(),
+        client_secret: Plaintext(issued.secret.clone()),
         auto_revoked: done.auto_revoked,
     };
     let mut res = Json(body).into_response();

@@ -48,6 +48,18 @@ pub fn time(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A plaintext secret on its way into the one answer that carries it: serialized as the
+/// string, never shown by `Debug`.
+#[derive(Clone, Serialize)]
+#[serde(transparent)]
+pub struct Plaintext(pub String);
+
+impl std::fmt::Debug for Plaintext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Plaintext(…)")
+    }
+}
+
 /// A registered client. Never holds a secret, except in `NewClientCreated`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Client {
@@ -104,7 +116,8 @@ pub struct NewClientCreated {
     pub client: Client,
     /// The plaintext secret, for a confidential client. Never shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub client_secret: Option<Plaintext>,
 }
 
 /// A client to create.
@@ -345,7 +358,8 @@ pub struct Rotate {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Rotated {
     pub client_id: String,
-    pub client_secret: String,
+    #[schema(value_type = String)]
+    pub client_secret: Plaintext,
     pub secret_id: i64,
     pub hint: String,
     /// Rotated secrets that this rotation revoked because of the limit.
