@@ -105,3 +105,69 @@ pub(crate) async fn record_metrics(
         .inc();
     res
 }
+
+/// Answers a request whose handler panicked: a plain 500 that says nothing about the cause
+/// (as problem+json, which the API documents and every other caller can read), instead of a
+/// dropped connection. The panic itself is in the log (the panic hook writes it); the request's
+/// transaction, if any, was dropped and so rolled back.
+pub(crate) fn catch_panics(
+) -> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send + 'static>) -> Response>
+{
+    fn answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+        tracing::error!("a request handler panicked; answered 500");
+        let body = serde_json::json!({
+            "type": "urn:clavis:problem:internal",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "The server could not finish this request. Try again; if it keeps failing, \
+                       tell the administrator the time of the request.",
+        });
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+    tower_http::catch_panic::CatchPanicLayer::custom(answer as fn(_) -> Response)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+    use axum::Router;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_gets_a_500_problem_and_the_server_goes_on() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let router = Router::new()
+            .route("/boom", get(boom))
+            .route("/ok", get(|| async { "fine" }))
+            .layer(catch_panics());
+        let res = router
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(p["status"], 500);
+        assert!(!String::from_utf8_lossy(&body).contains("a bug"));
+        let res = router
+            .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+}

@@ -37,7 +37,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::layers::{
-    check_host, drop_client_request_id, record_metrics, server_fn_error_status, strict_transport,
+    catch_panics, check_host, drop_client_request_id, record_metrics, server_fn_error_status,
+    strict_transport,
 };
 use tower_http::services::fs::ServeFileSystemResponseBody;
 
@@ -187,6 +188,7 @@ pub fn router(state: AppState) -> Router {
                     &state.leptos_options.site_pkg_dir,
                 )),
         )
+        .layer(catch_panics())
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),

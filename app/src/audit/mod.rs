@@ -47,6 +47,38 @@ pub struct AuditFilter {
     pub before: Option<i64>,
 }
 
+impl AuditFilter {
+    /// The rules of a filter, for every caller (console and API): an action from the list,
+    /// names of at most 200 characters, and "to" not before "from".
+    pub fn check(&self) -> Result<(), AppError> {
+        if let Some(a) = self.action.as_deref().filter(|a| !a.is_empty()) {
+            if !AUDIT_ACTIONS.contains(&a) {
+                return Err(AppError::validation(
+                    "action",
+                    "Choose an action from the list.",
+                ));
+            }
+        }
+        for (field, value, what) in [
+            ("actor", &self.actor, "An actor name"),
+            ("target", &self.target, "A target"),
+        ] {
+            if value.as_deref().is_some_and(|v| v.chars().count() > 200) {
+                return Err(AppError::validation(
+                    field,
+                    format!("{what} has at most 200 characters."),
+                ));
+            }
+        }
+        if let (Some(f), Some(t)) = (self.from, self.to) {
+            if f > t {
+                return Err(AppError::validation("to", "“To” must be after “From”."));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Every action name the audit log records, for the filter's choice list.
 pub const AUDIT_ACTIONS: &[&str] = &[
     "auth.sign_in",

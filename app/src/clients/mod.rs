@@ -7,10 +7,13 @@
 //! - `rules` (server): the input rules every field is checked against.
 //! - `service` (server): create, update, enable or disable, delete, presets; all audited.
 //! - `search` (server): the list query with its filters and keyset pages, and the applications.
+//! - `etag` (server): entity tags of clients, for the admin API's `If-Match`.
 //!
 //! A client's secrets are the `secrets` domain.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod etag;
 pub mod kind;
 pub mod presets;
 #[cfg(feature = "ssr")]

@@ -11,6 +11,7 @@ use rand::RngCore;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+pub use super::etag::{etag, etag_matches};
 use super::kind::ClientType;
 use super::rules::{self, ApplicationChoice};
 use super::{ApplicationRef, ClientInput, ClientView};
@@ -285,15 +286,9 @@ pub async fn update(
     update_matching(db, actor, meta, client_id, input, None).await
 }
 
-/// The entity tag of a client as it is now: changes whenever anything about it does.
-pub fn etag(client: &ClientView) -> String {
-    use sha2::{Digest, Sha256};
-    let bytes = serde_json::to_vec(client).unwrap_or_default();
-    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..12]))
-}
-
-/// `update`, only if the client's `etag` is still `expected` (when given), checked in the same
-/// transaction as the change; `PreconditionFailed` otherwise.
+/// `update`, only if the client's `etag` still matches the `If-Match` value `expected` (when
+/// given; see `etag_matches`), checked in the same transaction as the change;
+/// `PreconditionFailed` otherwise.
 pub async fn update_matching(
     db: &Db,
     actor: &str,
@@ -307,7 +302,7 @@ pub async fn update_matching(
         let expected = expected.map(str::to_string);
         async move {
             let current = find(conn, &client_id).await?;
-            if expected.as_ref().is_some_and(|e| *e != etag(&current)) {
+            if expected.as_ref().is_some_and(|e| !etag_matches(e, &etag(&current))) {
                 return Err(AppError::PreconditionFailed.into());
             }
             if !input.client_type.is_empty() && input.client_type != current.client_type.as_str() {

@@ -5,7 +5,7 @@
 use app::clients::{presets, search, service, ApplicationRef};
 use app::infra::edge;
 use app::infra::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::header::LOCATION;
@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Caller;
-use super::extract::{idempotency_key, Body};
-use super::problem::{ApiResult, Details, Problem};
+use super::clients::check_metadata;
+use super::extract::{idempotency_key, Body, Path};
+use super::problem::{ApiResult, Denied, Details, Missing, Problem};
 use super::wire::{Client, NewClient, NewClientCreated, Plaintext};
 
 /// An application: a name that groups the clients of one system.
@@ -95,8 +96,7 @@ async fn all(st: &AppState, caller: &Caller) -> ApiResult<Vec<ApplicationRef>> {
 #[utoipa::path(get, path = "/applications", tag = "applications",
     responses(
         (status = 200, body = ApplicationList),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
+        Denied,
     ))]
 /// Lists every application.
 pub async fn list(caller: Caller, State(st): State<AppState>) -> ApiResult<Json<ApplicationList>> {
@@ -113,9 +113,8 @@ pub async fn list(caller: Caller, State(st): State<AppState>) -> ApiResult<Json<
     responses(
         (status = 200, body = Application),
         (status = 400, body = Details, content_type = "application/problem+json"),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
     ))]
 /// Reads one application; its clients are `GET /clients?application={id}`.
 pub async fn get_one(
@@ -145,8 +144,7 @@ fn created(body: impl Serialize, location: String) -> Response {
     responses(
         (status = 201, body = Application),
         (status = 400, body = Details, content_type = "application/problem+json"),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
+        Denied,
         (status = 409, body = Details, content_type = "application/problem+json"),
         (status = 415, body = Details, content_type = "application/problem+json"),
         (status = 422, body = Details, content_type = "application/problem+json"),
@@ -179,9 +177,8 @@ pub async fn create(
     responses(
         (status = 201, body = PresetCreated, description = "Created; the secrets are in this answer only (`Cache-Control: no-store`)"),
         (status = 400, body = Details, content_type = "application/problem+json"),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
         (status = 409, body = Details, content_type = "application/problem+json"),
         (status = 415, body = Details, content_type = "application/problem+json"),
         (status = 422, body = Details, content_type = "application/problem+json"),
@@ -197,7 +194,12 @@ pub async fn preset(
     caller.admin()?;
     let preset = presets::find(name.key()).ok_or_else(|| Problem::not_found("The preset"))?;
     let inputs: Vec<_> = match &req.clients {
-        Some(clients) => clients.iter().map(NewClient::input).collect(),
+        Some(clients) => {
+            for (i, c) in clients.iter().enumerate() {
+                check_metadata(c, &format!("clients.{i}."))?;
+            }
+            clients.iter().map(NewClient::input).collect()
+        }
         None => preset
             .clients
             .iter()

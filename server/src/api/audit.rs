@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::extract::Query;
-use super::problem::{ApiResult, Details, Problem};
+use super::problem::{ApiResult, Denied, Details, Problem};
 use super::wire::time;
 
 /// The filters of the audit log.
@@ -86,8 +86,7 @@ fn ms(field: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
     responses(
         (status = 200, body = AuditEvents),
         (status = 400, body = Details, content_type = "application/problem+json"),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
+        Denied,
     ))]
 /// The audit log, newest first, with the console's filters, in pages.
 pub async fn list(
@@ -110,6 +109,7 @@ pub async fn list(
         to: ms("to", q.to.as_deref())?,
         before,
     };
+    filter.check().map_err(Problem::from)?;
     let page = service::query(&st.db, &filter)
         .await
         .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;

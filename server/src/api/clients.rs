@@ -6,15 +6,15 @@ use app::clients::kind::ClientType;
 use app::clients::{search, service, ClientQuery, ClientSort, ClientView};
 use app::infra::edge;
 use app::infra::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::header::{ETAG, IF_MATCH, LOCATION};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::auth::Caller;
-use super::extract::{idempotency_key, Body, Query};
-use super::problem::{ApiResult, Details, Problem};
+use super::extract::{idempotency_key, Body, Path, Query};
+use super::problem::{ApiResult, Denied, Details, Missing, Problem};
 use super::wire::{
     Client, ClientFilter, ClientList, ClientPatch, NewClient, NewClientCreated, Plaintext, Sort,
     Status,
@@ -33,8 +33,7 @@ pub fn with_etag(status: StatusCode, c: &ClientView, body: impl serde::Serialize
     responses(
         (status = 200, body = ClientList),
         (status = 400, body = Details, content_type = "application/problem+json"),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
+        Denied,
     ))]
 /// Lists clients, with the console's filters, in pages.
 pub async fn list(
@@ -57,17 +56,18 @@ pub async fn list(
         after: f.cursor,
         limit: f.limit,
     };
-    let page = search::list(&st.db, &query)
-        .await
-        .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
+    let page = search::list(&st.db, &query).await.map_err(|e| {
+        Problem::from_svc(e, caller.meta.request_id.as_deref()).renamed("after", "cursor")
+    })?;
     Ok(Json(ClientList {
         clients: page.clients.iter().map(Client::from).collect(),
         next_cursor: page.next,
     }))
 }
 
-/// Checks the optional `grant_types` and `token_endpoint_auth_method` of a new client against its type.
-fn check_metadata(new: &NewClient) -> ApiResult<()> {
+/// Checks the optional `grant_types` and `token_endpoint_auth_method` of a new client against
+/// its type; `prefix` goes before the field's name (`clients.0.` in a preset).
+pub fn check_metadata(new: &NewClient, prefix: &str) -> ApiResult<()> {
     let kind = ClientType::from(new.client_type);
     if let Some(g) = &new.grant_types {
         let mut given: Vec<&str> = g.iter().map(String::as_str).collect();
@@ -76,7 +76,7 @@ fn check_metadata(new: &NewClient) -> ApiResult<()> {
         allowed.sort_unstable();
         if given != allowed {
             return Err(Problem::field(
-                "grant_types",
+                &format!("{prefix}grant_types"),
                 format!(
                     "A {} client has the grant types {}.",
                     kind.label(),
@@ -88,7 +88,7 @@ fn check_metadata(new: &NewClient) -> ApiResult<()> {
     if let Some(m) = &new.token_endpoint_auth_method {
         if !kind.token_endpoint_auth_methods().contains(&m.as_str()) {
             return Err(Problem::field(
-                "token_endpoint_auth_method",
+                &format!("{prefix}token_endpoint_auth_method"),
                 format!(
                     "A {} client authenticates with {}.",
                     kind.label(),
@@ -105,9 +105,8 @@ fn check_metadata(new: &NewClient) -> ApiResult<()> {
     responses(
         (status = 201, body = NewClientCreated, description = "Created; a confidential client's `client_secret` is in this answer only (`Cache-Control: no-store`)"),
         (status = 400, body = Details, content_type = "application/problem+json"),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
         (status = 409, body = Details, content_type = "application/problem+json", description = "A name in use, or already applied (Idempotency-Key)"),
         (status = 415, body = Details, content_type = "application/problem+json"),
         (status = 422, body = Details, content_type = "application/problem+json", description = "The Idempotency-Key was used with another body"),
@@ -120,7 +119,7 @@ pub async fn create(
     Body(new): Body<NewClient>,
 ) -> ApiResult<Response> {
     caller.admin()?;
-    check_metadata(&new)?;
+    check_metadata(&new, "")?;
     let content = ("create client", &new);
     let meta = idempotency_key(caller.meta.clone(), &headers, &caller.actor, &content)?;
     let (client, secret) = service::create_issuing(&st.db, &caller.actor, &meta, &new.input())
@@ -149,9 +148,8 @@ async fn find(st: &AppState, caller: &Caller, client_id: &str) -> ApiResult<Clie
     params(("client_id" = String, Path)),
     responses(
         (status = 200, body = Client, headers(("ETag" = String, description = "For If-Match on PATCH"))),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
     ))]
 /// Reads one client.
 pub async fn get_one(
@@ -168,9 +166,8 @@ pub async fn get_one(
     responses(
         (status = 200, body = Client),
         (status = 400, body = Details, content_type = "application/problem+json"),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
         (status = 409, body = Details, content_type = "application/problem+json"),
         (status = 412, body = Details, content_type = "application/problem+json", description = "The client changed since its ETag was read"),
         (status = 415, body = Details, content_type = "application/problem+json"),
@@ -211,9 +208,8 @@ pub async fn patch(
     params(("client_id" = String, Path)),
     responses(
         (status = 204, description = "Deleted, with its secrets"),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
         (status = 409, body = Details, content_type = "application/problem+json", description = "The client of the token in this request"),
     ))]
 /// Deletes a client and its secrets.
@@ -257,9 +253,8 @@ async fn set_enabled(
     params(("client_id" = String, Path)),
     responses(
         (status = 200, body = Client),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
     ))]
 /// Enables a client.
 pub async fn enable(
@@ -274,9 +269,8 @@ pub async fn enable(
     params(("client_id" = String, Path)),
     responses(
         (status = 200, body = Client),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
         (status = 409, body = Details, content_type = "application/problem+json", description = "The client of the token in this request"),
     ))]
 /// Disables a client: its secrets stop working at once, and so do its tokens at this API.

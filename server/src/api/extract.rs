@@ -128,3 +128,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .map_err(|e| Problem::bad_request(format!("The query is not valid here: {e}.")))
     }
 }
+
+/// Path parameters. One that does not parse (a secret id that is not a number, a preset that
+/// does not exist) names nothing here: a 404 problem that says which part did not fit.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|e| {
+                Problem::new(
+                    StatusCode::NOT_FOUND,
+                    "not-found",
+                    "Not found",
+                    format!("Nothing is found at this path: {}.", e.body_text()),
+                )
+            })
+    }
+}

@@ -11,7 +11,25 @@ use axum::response::{IntoResponse, Response};
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
+
+/// For the OpenAPI document: what every operation may answer when the caller may not call it.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Denied {
+    /// No token, or one that is expired, not for this API, or of a disabled client.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Details),
+    /// The token's scope does not allow this operation.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Details),
+}
+
+/// For the OpenAPI document: the client, secret or application in the path does not exist.
+#[derive(IntoResponses)]
+#[response(status = 404, content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct Missing(Details);
 
 /// An error answer of the API (boxed: it travels in every `Err`).
 #[derive(Debug, Clone)]
@@ -147,14 +165,23 @@ impl Problem {
     }
 }
 
-/// The API's name of a field that the console's rules name.
-fn api_field(console: &str) -> &str {
-    match console {
+/// The API's name of a field that the console's rules name; a preset's `clients.N.scopes`
+/// becomes `clients.N.scope`.
+fn api_field(console: &str) -> String {
+    let (prefix, name) = console
+        .rsplit_once('.')
+        .map_or(("", console), |(p, n)| (p, n));
+    let name = match name {
         "name" => "client_name",
         "client_type" => "type",
         "scopes" => "scope",
         "application" => "application_id",
         other => other,
+    };
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
     }
 }
 
@@ -179,7 +206,7 @@ impl From<AppError> for Problem {
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let detail = e.to_string();
         match e {
-            AppError::Validation { field, message } => Problem::field(api_field(&field), message),
+            AppError::Validation { field, message } => Problem::field(&api_field(&field), message),
             AppError::NotFound(what) => Problem::not_found(&what),
             AppError::Conflict(_) => Problem::new(status, "conflict", "Conflict", detail),
             AppError::AlreadyApplied { href } => {

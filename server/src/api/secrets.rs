@@ -5,23 +5,22 @@ use app::infra::edge;
 use app::infra::state::AppState;
 use app::secrets::service::{self as secrets, Grace, Policy};
 use app::secrets::{parse_grace, UNTIL_REVOKED};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::{HeaderMap, StatusCode};
 
 use super::auth::Caller;
-use super::extract::{idempotency_key, OptionalBody};
-use super::problem::{ApiResult, Details, Problem};
+use super::extract::{idempotency_key, OptionalBody, Path};
+use super::problem::{ApiResult, Denied, Details, Missing, Problem};
 use super::wire::{Plaintext, RevokedCount, Rotate, Rotated, Secret, SecretList};
 
 #[utoipa::path(get, path = "/clients/{client_id}/secrets", tag = "secrets",
     params(("client_id" = String, Path)),
     responses(
         (status = 200, body = SecretList),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
     ))]
 /// A client's secrets, as metadata.
 pub async fn list(
@@ -80,9 +79,8 @@ fn grace_value(raw: Option<&str>) -> ApiResult<String> {
     responses(
         (status = 200, body = Rotated, description = "The new secret, in this answer only (`Cache-Control: no-store`)"),
         (status = 400, body = Details, content_type = "application/problem+json"),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
         (status = 409, body = Details, content_type = "application/problem+json", description = "Already applied (Idempotency-Key)"),
         (status = 415, body = Details, content_type = "application/problem+json"),
         (status = 422, body = Details, content_type = "application/problem+json", description = "The Idempotency-Key was used with another body"),
@@ -129,9 +127,8 @@ pub async fn rotate(
     responses(
         (status = 204, description = "Revoked"),
         (status = 400, body = Details, content_type = "application/problem+json"),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
         (status = 409, body = Details, content_type = "application/problem+json"),
     ))]
 /// Revokes one rotated secret. Open to `clavis:support` too.
@@ -150,9 +147,8 @@ pub async fn revoke(
     params(("client_id" = String, Path)),
     responses(
         (status = 200, body = RevokedCount),
-        (status = 401, body = Details, content_type = "application/problem+json"),
-        (status = 403, body = Details, content_type = "application/problem+json"),
-        (status = 404, body = Details, content_type = "application/problem+json"),
+        Denied,
+        Missing,
     ))]
 /// Revokes every rotated secret of a client; the current one stays. Open to `clavis:support` too.
 pub async fn revoke_rotated(

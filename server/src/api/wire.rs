@@ -262,7 +262,7 @@ pub struct ClientFilter {
     pub status: Option<Status>,
     #[param(inline)]
     pub sort: Option<Sort>,
-    /// Page size, 1 to 100 (default 25).
+    /// Page size, 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
