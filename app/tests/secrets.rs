@@ -648,3 +648,44 @@ on_both!(parallel_rotations_with_one_form_token_rotate_once, |db| {
         "the secret from before the rotation still works"
     );
 });
+
+// Revoked access tokens (RFC 7009): listed once, seen at once, forgotten after their expiry.
+on_both!(
+    revoked_tokens_are_listed_once_and_pruned_after_expiry,
+    |db| {
+        use app::oauth::introspect;
+        let now = now_ms();
+        assert!(!introspect::is_revoked(db, "jti-1").await.unwrap());
+        assert!(
+            introspect::list_revoked(db, "jti-1", "c1", now + 60_000, &meta())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !introspect::list_revoked(db, "jti-1", "c1", now + 60_000, &meta())
+                .await
+                .unwrap(),
+            "a second revocation changes nothing"
+        );
+        assert!(
+            introspect::list_revoked(db, "jti-2", "c1", now + 120_000, &meta())
+                .await
+                .unwrap()
+        );
+        assert!(introspect::is_revoked(db, "jti-1").await.unwrap());
+        assert_eq!(introspect::prune(db, now + 90_000).await.unwrap(), 1);
+        assert!(!introspect::is_revoked(db, "jti-1").await.unwrap());
+        assert!(introspect::is_revoked(db, "jti-2").await.unwrap());
+        let events = audit::query(
+            db,
+            &AuditFilter {
+                action: Some("token.revoked".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(events.entries.len(), 2);
+        assert!(events.entries.iter().all(|e| e.actor == "client:c1"));
+    }
+);

@@ -153,6 +153,14 @@ pub fn router(state: AppState) -> Router {
             "/oauth2/token",
             axum::routing::post(oauth::token).fallback(oauth::token_wrong_method),
         )
+        .route(
+            "/oauth2/introspect",
+            axum::routing::post(oauth::introspect).fallback(oauth::post_only),
+        )
+        .route(
+            "/oauth2/revoke",
+            axum::routing::post(oauth::revoke).fallback(oauth::post_only),
+        )
         .route("/.well-known/jwks.json", get(oauth::jwks))
         .nest(app::oauth::access::API_PATH, api::router())
         .route(
@@ -265,6 +273,9 @@ pub fn spawn_housekeeping(state: AppState) {
         }
         if let Err(e) = once::purge(&st.db, now_ms()).await {
             tracing::warn!(error = %e, "could not forget old single-use form tokens");
+        }
+        if let Err(e) = app::oauth::introspect::prune(&st.db, now_ms()).await {
+            tracing::warn!(error = %e, "could not forget expired revoked tokens");
         }
     });
     every(EXPIRY_INTERVAL, &state, |st| async move {

@@ -1,6 +1,6 @@
 //! The OAuth server's HTTP edge: `POST /oauth2/token` (client-credentials grant, RFC 6749 §4.4
-//! and §5), `GET /.well-known/jwks.json` and `GET /.well-known/oauth-authorization-server`
-//! (RFC 8414).
+//! and §5), `POST /oauth2/introspect` (RFC 7662), `POST /oauth2/revoke` (RFC 7009),
+//! `GET /.well-known/jwks.json` and `GET /.well-known/oauth-authorization-server` (RFC 8414).
 //!
 //! A handler only reads the HTTP request (method, content type, size, form, Basic
 //! credentials) and writes the answer, with one mapping of `TokenError` to a response; the
@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 
 use app::infra::edge::no_store_headers;
 use app::infra::state::AppState;
+use app::infra::RequestMeta;
+use app::oauth::introspect;
 use app::oauth::keys;
 use app::oauth::token::{issue, TokenContext};
 use app::oauth::{TokenError, TokenRequest};
@@ -26,6 +28,11 @@ const REALM: &str = "Basic realm=\"clavis\", charset=\"UTF-8\"";
 
 fn error_response(state: &AppState, e: &TokenError) -> Response {
     state.metrics.token_outcome(e.code());
+    error_answer(e)
+}
+
+/// The answer for `e` (RFC 6749 §5.2), the same at every endpoint where a client authenticates.
+fn error_answer(e: &TokenError) -> Response {
     let body = serde_json::json!({ "error": e.code(), "error_description": e.description() });
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut res = (status, axum::Json(body)).into_response();
@@ -101,7 +108,7 @@ fn parse_form(bytes: &[u8]) -> Result<HashMap<String, String>, TokenError> {
     Ok(out)
 }
 
-/// Everything about the request that does not need the database.
+/// Everything about the token request that does not need the database.
 fn read_request(
     headers: &HeaderMap,
     form: &HashMap<String, String>,
@@ -115,7 +122,18 @@ fn read_request(
         Some("client_credentials") => {}
         Some(_) => return Err(TokenError::UnsupportedGrantType),
     }
-    let scope = form.get("scope").cloned();
+    Ok(TokenRequest {
+        scope: form.get("scope").cloned(),
+        ..client_auth(headers, form)?
+    })
+}
+
+/// The client's credentials: HTTP Basic (`client_secret_basic`) or the body
+/// (`client_secret_post`), never both.
+fn client_auth(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<TokenRequest, TokenError> {
     let body_id = form.get("client_id").cloned();
     let body_secret = form.get("client_secret").cloned();
     match basic_credentials(headers) {
@@ -134,7 +152,7 @@ fn read_request(
                 client_id: id,
                 client_secret: secret,
                 basic: true,
-                scope,
+                scope: None,
             })
         }
         None => match (body_id, body_secret) {
@@ -142,32 +160,34 @@ fn read_request(
                 client_id,
                 client_secret,
                 basic: false,
-                scope,
+                scope: None,
             }),
             // No credentials, or an id alone (a public client): authentication fails.
             (id, _) => Ok(TokenRequest {
                 client_id: id.unwrap_or_default(),
                 basic: false,
-                scope,
                 ..Default::default()
             }),
         },
     }
 }
 
-/// `POST /oauth2/token`.
-pub async fn token(State(state): State<AppState>, req: Request) -> Response {
-    let ip = req
-        .extensions()
+/// The caller's address, for the failure limits and the audit log.
+fn peer_ip(req: &Request) -> String {
+    req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Reads a form body: `application/x-www-form-urlencoded`, at most `MAX_TOKEN_BODY` bytes,
+/// no parameter twice.
+async fn read_form(req: Request) -> Result<(HeaderMap, HashMap<String, String>), TokenError> {
     let (parts, body) = req.into_parts();
     if !is_form(&parts.headers) {
-        return error_response(
-            &state,
-            &TokenError::InvalidRequest("Send the request as application/x-www-form-urlencoded."),
-        );
+        return Err(TokenError::InvalidRequest(
+            "Send the request as application/x-www-form-urlencoded.",
+        ));
     }
     let declared = parts
         .headers
@@ -175,23 +195,95 @@ pub async fn token(State(state): State<AppState>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_TOKEN_BODY) {
-        return error_response(&state, &TokenError::TooLarge);
+        return Err(TokenError::TooLarge);
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_TOKEN_BODY).await else {
-        return error_response(&state, &TokenError::TooLarge);
+        return Err(TokenError::TooLarge);
     };
-    let request = match parse_form(&bytes).and_then(|f| read_request(&parts.headers, &f)) {
-        Ok(r) => r,
-        Err(e) => return error_response(&state, &e),
-    };
-    let cx = TokenContext {
+    Ok((parts.headers, parse_form(&bytes)?))
+}
+
+fn context(state: &AppState) -> TokenContext<'_> {
+    TokenContext {
         db: &state.db,
         settings: &state.settings,
         keys: &state.signing_keys,
         limiter: &state.token_limiter,
         failures: &state.token_failures,
         usage: &state.secret_usage,
+    }
+}
+
+/// The `token` parameter of introspection and revocation, and the caller's credentials.
+async fn token_and_caller(req: Request) -> Result<(String, TokenRequest), TokenError> {
+    let (headers, form) = read_form(req).await?;
+    let caller = client_auth(&headers, &form)?;
+    match form.get("token").filter(|t| !t.is_empty()) {
+        Some(t) => Ok((t.clone(), caller)),
+        None => Err(TokenError::InvalidRequest(
+            "The token parameter is missing.",
+        )),
+    }
+}
+
+/// `POST /oauth2/introspect` (RFC 7662), for clients with `clavis:introspect`.
+pub async fn introspect(State(state): State<AppState>, req: Request) -> Response {
+    let ip = peer_ip(&req);
+    let (token, caller) = match token_and_caller(req).await {
+        Ok(r) => r,
+        Err(e) => return error_answer(&e),
     };
+    match introspect::introspect(&context(&state), &caller, &token, &ip).await {
+        Ok(answer) => {
+            let mut res = axum::Json(answer).into_response();
+            no_store_headers(res.headers_mut());
+            res
+        }
+        Err(e) => error_answer(&e),
+    }
+}
+
+/// `POST /oauth2/revoke` (RFC 7009): 200 for every token, once the caller is authenticated.
+pub async fn revoke(State(state): State<AppState>, req: Request) -> Response {
+    let meta = RequestMeta {
+        ip: Some(peer_ip(&req)),
+        request_id: req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        once: None,
+    };
+    let (token, caller) = match token_and_caller(req).await {
+        Ok(r) => r,
+        Err(e) => return error_answer(&e),
+    };
+    match introspect::revoke(&context(&state), &caller, &token, &meta).await {
+        Ok(()) => {
+            let mut res = StatusCode::OK.into_response();
+            no_store_headers(res.headers_mut());
+            res
+        }
+        Err(e) => error_answer(&e),
+    }
+}
+
+/// Any other method than POST on an endpoint where a client authenticates.
+pub async fn post_only() -> Response {
+    error_answer(&TokenError::MethodNotAllowed)
+}
+
+/// `POST /oauth2/token`.
+pub async fn token(State(state): State<AppState>, req: Request) -> Response {
+    let ip = peer_ip(&req);
+    let request = match read_form(req)
+        .await
+        .and_then(|(headers, form)| read_request(&headers, &form))
+    {
+        Ok(r) => r,
+        Err(e) => return error_response(&state, &e),
+    };
+    let cx = context(&state);
     match issue(&cx, &request, &ip).await {
         Ok(t) => {
             state.metrics.token_outcome("issued");
@@ -244,6 +336,10 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "response_types_supported": [],
     });
     if !scopes.is_empty() {

@@ -104,6 +104,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "secret.expired",
     "signing_key.rotated",
     "token.auth_failed",
+    "token.revoked",
 ];
 
 /// Parses a `datetime-local` value (`2026-11-23T14:05`, taken as UTC) to unix milliseconds.

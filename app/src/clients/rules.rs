@@ -209,7 +209,14 @@ pub fn scopes(kind: ClientType, raw: &str) -> Result<Vec<String>, AppError> {
     if let Some(unknown) = clavis.iter().find(|s| !CLAVIS_SCOPES.contains(&s.as_str())) {
         return Err(AppError::validation(
             field,
-            format!("{unknown} is not a scope of Clavis's admin API: use clavis:admin or clavis:support."),
+            format!("{unknown} is not a scope of Clavis: use clavis:admin, clavis:support or clavis:introspect."),
+        ));
+    }
+    // An authorizer's client checks tokens and does nothing else.
+    if clavis.iter().any(|s| *s == "clavis:introspect") && out.len() > 1 {
+        return Err(AppError::validation(
+            field,
+            "A client with clavis:introspect checks tokens for an authorizer and holds no other scope.",
         ));
     }
     if !clavis.is_empty() && clavis.len() != out.len() {
@@ -222,8 +229,9 @@ pub fn scopes(kind: ClientType, raw: &str) -> Result<Vec<String>, AppError> {
     Ok(out)
 }
 
-/// The scopes of Clavis's admin API (`oauth::access`): one per console role.
-pub const CLAVIS_SCOPES: [&str; 2] = ["clavis:admin", "clavis:support"];
+/// Clavis's own scopes: the admin API's, one per console role (`oauth::access`), and token
+/// introspection's (`oauth::introspect`).
+pub const CLAVIS_SCOPES: [&str; 3] = ["clavis:admin", "clavis:support", "clavis:introspect"];
 
 /// The audience of a client-credentials client's access tokens (the JWT `aud` claim), or `None`
 /// for the configured default. RFC 7519 makes it a "StringOrURI": an identifier such as
@@ -495,7 +503,15 @@ mod tests {
             scopes(ClientCredentials, "clavis:admin clavis:support").unwrap(),
             ["clavis:admin", "clavis:support"]
         );
-        for bad in ["clavis:root", "clavis:admin reports:read"] {
+        assert_eq!(
+            scopes(ClientCredentials, "clavis:introspect").unwrap(),
+            ["clavis:introspect"]
+        );
+        for bad in [
+            "clavis:root",
+            "clavis:admin reports:read",
+            "clavis:introspect clavis:admin",
+        ] {
             let e = scopes(ClientCredentials, bad).unwrap_err();
             assert!(e.field_message("scopes").is_some(), "{bad}");
         }

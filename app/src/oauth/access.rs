@@ -36,11 +36,18 @@ pub struct AccessClaims {
     pub scope: String,
 }
 
-/// A token that verified: its client and its scopes.
+/// A token that verified: its client and its scopes, and the registered claims that
+/// introspection reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
     pub client_id: String,
     pub scopes: Vec<String>,
+    pub sub: String,
+    pub aud: Vec<String>,
+    pub jti: String,
+    /// Unix seconds.
+    pub iat: i64,
+    pub exp: i64,
 }
 
 /// Clock skew allowed on `exp`, `iat` and `nbf`.
@@ -50,6 +57,23 @@ const LEEWAY: Duration = Duration::from_secs(5);
 /// `kid`), issued by `issuer`, unexpired. `None` for every failure: the answer to a caller does
 /// not say which check failed.
 pub fn verify(keys: &KeyRing, token: &str, issuer: &str, audience: &str) -> Option<VerifiedToken> {
+    check(keys, token, issuer, Some(audience))
+}
+
+/// Like `verify`, for any audience: what the introspection and revocation endpoints accept.
+pub fn verify_any_audience(keys: &KeyRing, token: &str, issuer: &str) -> Option<VerifiedToken> {
+    check(keys, token, issuer, None)
+}
+
+fn check(
+    keys: &KeyRing,
+    token: &str,
+    issuer: &str,
+    audience: Option<&str>,
+) -> Option<VerifiedToken> {
+    if token.len() > MAX_TOKEN_LEN {
+        return None;
+    }
     let meta = Token::decode_metadata(token).ok()?;
     if meta.algorithm() != super::keys::ALG {
         return None;
@@ -60,16 +84,26 @@ pub fn verify(keys: &KeyRing, token: &str, issuer: &str, audience: &str) -> Opti
     let key = Ed25519PublicKey::from_bytes(public).ok()?;
     let options = VerificationOptions {
         allowed_issuers: Some(HashSet::from([issuer.to_string()])),
-        allowed_audiences: Some(HashSet::from([audience.to_string()])),
+        allowed_audiences: audience.map(|a| HashSet::from([a.to_string()])),
         time_tolerance: Some(LEEWAY.into()),
         ..Default::default()
     };
     let claims = key
         .verify_token::<AccessClaims>(token, Some(options))
         .ok()?;
-    // Every token Clavis issues has an expiry; one without is not one of them.
-    claims.expires_at?;
+    // Every token Clavis issues has an expiry, an id and an issue time; one without is not
+    // one of them.
+    let exp = claims.expires_at?.as_secs();
+    let iat = claims.issued_at?.as_secs();
+    let jti = claims.jwt_id?;
+    let aud = match claims.audiences {
+        None => Vec::new(),
+        Some(a) => a.into_set().into_iter().collect(),
+    };
     Some(VerifiedToken {
+        sub: claims
+            .subject
+            .unwrap_or_else(|| claims.custom.client_id.clone()),
         client_id: claims.custom.client_id,
         scopes: claims
             .custom
@@ -78,5 +112,12 @@ pub fn verify(keys: &KeyRing, token: &str, issuer: &str, audience: &str) -> Opti
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
+        aud,
+        jti,
+        iat: i64::try_from(iat).ok()?,
+        exp: i64::try_from(exp).ok()?,
     })
 }
+
+/// Longest token looked at; Clavis's own are well under 1 KiB.
+const MAX_TOKEN_LEN: usize = 8 * 1024;

@@ -5,13 +5,17 @@
 //! This file: the token endpoint's request, answer and errors (RFC 6749 §5).
 //!
 //! - `access`: checking its own tokens, for the admin API (`/api/v1`).
-//! - `token`: issuing an access token for the client-credentials grant (RFC 6749 §4.4).
+//! - `token`: client authentication, and issuing an access token for the client-credentials
+//!   grant (RFC 6749 §4.4).
+//! - `introspect`: token introspection (RFC 7662) and revocation (RFC 7009), with the list of
+//!   revoked tokens.
 //! - `keys`: the Ed25519 signing keys (in the database, so that every replica signs with the
 //!   same key), the JWS, and the JWKS.
 //! - `limits`: the failure limits of client authentication, and the aggregated audit of failures.
 //! - `metadata`: `scopes_supported` of the metadata document, read at most every few seconds.
 
 pub mod access;
+pub mod introspect;
 pub mod keys;
 pub mod limits;
 pub mod metadata;
@@ -42,6 +46,8 @@ pub enum TokenError {
         basic: bool,
     },
     UnauthorizedClient,
+    /// An authenticated client without `clavis:introspect` at the introspection endpoint.
+    NotIntrospector,
     UnsupportedGrantType,
     InvalidScope,
     Throttled {
@@ -68,7 +74,7 @@ impl TokenError {
                 "invalid_request"
             }
             TokenError::InvalidClient { .. } => "invalid_client",
-            TokenError::UnauthorizedClient => "unauthorized_client",
+            TokenError::UnauthorizedClient | TokenError::NotIntrospector => "unauthorized_client",
             TokenError::UnsupportedGrantType => "unsupported_grant_type",
             TokenError::InvalidScope => "invalid_scope",
             TokenError::Throttled { .. } => "temporarily_unavailable",
@@ -80,10 +86,13 @@ impl TokenError {
         match self {
             TokenError::InvalidRequest(why) => why,
             TokenError::TooLarge => "The request body is too large.",
-            TokenError::MethodNotAllowed => "The token endpoint accepts POST only.",
+            TokenError::MethodNotAllowed => "This endpoint accepts POST only.",
             TokenError::InvalidClient { .. } => "Client authentication failed.",
             TokenError::UnauthorizedClient => {
                 "This client may not use the client_credentials grant."
+            }
+            TokenError::NotIntrospector => {
+                "This client may not introspect tokens: that needs the scope clavis:introspect."
             }
             TokenError::UnsupportedGrantType => "Only the client_credentials grant is supported.",
             TokenError::InvalidScope => "The requested scope is not allowed for this client.",

@@ -58,13 +58,14 @@ pub struct TokenContext<'a> {
     pub usage: &'a UsageRecorder,
 }
 
-/// Authenticates the client and issues an access token (client-credentials grant). The caller
-/// has checked the method, the content type, the grant type and duplicate parameters.
-pub async fn issue(
+/// Authenticates a confidential client by its secret (`client_secret_basic` or
+/// `client_secret_post`), under the failure limits: the one check of every endpoint where a
+/// client presents its secret (token, introspection, revocation). Records the secret's use.
+pub async fn authenticate(
     cx: &TokenContext<'_>,
     req: &TokenRequest,
     ip: &str,
-) -> Result<TokenResponse, TokenError> {
+) -> Result<Verified, TokenError> {
     let now = now_ms();
     let p = cx.settings;
     let window = p.token_failure_window_secs * 1000;
@@ -87,8 +88,8 @@ pub async fn issue(
     let verified = match verify::verify(cx.db, &req.client_id, &req.client_secret, now).await {
         Ok(Some(v)) => v,
         Ok(None) => {
-            // A public client presents no secret: it is known, but this grant is not for it
-            // (RFC 6749 §4.4: client credentials are for confidential clients).
+            // A public client presents no secret: it is known, but these endpoints are for
+            // confidential clients (RFC 6749 §4.4).
             if req.client_secret.is_empty() && is_public_client(cx.db, &req.client_id).await {
                 return Err(TokenError::UnauthorizedClient);
             }
@@ -98,11 +99,24 @@ pub async fn issue(
             return Err(TokenError::InvalidClient { basic: req.basic });
         }
         Err(e) => {
-            tracing::error!(error = %e, "token endpoint: verification failed");
+            tracing::error!(error = %e, "client authentication: verification failed");
             return Err(TokenError::Server);
         }
     };
     cx.usage.record(verified.secret_id, now);
+    Ok(verified)
+}
+
+/// Authenticates the client and issues an access token (client-credentials grant). The caller
+/// has checked the method, the content type, the grant type and duplicate parameters.
+pub async fn issue(
+    cx: &TokenContext<'_>,
+    req: &TokenRequest,
+    ip: &str,
+) -> Result<TokenResponse, TokenError> {
+    let now = now_ms();
+    let p = cx.settings;
+    let verified = authenticate(cx, req, ip).await?;
     if verified.client_type != ClientType::ClientCredentials {
         return Err(TokenError::UnauthorizedClient);
     }

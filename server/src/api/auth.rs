@@ -3,7 +3,7 @@
 //! (everything) or `clavis:support` (reads, and revoking rotated secrets), the console's two
 //! roles. The client's state is read on every call, so that a token of a client disabled or
 //! deleted since stops working at once, and so is its scope, so that taking the scope away
-//! takes effect at once too.
+//! takes effect at once too. A token its client revoked (`POST /oauth2/revoke`) is refused.
 
 use app::accounts::Role;
 use app::clients::kind::ClientType;
@@ -12,6 +12,7 @@ use app::error::AppError;
 use app::infra::state::AppState;
 use app::infra::{edge, RequestMeta, SvcError};
 use app::oauth::access::{self, ADMIN_SCOPE, SUPPORT_SCOPE};
+use app::oauth::introspect;
 use axum::extract::FromRequestParts;
 use http::header::AUTHORIZATION;
 use http::request::Parts;
@@ -97,6 +98,12 @@ impl FromRequestParts<AppState> for Caller {
         };
         if !client.enabled || client.client_type != ClientType::ClientCredentials {
             return Err(Problem::unauthorized(true));
+        }
+        // A token its client revoked (RFC 7009) stops working at once, here too.
+        match introspect::is_revoked(&st.db, &verified.jti).await {
+            Ok(false) => {}
+            Ok(true) => return Err(Problem::unauthorized(true)),
+            Err(e) => return Err(Problem::from_svc(e, meta.request_id.as_deref())),
         }
         // A scope counts only while the client still has it.
         let holds = |scope: &str| {

@@ -1,5 +1,6 @@
 //! Helpers shared by the server's test files.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use app::clients::{service, ClientInput, ClientView};
 use app::infra::db::Db;
@@ -14,3 +15,4 @@ pub async fn create_client(
 ) -> Result<ClientView, SvcError> {
     Ok(service::create_issuing(db, actor, meta, input).await?.0)
 }
+pub mod harness;

@@ -1,0 +1,209 @@
+//! Token introspection (RFC 7662) and revocation (RFC 7009) for Clavis's access tokens, and
+//! the list of revoked tokens that both read.
+//!
+//! - Introspection: the caller is a confidential client holding `clavis:introspect` (an
+//!   authorizer's client). A token is active when its signature, issuer and expiry hold, its
+//!   client still exists and is enabled, and it was not revoked. Anything else is only
+//!   `{"active": false}`: the answer never says why.
+//! - Revocation: a confidential client revokes its own tokens. The answer is the same whether
+//!   the token was its own, another client's, unknown or malformed; only its own are listed.
+//!
+//! Revoked tokens are remembered by `jti` until their `exp` in the database, so that a
+//! revocation is seen by the next check on every replica; `prune` forgets them afterwards.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::access::{self, VerifiedToken};
+use super::token::{authenticate, TokenContext};
+use super::{TokenError, TokenRequest};
+use crate::audit::service::{self as audit, Event};
+use crate::clients::service as clients;
+use crate::infra::db::{now_ms, Db};
+use crate::infra::{RequestMeta, SvcResult};
+
+/// The scope that lets a client introspect tokens.
+pub const INTROSPECT_SCOPE: &str = "clavis:introspect";
+
+/// An introspection answer (RFC 7662 §2.2). Inactive tokens carry nothing but `active`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub token: Option<ActiveToken>,
+}
+
+/// What introspection says about an active token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActiveToken {
+    pub scope: String,
+    pub client_id: String,
+    pub sub: String,
+    /// One audience as a string, several as an array (as in the token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<serde_json::Value>,
+    pub iss: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub token_type: &'static str,
+}
+
+impl Introspection {
+    pub fn inactive() -> Self {
+        Introspection {
+            active: false,
+            token: None,
+        }
+    }
+}
+
+/// Whether the token with this `jti` was revoked.
+pub async fn is_revoked(db: &Db, jti: &str) -> SvcResult<bool> {
+    let row = sqlx::query("SELECT 1 AS one FROM revoked_tokens WHERE jti = $1")
+        .bind(jti)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// A verified token that is still good: not revoked, and its client exists and is enabled.
+pub async fn still_good(db: &Db, token: &VerifiedToken) -> SvcResult<bool> {
+    if is_revoked(db, &token.jti).await? {
+        return Ok(false);
+    }
+    Ok(match clients::get(db, &token.client_id).await {
+        Ok(c) => c.enabled,
+        Err(crate::infra::SvcError::App(crate::error::AppError::NotFound(_))) => false,
+        Err(e) => return Err(e),
+    })
+}
+
+/// `POST /oauth2/introspect`: authenticates the caller, checks its scope, and describes `token`.
+pub async fn introspect(
+    cx: &TokenContext<'_>,
+    caller: &TokenRequest,
+    token: &str,
+    ip: &str,
+) -> Result<Introspection, TokenError> {
+    let verified = authenticate(cx, caller, ip).await?;
+    if !verified.scopes.iter().any(|s| s == INTROSPECT_SCOPE) {
+        return Err(TokenError::NotIntrospector);
+    }
+    let Some(t) = access::verify_any_audience(cx.keys, token, &cx.settings.issuer) else {
+        return Ok(Introspection::inactive());
+    };
+    match still_good(cx.db, &t).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(Introspection::inactive()),
+        Err(e) => {
+            tracing::error!(error = %e, "introspection: could not read the token's state");
+            return Err(TokenError::Server);
+        }
+    }
+    let aud = match t.aud.as_slice() {
+        [] => None,
+        [one] => Some(serde_json::Value::from(one.as_str())),
+        many => Some(serde_json::Value::from(many.to_vec())),
+    };
+    Ok(Introspection {
+        active: true,
+        token: Some(ActiveToken {
+            scope: t.scopes.join(" "),
+            client_id: t.client_id,
+            sub: t.sub,
+            aud,
+            iss: cx.settings.issuer.clone(),
+            exp: t.exp,
+            iat: t.iat,
+            jti: t.jti,
+            token_type: "Bearer",
+        }),
+    })
+}
+
+/// `POST /oauth2/revoke`: authenticates the caller and, if `token` is one of its own unexpired
+/// access tokens, lists it as revoked (audited as `token.revoked`, without the token). Every
+/// other token changes nothing, with the same answer.
+pub async fn revoke(
+    cx: &TokenContext<'_>,
+    caller: &TokenRequest,
+    token: &str,
+    meta: &RequestMeta,
+) -> Result<(), TokenError> {
+    let ip = meta.ip.clone().unwrap_or_default();
+    let verified = authenticate(cx, caller, &ip).await?;
+    let Some(t) = access::verify_any_audience(cx.keys, token, &cx.settings.issuer) else {
+        return Ok(());
+    };
+    if t.client_id != verified.client_id {
+        return Ok(());
+    }
+    list_revoked(cx.db, &t.jti, &t.client_id, t.exp * 1000, meta)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            tracing::error!(error = %e, "revocation: could not record it");
+            TokenError::Server
+        })
+}
+
+/// Lists the token `jti` of `client_id` as revoked until `expires_at` (unix ms), audited as
+/// `token.revoked` (without the token). False when it was listed already: nothing changes.
+pub async fn list_revoked(
+    db: &Db,
+    jti: &str,
+    client_id: &str,
+    expires_at: i64,
+    meta: &RequestMeta,
+) -> SvcResult<bool> {
+    db.write_locking(|conn| {
+        let (jti, client_id, meta) = (jti.to_string(), client_id.to_string(), meta.clone());
+        Box::pin(async move {
+            let inserted = sqlx::query(
+                "INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (jti) DO NOTHING",
+            )
+            .bind(&jti)
+            .bind(&client_id)
+            .bind(expires_at)
+            .bind(now_ms())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                let actor = format!("client:{client_id}");
+                audit::record(
+                    conn,
+                    &meta,
+                    Event {
+                        actor: &actor,
+                        action: "token.revoked",
+                        target: Some(&client_id),
+                        detail: Some("an access token, by its client".into()),
+                    },
+                )
+                .await?;
+            }
+            Ok(inserted == 1)
+        })
+    })
+    .await
+}
+
+/// Forgets revoked tokens past their expiry: they fail every check by their `exp` anyway.
+pub async fn prune(db: &Db, now: i64) -> SvcResult<u64> {
+    let done = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// How many tokens are listed as revoked now (for tests and the log).
+pub async fn revoked_count(db: &Db) -> SvcResult<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM revoked_tokens")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(row.try_get("n")?)
+}

@@ -1,0 +1,305 @@
+//! HTTP tests of token introspection (`POST /oauth2/introspect`, RFC 7662) and revocation
+//! (`POST /oauth2/revoke`, RFC 7009): who may call them, when a token is active, and that a
+//! revocation is seen at once, by introspection and by the admin API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use app::clients::service as clients;
+use app::infra::RequestMeta;
+use app::oauth::introspect;
+use axum::http::{header, StatusCode};
+use jwt_simple::prelude::*;
+use serde_json::{json, Value};
+
+mod common;
+
+use common::harness::{harness, Harness, Reply, ISSUER};
+
+impl Harness {
+    /// An authorizer's client: client credentials with `clavis:introspect`.
+    async fn introspector(&self) -> (String, String) {
+        self.automation("Gateway", "clavis:introspect").await
+    }
+
+    async fn introspect_as(&self, caller: (&str, &str), token: &str) -> Reply {
+        self.post_form(
+            "/oauth2/introspect",
+            Some(caller),
+            &format!("token={token}&token_type_hint=access_token"),
+        )
+        .await
+    }
+
+    /// The introspection answer, which must be a 200, `no-store`.
+    async fn introspected(&self, caller: (&str, &str), token: &str) -> Value {
+        let r = self.introspect_as(caller, token).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(r.header(header::CACHE_CONTROL).contains("no-store"));
+        r.json()
+    }
+}
+
+fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+#[tokio::test]
+async fn introspection_describes_active_tokens_and_nothing_else() {
+    let h = harness().await;
+    let (gw, gw_secret) = h.introspector().await;
+    let caller = (gw.as_str(), gw_secret.as_str());
+    let (id, secret) = h.automation("Reports job", "reports:read").await;
+    let token = h.token(&id, &secret).await;
+
+    let a = h.introspected(caller, &token).await;
+    assert_eq!(a["active"], true);
+    assert_eq!(a["client_id"], id.as_str());
+    assert_eq!(a["sub"], id.as_str());
+    assert_eq!(a["scope"], "reports:read");
+    assert_eq!(a["iss"], ISSUER);
+    assert_eq!(a["token_type"], "Bearer");
+    assert!(a["jti"].as_str().is_some_and(|j| !j.is_empty()), "{a}");
+    let (iat, exp) = (a["iat"].as_i64().unwrap(), a["exp"].as_i64().unwrap());
+    assert_eq!(exp - iat, 900, "{a}");
+    // client_secret_post works as well as Basic.
+    let r = h
+        .post_form(
+            "/oauth2/introspect",
+            None,
+            &format!("client_id={gw}&client_secret={gw_secret}&token={token}"),
+        )
+        .await;
+    assert_eq!(r.json()["active"], true);
+
+    // Malformed, signed by a key Clavis does not publish, expired: inactive, nothing more.
+    let kid = h.state.signing_keys.current().unwrap().kid.clone();
+    let foreign = Ed25519KeyPair::generate().with_key_id(&kid);
+    let claims = |exp: i64| {
+        json!({ "iss": ISSUER, "sub": id, "client_id": id, "iat": exp - 900, "exp": exp,
+                "jti": format!("j{exp}"), "scope": "reports:read" })
+    };
+    let now = app::infra::db::now_ms() / 1000;
+    let forged = foreign
+        .sign(
+            Claims::with_custom_claims(
+                json!({ "client_id": id, "scope": "reports:read" }),
+                Duration::from_mins(10),
+            )
+            .with_issuer(ISSUER)
+            .with_subject(&id)
+            .with_jwt_id("forged"),
+        )
+        .unwrap();
+    let key = h.state.signing_keys.current().unwrap();
+    let expired = key.sign(&claims(now - 60)).unwrap();
+    let other_issuer = key
+        .sign(&json!({ "iss": "https://evil.test", "sub": id, "client_id": id, "iat": now, "exp": now + 600, "jti": "x" }))
+        .unwrap();
+    let genuine = key.sign(&claims(now + 600)).unwrap();
+    assert_eq!(h.introspected(caller, &genuine).await["active"], true);
+    for t in ["", "not-a-token", "a.b.c", &forged, &expired, &other_issuer] {
+        if t.is_empty() {
+            continue;
+        }
+        assert_eq!(h.introspected(caller, t).await, inactive(), "{t}");
+    }
+
+    // A disabled client's tokens are inactive at once; enabled again, they are back.
+    let meta = RequestMeta::default();
+    clients::set_enabled(&h.state.db, "root", &meta, &id, false)
+        .await
+        .unwrap();
+    assert_eq!(h.introspected(caller, &token).await, inactive());
+    clients::set_enabled(&h.state.db, "root", &meta, &id, true)
+        .await
+        .unwrap();
+    assert_eq!(h.introspected(caller, &token).await["active"], true);
+    clients::delete(&h.state.db, "root", &meta, &id, "Reports job")
+        .await
+        .unwrap();
+    assert_eq!(h.introspected(caller, &token).await, inactive());
+}
+
+#[tokio::test]
+async fn only_an_authenticated_client_with_the_scope_may_introspect() {
+    let h = harness().await;
+    let (gw, gw_secret) = h.introspector().await;
+    let (id, secret) = h.automation("Reports job", "reports:read").await;
+    let token = h.token(&id, &secret).await;
+
+    // Without the scope: refused, RFC 6749 §5.2 style, and no answer about the token.
+    let r = h.introspect_as((&id, &secret), &token).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"], "unauthorized_client");
+    assert!(!r.text().contains("active"));
+
+    // A wrong secret gets exactly the token endpoint's invalid_client answer.
+    let at_token = h.token_reply(&gw, "clavis_cs_wrong").await;
+    let here = h.introspect_as((&gw, "clavis_cs_wrong"), &token).await;
+    assert_eq!(here.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(here.body, at_token.body);
+    assert_eq!(
+        here.header(header::WWW_AUTHENTICATE),
+        at_token.header(header::WWW_AUTHENTICATE)
+    );
+    // No credentials at all.
+    let r = h
+        .post_form("/oauth2/introspect", None, &format!("token={token}"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["error"], "invalid_client");
+
+    // The request itself: a token, a form, POST.
+    let r = h
+        .post_form("/oauth2/introspect", Some((&gw, &gw_secret)), "")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"], "invalid_request");
+    let r = h
+        .post_form(
+            "/oauth2/introspect",
+            Some((&gw, &gw_secret)),
+            &format!("token={token}&token=again"),
+        )
+        .await;
+    assert_eq!(r.json()["error"], "invalid_request");
+    let r = h
+        .send(
+            axum::http::Request::get("/oauth2/introspect")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+
+    // The failure limits are the token endpoint's: after enough wrong secrets from one place,
+    // even the right one waits.
+    let limit = h.state.settings.token_max_failures_per_client;
+    for _ in 0..limit {
+        h.introspect_as((&gw, "clavis_cs_wrong"), &token).await;
+    }
+    let r = h.introspect_as((&gw, &gw_secret), &token).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+}
+
+#[tokio::test]
+async fn a_client_revokes_its_own_tokens_and_only_those() {
+    let h = harness().await;
+    let (gw, gw_secret) = h.introspector().await;
+    let caller = (gw.as_str(), gw_secret.as_str());
+    let (id, secret) = h.automation("Reports job", "reports:read").await;
+    let (other, other_secret) = h.automation("Billing job", "billing:read").await;
+    let mine = h.token(&id, &secret).await;
+    let kept = h.token(&id, &secret).await;
+    let theirs = h.token(&other, &other_secret).await;
+
+    // Another client's token, an unknown one, garbage: 200, and nothing changes.
+    for t in [theirs.as_str(), "unknown", "a.b.c"] {
+        let r = h
+            .post_form(
+                "/oauth2/revoke",
+                Some((&id, &secret)),
+                &format!("token={t}"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(r.body.is_empty());
+    }
+    assert_eq!(h.introspected(caller, &theirs).await["active"], true);
+    assert_eq!(
+        introspect::revoked_count(&h.state.db).await.unwrap(),
+        0,
+        "nothing was listed"
+    );
+
+    // Its own: revoked, at once, for that token only. Twice is still 200.
+    for _ in 0..2 {
+        let r = h
+            .post_form(
+                "/oauth2/revoke",
+                Some((&id, &secret)),
+                &format!("token={mine}&token_type_hint=access_token"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    assert_eq!(h.introspected(caller, &mine).await, inactive());
+    assert_eq!(h.introspected(caller, &kept).await["active"], true);
+    assert_eq!(introspect::revoked_count(&h.state.db).await.unwrap(), 1);
+    let events = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'token.revoked' AND target = $1",
+    )
+    .bind(&id)
+    .fetch_one(&h.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(events, 1, "one revocation, one event");
+
+    // The caller must authenticate, exactly as at the token endpoint.
+    let r = h
+        .post_form(
+            "/oauth2/revoke",
+            Some((&id, "clavis_cs_wrong")),
+            &format!("token={kept}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.body, h.token_reply(&id, "clavis_cs_wrong").await.body);
+    assert_eq!(h.introspected(caller, &kept).await["active"], true);
+
+    // Listed until the token's own expiry, then forgotten.
+    let later = app::infra::db::now_ms() + 3_600_000;
+    assert_eq!(introspect::prune(&h.state.db, later).await.unwrap(), 1);
+    assert_eq!(introspect::revoked_count(&h.state.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_revoked_admin_token_stops_working_at_the_api() {
+    let h = harness().await;
+    let (id, secret) = h.automation("Terraform", "clavis:admin").await;
+    let token = h.token(&id, &secret).await;
+    assert_eq!(
+        h.call("GET", "/clients", Some(&token), None).await.status,
+        StatusCode::OK
+    );
+    let r = h
+        .post_form(
+            "/oauth2/revoke",
+            Some((&id, &secret)),
+            &format!("token={token}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    h.call("GET", "/clients", Some(&token), None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    let fresh = h.token(&id, &secret).await;
+    assert_eq!(
+        h.call("GET", "/clients", Some(&fresh), None).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_metadata_names_both_endpoints() {
+    let h = harness().await;
+    let r = h
+        .send(
+            axum::http::Request::get("/.well-known/oauth-authorization-server")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let doc = r.json();
+    assert_eq!(
+        doc["introspection_endpoint"],
+        format!("{ISSUER}/oauth2/introspect")
+    );
+    assert_eq!(
+        doc["revocation_endpoint"],
+        format!("{ISSUER}/oauth2/revoke")
+    );
+    assert_eq!(
+        doc["revocation_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+}
