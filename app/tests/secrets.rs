@@ -689,3 +689,147 @@ on_both!(
         assert!(events.entries.iter().all(|e| e.actor == "client:c1"));
     }
 );
+
+/// The ids and readability of a client's valid secrets (current first).
+async fn readable(db: &Db, client_id: &str) -> Vec<(i64, bool)> {
+    let v = secrets::overview(db, policy(3), client_id).await.unwrap();
+    v.current
+        .iter()
+        .chain(v.previous.iter())
+        .filter(|m| matches!(m.state, SecretState::Current | SecretState::Rotated))
+        .map(|m| (m.id, m.readable))
+        .collect()
+}
+
+/// Whether `plaintext` is anywhere in the `client_secrets` table.
+async fn stored_anywhere(db: &Db, plaintext: &str) -> bool {
+    let rows = sqlx::query("SELECT hash, hint, COALESCE(sealed, '') AS sealed FROM client_secrets")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    rows.iter().any(|r| {
+        ["hash", "hint", "sealed"]
+            .iter()
+            .any(|c| r.get::<String, _>(*c).contains(plaintext))
+    })
+}
+
+// The storage flag false: each new secret is its hash plus a sealed copy that an admin can
+// reveal (audited); revoking or expiring erases the copy; the plaintext is never stored.
+on_both!(with_the_flag_false_secrets_are_sealed_and_revealed, |db| {
+    use app::infra::seal::Kek;
+    use app::secrets::sealed;
+    let kek = Kek::generate();
+    let sealing = db.clone().sealing_secrets(Some(kek.clone()));
+    let (id, first) = worker(&sealing, "Sealed").await;
+    let [(first_id, true)] = readable(db, &id).await[..] else {
+        panic!("the first secret is readable")
+    };
+    assert!(!stored_anywhere(db, &first).await, "never the plaintext");
+    let shown = sealed::reveal(&sealing, "root", &meta(), &id, first_id)
+        .await
+        .unwrap();
+    assert_eq!(shown.secret, first);
+    assert!(
+        works(db, &id, &first).await,
+        "verification is still the hash"
+    );
+
+    // Rotated (with a grace period) and current: both readable. Expiry erases the copy.
+    let second = secrets::rotate(&sealing, policy(3), "root", &meta(), &id, Grace::For(60))
+        .await
+        .unwrap();
+    assert_eq!(readable(db, &id).await.len(), 2);
+    assert_eq!(secrets::expire_due(db, now_ms() + 61_000).await.unwrap(), 1);
+    let e = app_err(sealed::reveal(&sealing, "root", &meta(), &id, first_id).await);
+    assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+    let left = sqlx::query("SELECT COUNT(*) AS n FROM client_secrets WHERE sealed IS NOT NULL")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .get::<i64, _>("n");
+    assert_eq!(left, 1, "only the current secret keeps a sealed copy");
+
+    // Revoked: erased too.
+    let third = rotate(&sealing, 3, &id).await;
+    let v = readable(db, &id).await;
+    let second_id = v[1].0;
+    secrets::revoke(db, "root", &meta(), &id, second_id)
+        .await
+        .unwrap();
+    let e = app_err(sealed::reveal(&sealing, "root", &meta(), &id, second_id).await);
+    assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+    let left = sqlx::query("SELECT COUNT(*) AS n FROM client_secrets WHERE sealed IS NOT NULL")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .get::<i64, _>("n");
+    assert_eq!(left, 1, "the revoked secret's sealed copy is erased");
+    for s in [&first, &second.secret, &third.secret] {
+        assert!(!stored_anywhere(db, s).await);
+    }
+    // The key-encryption key must be the one that sealed them.
+    assert!(sealed::check_key(db, &kek).await.unwrap());
+    assert!(!sealed::check_key(db, &Kek::generate()).await.unwrap());
+    let audited = audit::query(
+        db,
+        &AuditFilter {
+            action: Some("secret.revealed".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(audited.entries.len(), 1);
+    assert!(!format!("{:?}", audited.entries).contains(&first));
+});
+
+// Switching: false → true erases every sealed copy in one go (the secrets stay valid, as
+// hashes); true → false leaves the existing secrets hash-only, and a rotation makes a
+// readable one.
+on_both!(switching_the_flag_both_ways, |db| {
+    use app::infra::seal::Kek;
+    use app::secrets::sealed;
+    let kek = Kek::generate();
+    let sealing = db.clone().sealing_secrets(Some(kek));
+    let (a, a_secret) = worker(&sealing, "A").await;
+    let (b, _) = worker(&sealing, "B").await;
+    rotate(&sealing, 3, &b).await;
+    assert_eq!(sealed::erase_all(db, &meta()).await.unwrap(), 3);
+    assert_eq!(
+        sealed::erase_all(db, &meta()).await.unwrap(),
+        0,
+        "nothing left"
+    );
+    assert!(readable(db, &a).await.iter().all(|(_, r)| !r));
+    assert!(readable(db, &b).await.iter().all(|(_, r)| !r));
+    assert!(works(db, &a, &a_secret).await);
+    let (a_id, _) = readable(db, &a).await[0];
+    let e = app_err(sealed::reveal(&sealing, "root", &meta(), &a, a_id).await);
+    assert_eq!(e, AppError::Conflict(sealed::NOT_READABLE.into()));
+    let events = audit::query(
+        db,
+        &AuditFilter {
+            action: Some("secret.sealed_copies_erased".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(events.entries.len(), 1);
+    assert!(events.entries[0]
+        .detail
+        .as_deref()
+        .unwrap()
+        .starts_with("3 "));
+
+    // Back to false: the old secret stays hash-only; the rotated-in one is readable.
+    let fresh = rotate(&sealing, 3, &a).await;
+    let v = readable(db, &a).await;
+    assert!(v[0].1, "the new current secret is readable");
+    assert!(!v[1].1, "the old one stays hash-only");
+    let shown = sealed::reveal(&sealing, "root", &meta(), &a, v[0].0)
+        .await
+        .unwrap();
+    assert_eq!(shown.secret, fresh.secret);
+});

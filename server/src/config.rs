@@ -14,90 +14,7 @@ use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-/// Every key and what it accepts. The README's reference table mirrors this; the defaults are
-/// `Config::default()`, which takes them from `Settings::default()` where the app has them.
-pub const KEYS: &[(&str, &str)] = &[
-    (
-        "database_url",
-        "a sqlite://PATH or postgres://USER:PASS@HOST/DB URL",
-    ),
-    (
-        "listen",
-        "an IP address and port, such as 0.0.0.0:8080",
-    ),
-    (
-        "issuer",
-        "an absolute http:// or https:// URL without path, query or fragment",
-    ),
-    (
-        "max_number_of_client_rotated_secrets",
-        "a whole number from 0 to 100",
-    ),
-    (
-        "rotated_secret_ttl",
-        "seconds, a whole number from 60 to 31536000 (365 days); unset keeps a rotated secret valid until it is revoked",
-    ),
-    (
-        "rotated_secret_unused_days",
-        "days, a whole number from 1 to 365",
-    ),
-    (
-        "access_token_ttl",
-        "seconds, a whole number from 60 to 86400",
-    ),
-    (
-        "access_token_audience",
-        "a string put in the aud claim of every access token; unset leaves aud out",
-    ),
-    (
-        "token_max_failures_per_client",
-        "a whole number from 0 (no limit) to 100000",
-    ),
-    (
-        "token_max_failures_per_ip",
-        "a whole number from 0 (no limit) to 1000000",
-    ),
-    (
-        "token_failure_window",
-        "seconds, a whole number from 1 to 86400",
-    ),
-    (
-        "session_idle_timeout",
-        "seconds, a whole number from 60 to 86400",
-    ),
-    (
-        "session_absolute_timeout",
-        "seconds, a whole number from 300 to 2592000",
-    ),
-    (
-        "login_max_failures_per_account",
-        "a whole number from 0 (no limit) to 1000",
-    ),
-    (
-        "login_max_failures_per_ip",
-        "a whole number from 0 (no limit) to 100000",
-    ),
-    (
-        "login_failure_window",
-        "seconds, a whole number from 1 to 86400",
-    ),
-    (
-        "key_encryption_key_file",
-        "a file path; the file holds the key that seals the signing keys, made on the first start if missing",
-    ),
-    (
-        "allowed_hosts",
-        "a list of host names (TOML array, or comma-separated in CLAVIS_ALLOWED_HOSTS) the server answers for besides the issuer's host and loopback",
-    ),
-    (
-        "metrics_token",
-        "a string of 16 to 200 characters; when set, /metrics answers only Authorization: Bearer with it",
-    ),
-    (
-        "log",
-        "a tracing filter such as info, debug or clavis=debug,sqlx=warn",
-    ),
-];
+pub use crate::config_keys::KEYS;
 
 /// Environment variables with the `CLAVIS_` prefix that are not configuration keys.
 const NON_KEYS: &[&str] = &["config", "admin_username", "admin_password"];
@@ -123,6 +40,7 @@ pub struct Config {
     pub login_failure_window: u64,
     pub allowed_hosts: Vec<String>,
     pub key_encryption_key_file: String,
+    pub client_secrets_stored_as_one_way_hash: bool,
     pub metrics_token: Option<SecretString>,
     pub log: String,
 }
@@ -152,6 +70,7 @@ impl Default for Config {
             login_failure_window: secs(s.login_failure_window_secs),
             allowed_hosts: s.allowed_hosts,
             key_encryption_key_file: "data/key-encryption-key".into(),
+            client_secrets_stored_as_one_way_hash: s.client_secrets_stored_as_one_way_hash,
             metrics_token: None,
             log: "info".into(),
         }
@@ -176,6 +95,10 @@ impl std::fmt::Debug for Config {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)
+            .field(
+                "client_secrets_stored_as_one_way_hash",
+                &self.client_secrets_stored_as_one_way_hash,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -319,6 +242,14 @@ fn env_value(key: &str, value: &str) -> figment::value::Value {
             | "metrics_token"
             | "key_encryption_key_file"
     );
+    if key == "client_secrets_stored_as_one_way_hash" {
+        return match value.trim().to_ascii_lowercase().as_str() {
+            "true" => Value::from(true),
+            "false" => Value::from(false),
+            // Left as text: the error then says what the key takes.
+            _ => Value::from(value.to_string()),
+        };
+    }
     if key == "allowed_hosts" {
         let names: Vec<String> = value
             .split(',')
@@ -492,6 +423,7 @@ impl Config {
                 .map(|t| BearerToken::new(t.expose_secret())),
             // Read from `key_encryption_key_file` by `server::serve`, which needs the database.
             key_encryption_key: None,
+            client_secrets_stored_as_one_way_hash: self.client_secrets_stored_as_one_way_hash,
         }
     }
 }
@@ -543,6 +475,23 @@ mod tests {
         assert_eq!(s.issuer_origin, "https://clavis.example:8443");
         let l = load_from(None, &env(&[("CLAVIS_ISSUER", "http://localhost:3000")])).expect("load");
         assert!(!l.config.settings().cookie_secure);
+    }
+
+    #[test]
+    fn the_storage_flag_from_the_file_or_the_environment() {
+        let l = load_from(None, &env(&[])).expect("load");
+        assert!(l.config.settings().client_secrets_stored_as_one_way_hash);
+        let f = file("client_secrets_stored_as_one_way_hash = false\n");
+        let l = load_from(Some(f.path()), &env(&[])).expect("load");
+        assert!(!l.config.settings().client_secrets_stored_as_one_way_hash);
+        let key = "CLAVIS_CLIENT_SECRETS_STORED_AS_ONE_WAY_HASH";
+        let l = load_from(Some(f.path()), &env(&[(key, "TRUE")])).expect("load");
+        assert!(l.config.settings().client_secrets_stored_as_one_way_hash);
+        let e = load_from(None, &env(&[(key, "sometimes")]))
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("client_secrets_stored_as_one_way_hash"), "{e}");
+        assert!(e.contains("true (client secrets"), "{e}");
     }
 
     #[test]

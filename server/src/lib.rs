@@ -5,6 +5,7 @@
 pub mod api;
 pub mod assets;
 pub mod config;
+mod config_keys;
 mod layers;
 pub mod oauth;
 
@@ -15,7 +16,7 @@ use app::infra::csp;
 use app::infra::db::{now_ms, Db};
 use app::infra::seal::Kek;
 use app::infra::state::AppState;
-use app::infra::{once, session};
+use app::infra::{once, session, RequestMeta};
 use app::oauth::keys;
 use app::secrets::one_time_page;
 use app::secrets::service as secrets;
@@ -419,10 +420,42 @@ fn write_private_file(path: &std::path::Path, text: &str) -> std::io::Result<()>
     file.sync_all()
 }
 
+/// Applies the storage flag `client_secrets_stored_as_one_way_hash` to the store: true erases
+/// every sealed copy left from a time it was false (in one transaction, logged and audited
+/// with the count); false keeps a sealed copy of each new secret, after checking that `kek`
+/// opens the copies already stored.
+pub async fn apply_secret_storage(db: Db, hashed_only: bool, kek: &Kek) -> Result<Db, StartError> {
+    if hashed_only {
+        let n = app::secrets::sealed::erase_all(&db, &RequestMeta::default())
+            .await
+            .map_err(|e| StartError::Other(format!("cannot erase the sealed secrets: {e}")))?;
+        if n > 0 {
+            tracing::warn!(
+                count = n,
+                "client_secrets_stored_as_one_way_hash is true: erased the sealed copies of client secrets; they are hash-only now"
+            );
+        }
+        return Ok(db.sealing_secrets(None));
+    }
+    let opens = app::secrets::sealed::check_key(&db, kek)
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    if !opens {
+        return Err(StartError::Other(
+            "the key in key_encryption_key_file does not open the sealed client secrets: \
+             restore the key file these secrets were sealed with"
+                .into(),
+        ));
+    }
+    Ok(db.sealing_secrets(Some(kek.clone())))
+}
+
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let db = open_database(&config).await?;
     let mut settings = config.settings();
-    settings.key_encryption_key = Some(open_key_encryption_key(&config, &db).await?);
+    let kek = open_key_encryption_key(&config, &db).await?;
+    let db = apply_secret_storage(db, settings.client_secrets_stored_as_one_way_hash, &kek).await?;
+    settings.key_encryption_key = Some(kek);
     let state = AppState::new(leptos_options(&config), db, settings)
         .map_err(|e| StartError::Other(e.to_string()))?;
     match bootstrap_admin(&state).await? {

@@ -204,6 +204,12 @@ async fn create_client(
     let db = server::open_database(config)
         .await
         .map_err(|e| e.to_string())?;
+    let kek = server::open_key_encryption_key(config, &db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let db = server::apply_secret_storage(db, config.client_secrets_stored_as_one_way_hash, &kek)
+        .await
+        .map_err(|e| e.to_string())?;
     let (client, secret) = clients::create_issuing(&db, "cli", &RequestMeta::default(), input)
         .await
         .map_err(|e| match e {

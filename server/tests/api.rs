@@ -13,7 +13,7 @@ use sqlx::Row;
 
 mod common;
 
-use common::harness::{harness, Harness, ISSUER};
+use common::harness::{harness, harness_storing, Harness, ISSUER};
 
 fn new_worker(name: &str) -> Value {
     json!({ "client_name": name, "type": "client_credentials", "scope": "reports:read" })
@@ -681,6 +681,7 @@ async fn the_openapi_document_describes_every_operation() {
             "POST /clients/{client_id}/enable",
             "POST /clients/{client_id}/secrets/revoke-rotated",
             "POST /clients/{client_id}/secrets/rotate",
+            "POST /clients/{client_id}/secrets/{secret_id}/reveal",
             "POST /clients/{client_id}/secrets/{secret_id}/revoke",
             "POST /presets/{preset}",
         ]
@@ -997,4 +998,126 @@ async fn made_actor(h: &Harness) -> String {
         .unwrap()
         .try_get("client_id")
         .unwrap()
+}
+
+#[tokio::test]
+async fn readable_secrets_are_revealed_to_admins_only_and_never_once_revoked() {
+    let h = harness_storing(false).await;
+    let admin = h.admin_token().await;
+    let (sid, ssecret) = h.automation("Helpdesk", "clavis:support").await;
+    let support = h.token(&sid, &ssecret).await;
+    let made = h
+        .call("POST", "/clients", Some(&admin), Some(new_worker("Ledger")))
+        .await;
+    let id = made.json()["client_id"].as_str().unwrap().to_string();
+    let first = made.json()["client_secret"].as_str().unwrap().to_string();
+    let list = h
+        .call("GET", &format!("/clients/{id}/secrets"), Some(&admin), None)
+        .await
+        .json();
+    assert_eq!(list["secrets"][0]["readable"], true, "{list}");
+    let first_id = list["secrets"][0]["id"].as_i64().unwrap();
+    let path = format!("/clients/{id}/secrets/{first_id}/reveal");
+
+    let r = h.call("POST", &path, Some(&admin), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header(header::CACHE_CONTROL).contains("no-store"));
+    assert_eq!(r.json()["client_secret"], first.as_str());
+    h.call("POST", &path, Some(&support), None)
+        .await
+        .problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    h.call("GET", &path, Some(&admin), None)
+        .await
+        .problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
+    let revealed = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'secret.revealed' AND target = $1",
+    )
+    .bind(&id)
+    .fetch_one(&h.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        revealed, 1,
+        "one reveal, one event; the refused one made none"
+    );
+
+    // Rotated: still valid and readable; revoked: never again, and its sealed copy is gone.
+    let rotated = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/secrets/rotate"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    assert_eq!(
+        h.call("POST", &path, Some(&admin), None).await.json()["client_secret"],
+        first.as_str()
+    );
+    let r = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/secrets/{first_id}/revoke"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let p = h
+        .call("POST", &path, Some(&admin), None)
+        .await
+        .problem(StatusCode::CONFLICT, "conflict");
+    assert!(
+        p["detail"].as_str().unwrap().contains("revoked or expired"),
+        "{p}"
+    );
+    let sealed = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM client_secrets WHERE id = $1 AND sealed IS NOT NULL",
+    )
+    .bind(first_id)
+    .fetch_one(&h.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(sealed, 0);
+    h.call(
+        "POST",
+        &format!("/clients/{id}/secrets/999/reveal"),
+        Some(&admin),
+        None,
+    )
+    .await
+    .problem(StatusCode::NOT_FOUND, "not-found");
+}
+
+#[tokio::test]
+async fn hash_only_secrets_say_how_to_get_a_readable_one() {
+    let h = harness().await;
+    let admin = h.admin_token().await;
+    let made = h
+        .call("POST", "/clients", Some(&admin), Some(new_worker("Ledger")))
+        .await;
+    let id = made.json()["client_id"].as_str().unwrap().to_string();
+    let list = h
+        .call("GET", &format!("/clients/{id}/secrets"), Some(&admin), None)
+        .await
+        .json();
+    assert_eq!(list["secrets"][0]["readable"], false, "{list}");
+    let sid = list["secrets"][0]["id"].as_i64().unwrap();
+    let p = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/secrets/{sid}/reveal"),
+            Some(&admin),
+            None,
+        )
+        .await
+        .problem(StatusCode::CONFLICT, "conflict");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Rotate to get a readable secret"),
+        "{p}"
+    );
 }

@@ -102,6 +102,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "secret.revoked",
     "secret.auto_revoked",
     "secret.expired",
+    "secret.revealed",
+    "secret.sealed_copies_erased",
     "signing_key.rotated",
     "token.auth_failed",
     "token.revoked",

@@ -19,6 +19,7 @@ use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
 use crate::infra::db::{non_empty, now_ms, split_list, Db};
 use crate::infra::once;
+use crate::infra::seal::Kek;
 use crate::infra::{RequestMeta, SvcResult};
 use crate::secrets::service as secrets;
 use crate::secrets::IssuedSecretOnce;
@@ -202,6 +203,7 @@ async fn find(conn: &mut AnyConnection, client_id: &str) -> SvcResult<ClientView
 /// gets its first secret in the same transaction; its plaintext is returned for the one answer.
 async fn insert(
     conn: &mut AnyConnection,
+    seal: Option<&Kek>,
     meta: &RequestMeta,
     actor: &str,
     kind: ClientType,
@@ -238,7 +240,7 @@ async fn insert(
     };
     audit::record(conn, meta, ev).await?;
     let secret = if kind.has_secret() {
-        Some(secrets::issue_first(conn, meta, actor, &client_id).await?)
+        Some(secrets::issue_first(conn, seal, meta, actor, &client_id).await?)
     } else {
         None
     };
@@ -256,12 +258,13 @@ pub async fn create_issuing(
     let kind = ClientType::parse(&input.client_type)
         .ok_or_else(|| AppError::validation("client_type", "Choose a client type."))?;
     let checked = check(kind, input)?;
+    let seal = db.secret_seal.clone();
     db.write(|conn| {
         let (meta, actor) = (meta.clone(), actor.to_string());
-        let checked = checked.clone();
+        let (checked, seal) = (checked.clone(), seal.clone());
         async move {
             once::claim(conn, &meta, &actor).await?;
-            let made = insert(conn, &meta, &actor, kind, &checked).await?;
+            let made = insert(conn, seal.as_ref(), &meta, &actor, kind, &checked).await?;
             once::settle(conn, &meta, &format!("/clients/{}", made.0.client_id)).await?;
             Ok(made)
         }
@@ -457,12 +460,14 @@ pub async fn create_with_application(
             },
         ));
     }
+    let seal = db.secret_seal.clone();
     db.write(|conn| {
-        let (meta, actor, app_name, checked) = (
+        let (meta, actor, app_name, checked, seal) = (
             meta.clone(),
             actor.to_string(),
             app_name.clone(),
             checked.clone(),
+            seal.clone(),
         );
         async move {
             once::claim(conn, &meta, &actor).await?;
@@ -477,7 +482,7 @@ pub async fn create_with_application(
                     application: ApplicationChoice::Existing(app.id),
                     ..c
                 };
-                let (client, secret) = insert(conn, &meta, &actor, kind, &c).await?;
+                let (client, secret) = insert(conn, seal.as_ref(), &meta, &actor, kind, &c).await?;
                 made.push(client);
                 issued.extend(secret);
             }

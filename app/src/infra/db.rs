@@ -42,6 +42,10 @@ pub struct Db {
     /// Transactions run again after a conflict, since the start. A rule that should queue
     /// (see `queue_on`) and retries instead shows here.
     retries: Arc<AtomicU64>,
+    /// The storage flag `client_secrets_stored_as_one_way_hash`: `None` (the flag is true)
+    /// stores a new client secret as its hash only; `Some(key)` also keeps a copy sealed under
+    /// the key-encryption key, so that an administrator can reveal it.
+    pub secret_seal: Option<super::seal::Kek>,
 }
 
 impl std::fmt::Debug for Db {
@@ -119,7 +123,15 @@ impl Db {
             engine,
             reader,
             retries: Arc::default(),
+            secret_seal: None,
         })
+    }
+
+    /// This store, keeping a sealed copy of every client secret made from now on (the storage
+    /// flag false), or not (`None`: the flag true).
+    pub fn sealing_secrets(mut self, kek: Option<super::seal::Kek>) -> Self {
+        self.secret_seal = kek;
+        self
     }
 
     /// Applies the migrations of this engine. Forward only; a failure stops the start.

@@ -63,6 +63,9 @@ pub struct Settings {
     /// Seals the signing keys in the database. `clavis serve` always has one (read from
     /// `key_encryption_key_file`, or made there on the first start); only tests go without.
     pub key_encryption_key: Option<Kek>,
+    /// The storage flag: true stores client secrets as their hash only; false also keeps a
+    /// copy sealed under the key-encryption key, so that an administrator can reveal it.
+    pub client_secrets_stored_as_one_way_hash: bool,
 }
 
 impl Default for Settings {
@@ -87,6 +90,7 @@ impl Default for Settings {
             allowed_hosts: Vec::new(),
             metrics_token: None,
             key_encryption_key: None,
+            client_secrets_stored_as_one_way_hash: true,
         }
     }
 }

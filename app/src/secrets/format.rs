@@ -71,6 +71,12 @@ impl SecretPlaintext {
     }
 }
 
+/// What a sealed copy of a secret is bound to (the AEAD's associated data): its own hash, so
+/// that a sealed copy cannot be moved to another secret's row.
+pub fn sealed_aad(tagged_hash: &str) -> String {
+    format!("clavis client secret {tagged_hash}")
+}
+
 /// The last characters of a secret, shown so that people can tell which one an app uses.
 pub fn hint_of(secret: &str) -> String {
     let start = secret.len().saturating_sub(HINT_CHARS);

@@ -9,6 +9,7 @@
 //! - `format` (server): the secret format, its checksum, and its one-way hash.
 //! - `service` (server): issue, rotate with the cap, revoke, expire, and the overview.
 //! - `verify` (server): checking a presented secret, for the token endpoint.
+//! - `sealed` (server): the storage flag's sealed copies: revealing one, erasing them all.
 //! - `one_time_page` (server): the answer that shows new secrets when JavaScript is off.
 
 pub mod api;
@@ -18,6 +19,8 @@ pub mod format;
 #[cfg(feature = "ssr")]
 pub mod one_time_page;
 #[cfg(feature = "ssr")]
+pub mod sealed;
+#[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;
 #[cfg(feature = "ssr")]
@@ -26,6 +29,15 @@ pub mod verify;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+
+/// How long a rotated secret stays valid, as the person rotating chose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grace {
+    /// Valid until someone revokes it.
+    UntilRevoked,
+    /// Valid for this many seconds after the rotation.
+    For(i64),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,6 +81,9 @@ pub struct SecretMeta {
     pub last_used_at: Option<i64>,
     /// A rotated secret nobody has used since it was rotated, or for a while.
     pub safe_to_revoke: bool,
+    /// A sealed copy exists (the storage flag was false when it was made), so an administrator
+    /// can reveal it; false for a secret stored as its hash only.
+    pub readable: bool,
 }
 
 /// The secrets of one client as its page shows them.
@@ -199,6 +214,7 @@ mod tests {
             revoked_reason: None,
             last_used_at,
             safe_to_revoke: false,
+            readable: false,
         }
     }
 

@@ -16,7 +16,8 @@ use futures::FutureExt;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::format::SecretPlaintext;
+use super::format::{sealed_aad, SecretPlaintext};
+pub use super::Grace;
 use super::{
     is_safe_to_revoke, rotation_overflow, IssuedSecretOnce, SecretMeta, SecretState, SecretsView,
 };
@@ -25,6 +26,7 @@ use crate::clients::kind::ClientType;
 use crate::error::AppError;
 use crate::infra::db::{now_ms, Db, Engine};
 use crate::infra::once;
+use crate::infra::seal::Kek;
 use crate::infra::settings::Settings;
 use crate::infra::{RequestMeta, SvcError, SvcResult};
 
@@ -50,11 +52,11 @@ impl From<&Settings> for Policy {
     }
 }
 
-struct ClientRow {
-    pk: i64,
-    client_id: String,
-    name: String,
-    kind: ClientType,
+pub(super) struct ClientRow {
+    pub(super) pk: i64,
+    pub(super) client_id: String,
+    pub(super) name: String,
+    pub(super) kind: ClientType,
 }
 
 /// Finds the client and locks its row until the transaction ends (PostgreSQL: `FOR UPDATE`;
@@ -68,7 +70,7 @@ async fn lock_client(
 }
 
 /// Finds the client, with `FOR UPDATE` when `for_update` is set.
-async fn find_client(
+pub(super) async fn find_client(
     conn: &mut AnyConnection,
     client_id: &str,
     for_update: bool,
@@ -107,21 +109,27 @@ fn refuse_public(c: &ClientRow) -> SvcResult<()> {
 /// The caller has checked the type. Returns the plaintext for its single response.
 async fn insert_current(
     conn: &mut AnyConnection,
+    seal: Option<&Kek>,
     client_pk: i64,
     actor: &str,
     now: i64,
 ) -> SvcResult<(SecretPlaintext, String)> {
     let secret = SecretPlaintext::generate();
     let hint = secret.hint();
+    let hash = secret.hash().to_tagged();
+    // The storage flag false: a copy sealed under the key-encryption key, bound to this hash
+    // so that it cannot be moved to another row. Never the plaintext itself.
+    let sealed = seal.map(|k| k.seal(secret.expose().as_bytes(), &sealed_aad(&hash)));
     sqlx::query(
-        "INSERT INTO client_secrets (client_pk, hash, hint, state, created_at, created_by) \
-         VALUES ($1, $2, $3, 'current', $4, $5)",
+        "INSERT INTO client_secrets (client_pk, hash, hint, state, created_at, created_by, sealed) \
+         VALUES ($1, $2, $3, 'current', $4, $5, $6)",
     )
     .bind(client_pk)
-    .bind(secret.hash().to_tagged())
+    .bind(&hash)
     .bind(hint.clone())
     .bind(now)
     .bind(actor.to_string())
+    .bind(sealed)
     .execute(&mut *conn)
     .await?;
     Ok((secret, hint))
@@ -139,6 +147,7 @@ fn issued(c_id: &str, c_name: &str, secret: SecretPlaintext, hint: String) -> Is
 /// The first secret of a newly created confidential client, in the creating transaction.
 pub async fn issue_first(
     conn: &mut AnyConnection,
+    seal: Option<&Kek>,
     meta: &RequestMeta,
     actor: &str,
     client_id: &str,
@@ -146,7 +155,7 @@ pub async fn issue_first(
     // The row was inserted by this very transaction: nobody else can see it to lock it.
     let c = find_client(conn, client_id, false).await?;
     refuse_public(&c)?;
-    let (secret, hint) = insert_current(conn, c.pk, actor, now_ms()).await?;
+    let (secret, hint) = insert_current(conn, seal, c.pk, actor, now_ms()).await?;
     let ev = Event {
         actor,
         action: "secret.created",
@@ -155,15 +164,6 @@ pub async fn issue_first(
     };
     audit::record(conn, meta, ev).await?;
     Ok(issued(&c.client_id, &c.name, secret, hint))
-}
-
-/// How long a rotated secret stays valid, as the person rotating chose it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grace {
-    /// Valid until someone revokes it.
-    UntilRevoked,
-    /// Valid for this many seconds after the rotation.
-    For(i64),
 }
 
 /// Rotates the client's secret and returns the new plaintext. When the client has no current
@@ -210,8 +210,10 @@ pub async fn rotate_reporting(
     grace: Grace,
 ) -> SvcResult<(IssuedSecretOnce, Rotation)> {
     let engine = db.engine;
+    let seal = db.secret_seal.clone();
     db.write_locking(|conn| {
         let (meta, actor, client_id) = (meta.clone(), actor.to_string(), client_id.to_string());
+        let seal = seal.clone();
         async move {
             let c = lock_client(conn, engine, &client_id).await?;
             refuse_public(&c)?;
@@ -224,7 +226,7 @@ pub async fn rotate_reporting(
             .fetch_optional(&mut *conn)
             .await?;
             let Some(current) = current else {
-                let (secret, hint) = insert_current(conn, c.pk, &actor, now).await?;
+                let (secret, hint) = insert_current(conn, seal.as_ref(), c.pk, &actor, now).await?;
                 let detail = Some(format!("secret …{hint}"));
                 audit::record(conn, &meta, Event { actor: &actor, action: "secret.created", target: Some(&client_id), detail }).await?;
                 let secret_id = current_id(conn, c.pk).await?;
@@ -244,7 +246,7 @@ pub async fn rotate_reporting(
                 .bind(old_id)
                 .execute(&mut *conn)
                 .await?;
-            let (secret, hint) = insert_current(conn, c.pk, &actor, now).await?;
+            let (secret, hint) = insert_current(conn, seal.as_ref(), c.pk, &actor, now).await?;
             let detail = Some(format!("secret …{old_hint} replaced by …{hint}"));
             audit::record(conn, &meta, Event { actor: &actor, action: "secret.rotated", target: Some(&client_id), detail }).await?;
             // The valid rotated secrets, newest first; the one just rotated is among them.
@@ -299,7 +301,7 @@ async fn revoke_row(
     now: i64,
 ) -> SvcResult<bool> {
     let done = sqlx::query(
-        "UPDATE client_secrets SET state = 'revoked', revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+        "UPDATE client_secrets SET state = 'revoked', revoked_at = $1, revoked_by = $2, revoked_reason = $3, sealed = NULL \
          WHERE id = $4 AND state = 'rotated' AND (expires_at IS NULL OR expires_at > $1)",
     )
     .bind(now)
@@ -403,7 +405,7 @@ pub async fn expire_due(db: &Db, now: i64) -> SvcResult<u32> {
     db.write_locking(|conn| {
         async move {
             let rows = sqlx::query(
-                "UPDATE client_secrets SET state = 'revoked', revoked_at = $1, revoked_reason = 'expired' \
+                "UPDATE client_secrets SET state = 'revoked', revoked_at = $1, revoked_reason = 'expired', sealed = NULL \
                  WHERE state = 'rotated' AND expires_at IS NOT NULL AND expires_at <= $1 \
                  RETURNING hint, client_pk",
             )
@@ -452,6 +454,7 @@ fn row_to_meta(r: &AnyRow, now: i64, unused_days: i64) -> Result<SecretMeta, sql
         revoked_reason: reason,
         last_used_at: r.try_get("last_used_at")?,
         safe_to_revoke: false,
+        readable: r.try_get::<i64, _>("readable")? == 1,
     };
     m.safe_to_revoke = is_safe_to_revoke(&m, now, unused_days);
     Ok(m)
@@ -464,7 +467,8 @@ pub async fn overview(db: &Db, policy: Policy, client_id: &str) -> SvcResult<Sec
     let now = now_ms();
     let rows = sqlx::query(
         "SELECT id, hint, state, created_at, created_by, rotated_at, expires_at, revoked_at, revoked_by, \
-         revoked_reason, last_used_at FROM client_secrets WHERE client_pk = $1 \
+         revoked_reason, last_used_at, CAST(CASE WHEN sealed IS NULL THEN 0 ELSE 1 END AS BIGINT) AS readable \
+         FROM client_secrets WHERE client_pk = $1 \
          ORDER BY CASE state WHEN 'current' THEN 0 WHEN 'rotated' THEN 1 ELSE 2 END, \
          COALESCE(revoked_at, rotated_at, created_at) DESC, id DESC LIMIT $2",
     )

@@ -61,7 +61,7 @@ impl Modify for BearerToken {
     paths(
         clients::list, clients::create, clients::get_one, clients::patch, clients::delete,
         clients::enable, clients::disable,
-        secrets::list, secrets::rotate, secrets::revoke, secrets::revoke_rotated,
+        secrets::list, secrets::rotate, secrets::revoke, secrets::reveal, secrets::revoke_rotated,
         applications::list, applications::create, applications::get_one, applications::preset,
         audit::list,
     ),
@@ -116,6 +116,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/clients/{client_id}/secrets/{secret_id}/revoke",
             post(secrets::revoke),
+        )
+        .route(
+            "/clients/{client_id}/secrets/{secret_id}/reveal",
+            post(secrets::reveal),
         )
         .route(
             "/applications",

@@ -1,8 +1,10 @@
 //! `/api/v1/clients/{client_id}/secrets`: a client's secrets. Listing shows metadata only;
-//! rotating answers with the new plaintext once (`no-store`); revoking is open to support too.
+//! rotating answers with the new plaintext once (`no-store`); revealing a readable secret is for
+//! administrators; revoking is open to support too.
 
 use app::infra::edge;
 use app::infra::state::AppState;
+use app::secrets::sealed;
 use app::secrets::service::{self as secrets, Grace, Policy};
 use app::secrets::{parse_grace, UNTIL_REVOKED};
 use axum::extract::State;
@@ -13,7 +15,7 @@ use http::{HeaderMap, StatusCode};
 use super::auth::Caller;
 use super::extract::{idempotency_key, OptionalBody, Path};
 use super::problem::{ApiResult, Denied, Details, Missing, Problem};
-use super::wire::{Plaintext, RevokedCount, Rotate, Rotated, Secret, SecretList};
+use super::wire::{Plaintext, Revealed, RevokedCount, Rotate, Rotated, Secret, SecretList};
 
 #[utoipa::path(get, path = "/clients/{client_id}/secrets", tag = "secrets",
     params(("client_id" = String, Path)),
@@ -141,6 +143,37 @@ pub async fn revoke(
         .await
         .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/clients/{client_id}/secrets/{secret_id}/reveal", tag = "secrets",
+    params(("client_id" = String, Path), ("secret_id" = i64, Path)),
+    responses(
+        (status = 200, body = Revealed, description = "The plaintext, in this answer only (`Cache-Control: no-store`)"),
+        Denied,
+        Missing,
+        (status = 409, body = Details, content_type = "application/problem+json", description = "Hash only (rotate to get a readable secret), or revoked or expired"),
+    ))]
+/// Reveals a valid secret stored readable (`client_secrets_stored_as_one_way_hash` false).
+/// `clavis:admin` only; audited as `secret.revealed`. A POST, so that no cache or proxy log
+/// keeps it.
+pub async fn reveal(
+    caller: Caller,
+    State(st): State<AppState>,
+    Path((client_id, secret_id)): Path<(String, i64)>,
+) -> ApiResult<Response> {
+    caller.admin()?;
+    let s = sealed::reveal(&st.db, &caller.actor, &caller.meta, &client_id, secret_id)
+        .await
+        .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
+    let body = Revealed {
+        client_id: s.client_id,
+        secret_id,
+        client_secret: Plaintext(s.secret),
+        hint: s.hint,
+    };
+    let mut res = Json(body).into_response();
+    edge::no_store_headers(res.headers_mut());
+    Ok(res)
 }
 
 #[utoipa::path(post, path = "/clients/{client_id}/secrets/revoke-rotated", tag = "secrets",

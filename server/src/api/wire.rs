@@ -318,6 +318,10 @@ pub struct Secret {
     pub revoked_reason: Option<String>,
     /// A rotated secret that nobody has used since it was rotated, or for a while.
     pub safe_to_revoke: bool,
+    /// An administrator can reveal it (`…/reveal`): it was made while
+    /// `client_secrets_stored_as_one_way_hash` was false. False: hash only; rotate to get a
+    /// readable secret.
+    pub readable: bool,
 }
 
 impl From<&SecretMeta> for Secret {
@@ -333,6 +337,7 @@ impl From<&SecretMeta> for Secret {
             revoked_at: m.revoked_at.map(time),
             revoked_reason: m.revoked_reason.clone(),
             safe_to_revoke: m.safe_to_revoke,
+            readable: m.readable,
         }
     }
 }
@@ -364,6 +369,16 @@ pub struct Rotated {
     pub hint: String,
     /// Rotated secrets that this rotation revoked because of the limit.
     pub auto_revoked: Vec<i64>,
+}
+
+/// A revealed secret (`client_secrets_stored_as_one_way_hash` false), in this answer only.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Revealed {
+    pub client_id: String,
+    pub secret_id: i64,
+    #[schema(value_type = String)]
+    pub client_secret: Plaintext,
+    pub hint: String,
 }
 
 /// The answer to revoking all rotated secrets.

@@ -29,7 +29,8 @@ pub struct Harness {
     pub state: AppState,
     /// Every answer the test got (`no-store`, body) and every plaintext secret it met, for the
     /// leak scan when the harness is dropped.
-    answers: Mutex<Vec<(bool, String)>>,
+    /// (`no-store`, a reveal, body) of every answer.
+    answers: Mutex<Vec<(bool, bool, String)>>,
     secrets: Mutex<Vec<String>>,
     log: LogBuffer,
     _log_guard: tracing::subscriber::DefaultGuard,
@@ -67,7 +68,8 @@ fn plaintexts(v: &Value, out: &mut Vec<String>) {
 }
 
 /// The leak scan of every test here: each plaintext secret the API handed out is in exactly
-/// one answer, that answer is `no-store`, and no secret (handed out or made for the test) is in
+/// one answer besides reveals (which exist to show it again, with the storage flag false),
+/// those answers are `no-store`, and no secret (handed out or made for the test) is in
 /// the database files or in anything the server logged.
 impl Drop for Harness {
     fn drop(&mut self) {
@@ -86,15 +88,14 @@ impl Drop for Harness {
             })
             .collect();
         for secret in secrets.iter() {
-            let holding: Vec<&(bool, String)> =
-                answers.iter().filter(|(_, b)| b.contains(secret)).collect();
+            let holding: Vec<&(bool, bool, String)> = answers
+                .iter()
+                .filter(|(_, _, b)| b.contains(secret))
+                .collect();
+            let made_in = holding.iter().filter(|(_, reveal, _)| !reveal).count();
+            assert!(made_in <= 1, "a secret is in {made_in} answers");
             assert!(
-                holding.len() <= 1,
-                "a secret is in {} answers",
-                holding.len()
-            );
-            assert!(
-                holding.iter().all(|(no_store, _)| *no_store),
+                holding.iter().all(|(no_store, _, _)| *no_store),
                 "an answer with a secret may be stored"
             );
             assert!(
@@ -148,6 +149,11 @@ impl Reply {
 }
 
 pub async fn harness() -> Harness {
+    harness_storing(true).await
+}
+
+/// A harness whose store follows `client_secrets_stored_as_one_way_hash` = `hashed_only`.
+pub async fn harness_storing(hashed_only: bool) -> Harness {
     let log = LogBuffer::default();
     let writer = log.clone();
     let _log_guard = tracing::subscriber::set_default(
@@ -162,12 +168,17 @@ pub async fn harness() -> Harness {
         .await
         .unwrap();
     db.migrate().await.unwrap();
+    let kek = Kek::generate();
+    let db = server::apply_secret_storage(db, hashed_only, &kek)
+        .await
+        .unwrap();
     let settings = Settings {
         issuer_origin: ISSUER.into(),
         issuer: ISSUER.into(),
         access_token_ttl_secs: 900,
-        key_encryption_key: Some(Kek::generate()),
+        key_encryption_key: Some(kek),
         max_rotated_secrets: 2,
+        client_secrets_stored_as_one_way_hash: hashed_only,
         ..Settings::default()
     };
     let options = leptos::config::LeptosOptions::builder()
@@ -192,6 +203,7 @@ pub async fn harness() -> Harness {
 
 impl Harness {
     pub async fn send(&self, req: Request<Body>) -> Reply {
+        let reveal = req.uri().path().ends_with("/reveal");
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
@@ -203,10 +215,11 @@ impl Harness {
         if let Ok(v) = serde_json::from_slice::<Value>(&body) {
             plaintexts(&v, &mut self.secrets.lock().unwrap());
         }
-        self.answers
-            .lock()
-            .unwrap()
-            .push((no_store, String::from_utf8_lossy(&body).into_owned()));
+        self.answers.lock().unwrap().push((
+            no_store,
+            reveal,
+            String::from_utf8_lossy(&body).into_owned(),
+        ));
         Reply {
             status,
             headers,

@@ -1,0 +1,91 @@
+//! The configuration keys of `clavis.toml` and what each accepts, for the messages of
+//! `config` when a value is wrong.
+
+/// Every key and what it accepts. The README's reference table mirrors this; the defaults are
+/// `Config::default()`, which takes them from `Settings::default()` where the app has them.
+pub const KEYS: &[(&str, &str)] = &[
+    (
+        "database_url",
+        "a sqlite://PATH or postgres://USER:PASS@HOST/DB URL",
+    ),
+    (
+        "listen",
+        "an IP address and port, such as 0.0.0.0:8080",
+    ),
+    (
+        "issuer",
+        "an absolute http:// or https:// URL without path, query or fragment",
+    ),
+    (
+        "max_number_of_client_rotated_secrets",
+        "a whole number from 0 to 100",
+    ),
+    (
+        "rotated_secret_ttl",
+        "seconds, a whole number from 60 to 31536000 (365 days); unset keeps a rotated secret valid until it is revoked",
+    ),
+    (
+        "rotated_secret_unused_days",
+        "days, a whole number from 1 to 365",
+    ),
+    (
+        "access_token_ttl",
+        "seconds, a whole number from 60 to 86400",
+    ),
+    (
+        "access_token_audience",
+        "a string put in the aud claim of every access token; unset leaves aud out",
+    ),
+    (
+        "token_max_failures_per_client",
+        "a whole number from 0 (no limit) to 100000",
+    ),
+    (
+        "token_max_failures_per_ip",
+        "a whole number from 0 (no limit) to 1000000",
+    ),
+    (
+        "token_failure_window",
+        "seconds, a whole number from 1 to 86400",
+    ),
+    (
+        "session_idle_timeout",
+        "seconds, a whole number from 60 to 86400",
+    ),
+    (
+        "session_absolute_timeout",
+        "seconds, a whole number from 300 to 2592000",
+    ),
+    (
+        "login_max_failures_per_account",
+        "a whole number from 0 (no limit) to 1000",
+    ),
+    (
+        "login_max_failures_per_ip",
+        "a whole number from 0 (no limit) to 100000",
+    ),
+    (
+        "login_failure_window",
+        "seconds, a whole number from 1 to 86400",
+    ),
+    (
+        "client_secrets_stored_as_one_way_hash",
+        "true (client secrets are stored as hashes only, readable only when made) or false (also sealed under the key-encryption key, so that an administrator can reveal them)",
+    ),
+    (
+        "key_encryption_key_file",
+        "a file path; the file holds the key that seals the signing keys, made on the first start if missing",
+    ),
+    (
+        "allowed_hosts",
+        "a list of host names (TOML array, or comma-separated in CLAVIS_ALLOWED_HOSTS) the server answers for besides the issuer's host and loopback",
+    ),
+    (
+        "metrics_token",
+        "a string of 16 to 200 characters; when set, /metrics answers only Authorization: Bearer with it",
+    ),
+    (
+        "log",
+        "a tracing filter such as info, debug or clavis=debug,sqlx=warn",
+    ),
+];
