@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a Clavis server for one Playwright project on PORT, with a fresh SQLite database and
 # two accounts made by the CLI: admin (administrator) and support (support staff).
+#   serve.sh PORT [readable]    readable: client_secrets_stored_as_one_way_hash = false
 set -euo pipefail
 port=$1
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ rm -rf "$dir" && mkdir -p "$dir"
 export CLAVIS_DATABASE_URL="sqlite://$dir/clavis.db" CLAVIS_KEY_ENCRYPTION_KEY_FILE="$dir/key-encryption-key"
 export CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port"
 export CLAVIS_LOGIN_MAX_FAILURES_PER_IP=1000 CLAVIS_LOG="info,tower_http=warn"
+if [ "${2:-}" = readable ]; then export CLAVIS_CLIENT_SECRETS_STORED_AS_ONE_WAY_HASH=false; fi
 export LEPTOS_SITE_ROOT=${CLAVIS_SITE_ROOT:-target/site} LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=clavis
 bin=${CLAVIS_BIN:-target/debug/clavis}
 "$bin" migrate

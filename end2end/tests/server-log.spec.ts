@@ -7,7 +7,7 @@ import { serverDir } from './fixtures/console';
 // without the app state in its context (a resource made again by a Suspense re-run on the
 // server) answers with an error the browser then hydrates into the page: a hydration mismatch
 // in the making. It is logged as "AppState missing from context", and must never be.
-for (const port of [3310, 3311]) {
+for (const port of [3310, 3311, 3312, 3313]) {
   test(`every server function of the server on ${port} found its state`, async () => {
     const log = readFileSync(join(serverDir(port), 'server.log'), 'utf8');
     // The log is the right one: the run served pages and server functions.

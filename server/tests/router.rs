@@ -74,6 +74,11 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
         true,
     ),
     ("secrets/revoke", "client_id={secret_client}&secret_id={rotated}", false),
+    (
+        "secrets/reveal",
+        "client_id={secret_client}&secret_id={rotated}&password=correct+horse+battery&form_token={token}",
+        true,
+    ),
     ("secrets/revoke_rotated", "client_id={secret_client}", false),
 ];
 
@@ -482,11 +487,36 @@ async fn admin_can_call_every_function() {
         rotated.body.contains("clavis_cs_"),
         "the one answer with the plaintext"
     );
+    // Revealing asks for the password again, counted like a sign-in; then a revoked secret
+    // (the rotated one, by now) is never shown.
+    let wrong = h
+        .call(
+            "secrets/reveal",
+            &body("secrets/reveal").replace("correct+horse+battery", "a+wrong+guess"),
+            Some(&cookie),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert!(wrong.body.contains("not your password"), "{}", wrong.body);
+    let gone = h
+        .call(
+            "secrets/reveal",
+            &body("secrets/reveal"),
+            Some(&cookie),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::CONFLICT, "{}", gone.body);
+    assert!(gone.body.contains("revoked or expired"), "{}", gone.body);
+    assert!(!gone.body.contains("clavis_cs_"));
+    assert_eq!(events(&h, "auth.step_up").await, 1);
     called.extend([
         "secrets/overview",
         "secrets/revoke",
         "secrets/revoke_rotated",
         "secrets/rotate",
+        "secrets/reveal",
     ]);
 
     call(

@@ -86,6 +86,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     // A sign-in whose outcome was never recorded (the server stopped half-way).
     "auth.sign_in_attempt",
     "auth.sign_out",
+    // The password asked again before a sensitive step (revealing a secret).
+    "auth.step_up",
     "account.created",
     "account.role_changed",
     "account.disabled",

@@ -1,5 +1,5 @@
-//! The server functions of a client's secrets. Rotating is for administrators; revoking a
-//! rotated secret, one or all, is for both roles. Each checks the caller itself.
+//! The server functions of a client's secrets. Rotating and revealing are for administrators;
+//! revoking a rotated secret, one or all, is for both roles. Each checks the caller itself.
 
 use leptos::prelude::*;
 
@@ -42,6 +42,42 @@ pub async fn rotate_secret(
             secrets::rotate(&st.db, policy, &me.username, &meta, &client_id, grace).await?;
         Ok(OneTimeSecrets {
             one_time_secrets: vec![issued],
+            done_href: format!("/clients/{client_id}"),
+        })
+    })
+    .await
+}
+
+/// Reveals a readable secret (the storage flag false) to an administrator who gives their
+/// password again. The answer is the one-time dialog's (or, without JavaScript, its page).
+#[server(endpoint = "secrets/reveal")]
+pub async fn reveal_secret(
+    client_id: String,
+    secret_id: i64,
+    password: String,
+    form_token: String,
+) -> Result<OneTimeSecrets, AppError> {
+    use super::sealed;
+    use crate::infra::edge;
+    use crate::signin::service::confirm_password;
+    edge::no_store();
+    edge::edge(async move {
+        let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
+        // The fingerprint of the single-use form: which secret, never the password.
+        let meta =
+            edge::with_form_token(meta, &me.username, &form_token, &(&client_id, secret_id))?;
+        confirm_password(
+            &st.db,
+            &st.settings,
+            &st.passwords,
+            &meta,
+            &me.username,
+            &password,
+        )
+        .await?;
+        let shown = sealed::reveal(&st.db, &me.username, &meta, &client_id, secret_id).await?;
+        Ok(OneTimeSecrets {
+            one_time_secrets: vec![shown],
             done_href: format!("/clients/{client_id}"),
         })
     })

@@ -97,6 +97,8 @@ pub struct SecretsView {
     pub max_rotated: u32,
     pub default_grace_secs: Option<i64>,
     pub unused_days: i64,
+    /// New secrets are stored readable (`client_secrets_stored_as_one_way_hash` is false).
+    pub stored_readable: bool,
 }
 
 /// A newly issued secret in plaintext: the only type that carries one to a browser, in the one

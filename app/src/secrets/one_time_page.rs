@@ -31,6 +31,7 @@ pub const ISSUING_PATHS: &[&str] = &[
     "/api/clients/create",
     "/api/clients/preset",
     "/api/secrets/rotate",
+    "/api/secrets/reveal",
 ];
 
 /// Largest answer body read back; answers here are a few hundred bytes.

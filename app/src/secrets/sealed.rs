@@ -14,6 +14,7 @@ use super::IssuedSecretOnce;
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
 use crate::infra::db::{now_ms, Db};
+use crate::infra::once;
 use crate::infra::seal::Kek;
 use crate::infra::{RequestMeta, SvcError, SvcResult};
 
@@ -41,6 +42,7 @@ pub async fn reveal(
         );
         Box::pin(async move {
             let c = find_client(conn, &client_id, false).await?;
+            once::claim(conn, &meta, &actor).await?;
             let row = sqlx::query(
                 "SELECT hash, hint, state, expires_at, sealed FROM client_secrets \
                  WHERE id = $1 AND client_pk = $2",
@@ -78,6 +80,7 @@ pub async fn reveal(
                 detail: Some(format!("secret …{hint}")),
             };
             audit::record(conn, &meta, ev).await?;
+            once::settle(conn, &meta, &format!("/clients/{client_id}")).await?;
             Ok(IssuedSecretOnce {
                 client_id: c.client_id.clone(),
                 client_name: c.name.clone(),

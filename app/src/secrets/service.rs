@@ -493,5 +493,6 @@ pub async fn overview(db: &Db, policy: Policy, client_id: &str) -> SvcResult<Sec
         max_rotated: policy.max_rotated,
         default_grace_secs: policy.default_grace_secs,
         unused_days: policy.unused_days,
+        stored_readable: db.secret_seal.is_some(),
     })
 }

@@ -126,6 +126,45 @@ async fn reserve_attempt(
     .await
 }
 
+/// Asks a signed-in account for its password again before a sensitive step (revealing a
+/// secret). Counted and throttled exactly like a sign-in: a wrong password is an
+/// `auth.sign_in_failed`, so guesses here and at the sign-in page share one limit. A right one
+/// is `auth.step_up`. A wrong password is a field error on `password`.
+pub async fn confirm_password(
+    db: &Db,
+    settings: &Settings,
+    hasher: &PasswordHasher,
+    meta: &RequestMeta,
+    username: &str,
+    password: &str,
+) -> SvcResult<()> {
+    if password.is_empty() {
+        return Err(AppError::validation("password", "Enter your password.").into());
+    }
+    let attempt = reserve_attempt(db, settings, meta, username).await?;
+    let stored: Option<String> =
+        sqlx::query("SELECT password_hash FROM accounts WHERE username = $1 AND disabled = 0")
+            .bind(username.to_string())
+            .fetch_optional(&db.pool)
+            .await?
+            .map(|r| r.try_get("password_hash"))
+            .transpose()?;
+    let found = stored.is_some();
+    let ok = hasher.verify(stored, password).await && found;
+    let outcome = if ok {
+        "auth.step_up"
+    } else {
+        "auth.sign_in_failed"
+    };
+    db.write_locking(|conn| audit::complete(conn, attempt, outcome).boxed())
+        .await?;
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::validation("password", "That is not your password.").into())
+    }
+}
+
 /// Signs in. On success returns the new session token and the account.
 pub async fn sign_in(
     db: &Db,

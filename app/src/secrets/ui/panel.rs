@@ -7,7 +7,9 @@ use leptos_router::hooks::use_query_map;
 
 use super::one_time::OneTimeSlot;
 use crate::error::AppError;
-use crate::secrets::api::{secret_overview, RevokeAllRotated, RevokeSecret, RotateSecret};
+use crate::secrets::api::{
+    secret_overview, RevealSecret, RevokeAllRotated, RevokeSecret, RotateSecret,
+};
 use crate::secrets::{
     fmt_duration, rotation_overflow, SecretMeta, SecretState, SecretsView, GRACE_CHOICES,
     UNTIL_REVOKED,
@@ -24,6 +26,7 @@ pub struct SecretsState {
     pub rotate: ServerAction<RotateSecret>,
     pub revoke: ServerAction<RevokeSecret>,
     pub revoke_all: ServerAction<RevokeAllRotated>,
+    pub reveal: ServerAction<RevealSecret>,
     pub overview: Resource<Result<SecretsView, AppError>>,
 }
 
@@ -32,6 +35,7 @@ impl SecretsState {
         let rotate = ServerAction::<RotateSecret>::new();
         let revoke = ServerAction::<RevokeSecret>::new();
         let revoke_all = ServerAction::<RevokeAllRotated>::new();
+        let reveal = ServerAction::<RevealSecret>::new();
         let overview = Resource::new(
             move || {
                 (
@@ -48,6 +52,7 @@ impl SecretsState {
             rotate,
             revoke,
             revoke_all,
+            reveal,
             overview,
         }
     }
@@ -70,16 +75,21 @@ pub fn SecretsPanel(
         rotate,
         revoke,
         revoke_all,
+        reveal,
         overview: view_res,
     } = st;
     Effect::new(move |prev: Option<usize>| {
-        let n = rotate.version().get() + revoke.version().get() + revoke_all.version().get();
+        let n = rotate.version().get()
+            + revoke.version().get()
+            + revoke_all.version().get()
+            + reveal.version().get();
         if prev.is_some_and(|p| p != n) {
             changes.update(|c| *c += 1);
         }
         n
     });
     Effect::new(move |_| slot.take_then_go(rotate.value(), |out| out));
+    Effect::new(move |_| slot.take_then_go(reveal.value(), |out| out));
     Effect::new(move |_| {
         if let Some(Ok(_)) = revoke_all.value().get() {
             leptos_router::hooks::use_navigate()(
@@ -94,6 +104,7 @@ pub fn SecretsPanel(
     let rotate_err = Signal::derive(move || rotate.value().get().and_then(Result::err));
     let revoke_err = Signal::derive(move || revoke.value().get().and_then(Result::err));
     let revoke_all_err = Signal::derive(move || revoke_all.value().get().and_then(Result::err));
+    let reveal_err = Signal::derive(move || reveal.value().get().and_then(Result::err));
     let notice = move || {
         if matches!(revoke.value().get(), Some(Ok(()))) {
             return Some(
@@ -134,10 +145,16 @@ pub fn SecretsPanel(
                         }.into_any();
                     }
                     let id = client_id.get_untracked();
-                    let rotating = admin.get_untracked() && confirm() == "rotate";
+                    let is_admin = admin.get_untracked();
+                    let rotating = is_admin && confirm() == "rotate";
                     let confirming_all = confirm() == "revoke-all";
+                    let revealing = (is_admin && confirm() == "reveal")
+                        .then(|| query.read().get("secret").and_then(|s| s.parse::<i64>().ok()))
+                        .flatten()
+                        .and_then(|sid| revealable(&v).into_iter().find(|m| m.id == sid));
                     view! {
-                        <CurrentSecret v=v.clone()/>
+                        <CurrentSecret v=v.clone() id=id.clone() admin=is_admin/>
+                        {revealing.map(|m| view! { <RevealConfirm m id=id.clone() reveal err=reveal_err/> })}
                         {admin.get_untracked().then(|| if rotating {
                             view! { <RotateConfirm v=v.clone() id=id.clone() rotate err=rotate_err/> }.into_any()
                         } else {
@@ -150,7 +167,7 @@ pub fn SecretsPanel(
                                 <FormError err=rotate_err/>
                             }.into_any()
                         })}
-                        <PreviousSecrets v id confirming_all revoke revoke_all trigger=back_to_revoke_all.trigger/>
+                        <PreviousSecrets v id confirming_all admin=is_admin revoke revoke_all trigger=back_to_revoke_all.trigger/>
                     }.into_any()
                 })}
             </Transition>
@@ -162,24 +179,92 @@ fn last_used(at: Option<i64>) -> String {
     at.map(fmt_time).unwrap_or_else(|| "never".into())
 }
 
+/// The secrets an administrator may reveal: valid ones with a sealed copy.
+fn revealable(v: &SecretsView) -> Vec<SecretMeta> {
+    v.current
+        .iter()
+        .chain(v.previous.iter())
+        .filter(|m| m.readable && matches!(m.state, SecretState::Current | SecretState::Rotated))
+        .cloned()
+        .collect()
+}
+
+/// How a secret is stored, in words; `stored_readable` is what new secrets get.
+fn storage_text(m: &SecretMeta, stored_readable: bool) -> &'static str {
+    match (m.readable, stored_readable) {
+        (true, _) => "Readable: an administrator can reveal it.",
+        (false, true) => "Hash only, not readable: rotate to get a readable secret.",
+        (false, false) => "Hash only: it cannot be shown again.",
+    }
+}
+
+/// "Reveal…": opens the password step of revealing secret `m` (a step in the URL, so that it
+/// works without JavaScript too).
 #[component]
-fn CurrentSecret(v: SecretsView) -> impl IntoView {
+fn RevealButton(m: SecretMeta, id: String) -> impl IntoView {
+    view! {
+        <Form method="GET" action=format!("/clients/{id}") attr:class="inline">
+            <input type="hidden" name="confirm" value="reveal"/>
+            <input type="hidden" name="secret" value=m.id.to_string()/>
+            <button type="submit" aria-label=format!("Reveal secret …{}", m.hint)>"Reveal…"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn CurrentSecret(v: SecretsView, id: String, admin: bool) -> impl IntoView {
+    let stored_readable = v.stored_readable;
     match v.current {
-        Some(c) => view! {
-            <dl class="secret-facts">
-                <dt>"Current secret"</dt>
-                <dd><code>{format!("…{}", c.hint)}</code></dd>
-                <dt>"Created"</dt>
-                <dd>{format!("{} by {}", fmt_time(c.created_at), c.created_by)}</dd>
-                <dt>"Last used"</dt>
-                <dd>{last_used(c.last_used_at)}</dd>
-            </dl>
+        Some(c) => {
+            let reveal = (admin && c.readable).then(|| view! { <RevealButton m=c.clone() id/> });
+            view! {
+                <dl class="secret-facts">
+                    <dt>"Current secret"</dt>
+                    <dd><code>{format!("…{}", c.hint)}</code></dd>
+                    <dt>"Created"</dt>
+                    <dd>{format!("{} by {}", fmt_time(c.created_at), c.created_by)}</dd>
+                    <dt>"Last used"</dt>
+                    <dd>{last_used(c.last_used_at)}</dd>
+                    <dt>"Storage"</dt>
+                    <dd>{storage_text(&c, stored_readable)} " " {reveal}</dd>
+                </dl>
+            }
+            .into_any()
         }
-        .into_any(),
         None => view! {
             <p>"This client has no current secret, so it cannot authenticate. An administrator can create one."</p>
         }
         .into_any(),
+    }
+}
+
+/// The password step before a secret is revealed: the administrator's own password again.
+#[component]
+fn RevealConfirm(
+    m: SecretMeta,
+    id: String,
+    reveal: ServerAction<RevealSecret>,
+    err: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let panel = NodeRef::new();
+    focus_on_show(panel);
+    view! {
+        <div class="confirm-panel" role="dialog" aria-labelledby="reveal-title" node_ref=panel>
+            <h3 id="reveal-title" tabindex="-1">{format!("Reveal secret …{}?", m.hint)}</h3>
+            <p>"Enter your password again. The secret is shown once, and the audit log records who revealed it."</p>
+            <ActionForm action=reveal>
+                <FormToken/>
+                <input type="hidden" name="client_id" value=id.clone()/>
+                <input type="hidden" name="secret_id" value=m.id.to_string()/>
+                <label for="reveal-password">"Your password"</label>
+                <input id="reveal-password" type="password" name="password" autocomplete="current-password" required/>
+                <FieldError err field="password"/>
+                <button type="submit" class="primary" disabled=move || reveal.pending().get()>"Reveal secret"</button>
+                " "
+                <a href=format!("/clients/{id}")>"Cancel"</a>
+            </ActionForm>
+            <FormError err/>
+        </div>
     }
 }
 
@@ -291,6 +376,7 @@ fn PreviousSecrets(
     v: SecretsView,
     id: String,
     confirming_all: bool,
+    admin: bool,
     revoke: ServerAction<RevokeSecret>,
     revoke_all: ServerAction<RevokeAllRotated>,
     /// "Revoke all rotated", which gets the focus back when its confirmation closes.
@@ -336,11 +422,15 @@ fn PreviousSecrets(
                                 let safe = m.safe_to_revoke.then(|| view! {
                                     <span class="tag safe" title=format!("Not used since its rotation, or in the last {unused_days} days")>"safe to revoke"</span>
                                 });
+                                let readable = (m.readable && m.state == SecretState::Rotated)
+                                    .then(|| view! { <span class="tag">"readable"</span> });
+                                let reveal = (admin && readable.is_some())
+                                    .then(|| view! { <RevealButton m=m.clone() id=id.clone()/> });
                                 let id = id.clone();
                                 view! {
                                     <tr>
                                         <th scope="row"><code>{format!("…{}", m.hint)}</code></th>
-                                        <td>{state} " " {safe}</td>
+                                        <td>{state} " " {safe} " " {readable}</td>
                                         <td>{fmt_time(m.created_at)}</td>
                                         <td>{m.rotated_at.map(fmt_time).unwrap_or_else(|| "—".into())}</td>
                                         <td>{last_used(m.last_used_at)}</td>
@@ -350,6 +440,7 @@ fn PreviousSecrets(
                                             _ => "—".into(),
                                         }}</td>
                                         <td>
+                                            {reveal}
                                             {(m.state == SecretState::Rotated).then(|| {
                                                 let hint = m.hint.clone();
                                                 view! {

@@ -1,0 +1,68 @@
+import type { Page } from '@playwright/test';
+import { test, expect, ADMIN, SUPPORT, unique, open, OneTimeSecret, SignInPage } from './fixtures/console';
+
+// Runs on the servers with client_secrets_stored_as_one_way_hash = false (see
+// playwright.config.ts), JavaScript off and on: secrets are stored readable, and an
+// administrator reveals one after giving their password again.
+
+/** Creates a client-credentials client through the form; its id and first secret. */
+async function newWorker(page: Page, js: boolean, oneTime: OneTimeSecret, name: string) {
+  await open(page, '/clients/new', js);
+  await page.getByRole('group', { name: 'Client type' }).getByLabel('Client credentials').check();
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Scopes').fill('reports:read');
+  await page.getByRole('button', { name: 'Create client' }).click();
+  const id = (await oneTime.dialog().locator('code.client-id').textContent())!.trim();
+  const [secret] = await oneTime.done();
+  await expect(page).toHaveURL(new RegExp(`/clients/${id}$`));
+  return { id, secret };
+}
+
+test('an administrator reveals a readable secret after giving their password again', async ({ page, signInPage, js, oneTime }) => {
+  await signInPage.signInAs(ADMIN);
+  const { id, secret } = await newWorker(page, js, oneTime, unique('Readable'));
+  const hint = secret.slice(-4);
+  await expect(page.getByText('Readable: an administrator can reveal it.')).toBeVisible();
+
+  await page.getByRole('button', { name: `Reveal secret …${hint}` }).click();
+  const step = page.getByRole('dialog', { name: `Reveal secret …${hint}?` });
+  await expect(step).toBeVisible();
+  // A wrong password: the message is next to the field, and nothing is shown.
+  await step.getByLabel('Your password').fill('not my password');
+  await step.getByRole('button', { name: 'Reveal secret' }).click();
+  const again = page.getByRole('dialog', { name: `Reveal secret …${hint}?` });
+  await expect(again.getByText('That is not your password.')).toBeVisible();
+  await expect(oneTime.dialog()).toHaveCount(0);
+
+  await again.getByLabel('Your password').fill(ADMIN.password);
+  await again.getByRole('button', { name: 'Reveal secret' }).click();
+  const [shown] = await oneTime.done();
+  expect(shown).toBe(secret);
+  await expect(page).toHaveURL(new RegExp(`/clients/${id}$`));
+
+  // The audit log names who revealed which secret, never the secret.
+  await open(page, `/audit?action=secret.revealed`, js);
+  const rows = page.getByRole('row').filter({ hasText: `…${hint}` });
+  await expect(rows.first()).toContainText('admin');
+  await expect(page.locator('body')).not.toContainText(secret);
+});
+
+test('support staff see whether a secret is readable but cannot reveal it', async ({ page, signInPage, js, oneTime, browser }) => {
+  await signInPage.signInAs(ADMIN);
+  const { id, secret } = await newWorker(page, js, oneTime, unique('Readable'));
+  // The secret's id, from the administrator's "Reveal…" step.
+  const secretId = await page.locator('form:has(input[name="confirm"][value="reveal"]) input[name="secret"]').getAttribute('value');
+  expect(secretId).toMatch(/^\d+$/);
+  // The administrator's own step URL does offer the password field.
+  await open(page, `/clients/${id}?confirm=reveal&secret=${secretId}`, js);
+  await expect(page.getByLabel('Your password')).toBeVisible();
+  const support = await browser.newPage({ javaScriptEnabled: js });
+  await new SignInPage(support, js).signInAs(SUPPORT);
+  // For support staff, the very same URL offers nothing.
+  await open(support, `/clients/${id}?confirm=reveal&secret=${secretId}`, js);
+  await expect(support.getByText('Readable: an administrator can reveal it.')).toBeVisible();
+  await expect(support.getByRole('button', { name: /^Reveal secret/ })).toHaveCount(0);
+  await expect(support.getByLabel('Your password')).toHaveCount(0);
+  await expect(support.locator('body')).not.toContainText(secret);
+  await support.close();
+});
