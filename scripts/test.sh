@@ -27,6 +27,15 @@ case "$CLAVIS_TEST_POSTGRES_URL" in
   *) echo "scripts/postgres.sh start gave no PostgreSQL URL: '$CLAVIS_TEST_POSTGRES_URL'" >&2; exit 1 ;;
 esac
 export CLAVIS_TEST_POSTGRES_URL CLAVIS_TEST_REQUIRE_POSTGRES=1
+# The generated kustomize directory of an authorizer is built by a real `kubectl kustomize`
+# (kustomize v5, which this machine's image ships). Where kubectl is missing that one test
+# cannot run, and says so here rather than in captured test output.
+if command -v kubectl >/dev/null 2>&1; then
+  export CLAVIS_TEST_REQUIRE_KUBECTL=1
+else
+  echo "NOTE: kubectl is not installed: the test that builds an authorizer's kustomize directory does not run." >&2
+  echo "      Install kubectl with kustomize v5 (https://kubernetes.io/docs/tasks/tools/) to run it." >&2
+fi
 cleanup() { [ "$pg_was_running" = 1 ] || ./scripts/postgres.sh stop; }
 trap cleanup EXIT
 

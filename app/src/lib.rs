@@ -17,6 +17,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod authorizers;
 pub mod clients;
 pub mod error;
 #[cfg(feature = "ssr")]
@@ -89,6 +90,7 @@ fn Layout() -> impl IntoView {
                         view! {
                             <nav aria-label="Main">
                                 <A href="/clients">"Clients"</A>
+                                <A href="/authorizers">"Authorizers"</A>
                                 <A href="/audit">"Audit log"</A>
                                 {admin.then(|| view! { <A href="/accounts">"Accounts"</A> })}
                             </nav>
@@ -116,6 +118,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/clients/:client_id") view={Lazy::<ClientRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/authorizers") view={Lazy::<AuthorizersRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/authorizers/:client_id") view={Lazy::<AuthorizerRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
             </ErrorBoundary>
         </main>
@@ -161,3 +165,5 @@ lazy_page!(NewClientRoute, clients::ui::new::NewClientPage);
 lazy_page!(ClientRoute, clients::ui::detail::ClientPage);
 lazy_page!(AuditRoute, audit::ui::AuditLogPage);
 lazy_page!(AccountsRoute, accounts::ui::AccountsPage);
+lazy_page!(AuthorizersRoute, authorizers::ui::AuthorizersPage);
+lazy_page!(AuthorizerRoute, authorizers::ui::AuthorizerPage);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { test, expect, ADMIN, SUPPORT, unique, open, OneTimeSecret, SignInPage } from './fixtures/console';
 
@@ -65,4 +66,31 @@ test('support staff see whether a secret is readable but cannot reveal it', asyn
   await expect(support.getByLabel('Your password')).toHaveCount(0);
   await expect(support.locator('body')).not.toContainText(secret);
   await support.close();
+});
+
+test('revealing an authorizer secret offers its configuration filled in', async ({ page, signInPage, js, oneTime }) => {
+  await signInPage.signInAs(ADMIN);
+  await open(page, '/authorizers', js);
+  const form = page.getByRole('region', { name: 'New authorizer' });
+  const name = unique('Gateway');
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel('Audience').fill('orders-api');
+  await form.getByLabel('Image').fill('registry.example/authorizer:1.4');
+  await form.getByRole('button', { name: 'Create authorizer' }).click();
+  const [secret] = await oneTime.done();
+  const hint = secret.slice(-4);
+  await expect(page.getByText('reveal the secret below to read it')).toBeVisible();
+  await page.getByRole('button', { name: `Reveal secret …${hint}` }).click();
+  const step = page.getByRole('dialog', { name: `Reveal secret …${hint}?` });
+  await step.getByLabel('Your password').fill(ADMIN.password);
+  await step.getByRole('button', { name: 'Reveal secret' }).click();
+  const files = oneTime.dialog().getByRole('region', { name: 'Configuration with this secret' });
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    files.getByRole('link', { name: 'kustomization.yaml', exact: true }).click(),
+  ]);
+  const text = readFileSync((await file.path())!, 'utf8');
+  expect(text).toContain(`  - CLIENT_SECRET=${secret}\n`);
+  const [shown] = await oneTime.done();
+  expect(shown).toBe(secret);
 });

@@ -671,6 +671,7 @@ async fn the_openapi_document_describes_every_operation() {
             "GET /applications",
             "GET /applications/{id}",
             "GET /audit-events",
+            "GET /authorizer/configuration",
             "GET /clients",
             "GET /clients/{client_id}",
             "GET /clients/{client_id}/secrets",

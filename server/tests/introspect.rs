@@ -303,3 +303,108 @@ async fn the_metadata_names_both_endpoints() {
         json!(["client_secret_basic", "client_secret_post"])
     );
 }
+
+#[tokio::test]
+async fn an_authorizer_reads_what_it_enforces_with_its_own_client() {
+    let h = harness().await;
+    let input = app::authorizers::AuthorizerInput {
+        name: "Orders gateway".into(),
+        audience: "orders-api".into(),
+        image: "registry.example/authorizer:1.4".into(),
+        ..Default::default()
+    };
+    let (a, secret) =
+        app::authorizers::service::create(&h.state.db, "root", &RequestMeta::default(), &input)
+            .await
+            .unwrap();
+    assert_eq!(a.last_active_at, None);
+    let with_audience = |name: &str, audience: &str| app::clients::ClientInput {
+        name: name.into(),
+        client_type: "client_credentials".into(),
+        scopes: "orders:read orders:write".into(),
+        audience: audience.into(),
+        ..Default::default()
+    };
+    let meta = RequestMeta::default();
+    let (shop, _) = clients::create_issuing(
+        &h.state.db,
+        "root",
+        &meta,
+        &with_audience("Shop", "orders-api"),
+    )
+    .await
+    .unwrap();
+    let (off, _) = clients::create_issuing(
+        &h.state.db,
+        "root",
+        &meta,
+        &with_audience("Old shop", "orders-api"),
+    )
+    .await
+    .unwrap();
+    clients::set_enabled(&h.state.db, "root", &meta, &off.client_id, false)
+        .await
+        .unwrap();
+    clients::create_issuing(
+        &h.state.db,
+        "root",
+        &meta,
+        &with_audience("Billing", "billing-api"),
+    )
+    .await
+    .unwrap();
+
+    let token = h.token(&a.client_id, &secret.secret).await;
+    let r = h
+        .call("GET", "/authorizer/configuration", Some(&token), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let doc = r.json();
+    assert_eq!(doc["audience"], "orders-api");
+    assert_eq!(
+        doc["introspection_endpoint"],
+        format!("{ISSUER}/oauth2/introspect")
+    );
+    assert_eq!(
+        doc["clients"],
+        json!([{ "client_id": shop.client_id, "client_name": "Shop", "scope": "orders:read orders:write" }])
+    );
+    let seen = app::authorizers::service::get(&h.state.db, a.id)
+        .await
+        .unwrap();
+    assert!(seen.last_active_at.is_some(), "the call marks it active");
+
+    // Its credentials introspect; other callers cannot read its configuration.
+    let shop_token = h
+        .token(&shop.client_id, &{
+            let s = app::secrets::service::rotate(
+                &h.state.db,
+                app::secrets::service::Policy::from(&*h.state.settings),
+                "root",
+                &meta,
+                &shop.client_id,
+                app::secrets::service::Grace::UntilRevoked,
+            )
+            .await
+            .unwrap();
+            s.secret
+        })
+        .await;
+    assert_eq!(
+        h.introspected((&a.client_id, &secret.secret), &shop_token)
+            .await["aud"],
+        "orders-api"
+    );
+    let admin = h.admin_token().await;
+    h.call("GET", "/authorizer/configuration", Some(&admin), None)
+        .await
+        .problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    let (loose, loose_secret) = h.introspector().await;
+    let loose_token = h.token(&loose, &loose_secret).await;
+    h.call("GET", "/authorizer/configuration", Some(&loose_token), None)
+        .await
+        .problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    h.call("GET", "/authorizer/configuration", None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+}

@@ -80,6 +80,18 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
         true,
     ),
     ("secrets/revoke_rotated", "client_id={secret_client}", false),
+    ("authorizers/list", "", false),
+    (
+        "authorizers/create",
+        "input[name]=Edge&input[audience]=orders-api&input[image]=registry.example%2Fauthorizer%3A1&form_token={token}",
+        true,
+    ),
+    (
+        "authorizers/update",
+        "client_id={authorizer}&input[name]=Edge+two&input[audience]=orders-api&input[image]=registry.example%2Fauthorizer%3A2",
+        true,
+    ),
+    ("authorizers/delete", "client_id={authorizer}&confirm_name=Edge+two", true),
 ];
 
 /// CAUTION: rendering pages in several tests at once, each on its own Tokio runtime, now and
@@ -249,6 +261,7 @@ impl Harness {
             .replace("{client}", &self.client)
             .replace("{secret_client}", &self.secret_client)
             .replace("{rotated}", &self.rotated.to_string())
+            .replace("{authorizer}", "no-such-authorizer")
             .replace("{token}", &new_form_token());
         req = req.header(header::CONTENT_LENGTH, body.len());
         self.send(req.body(Body::from(body)).unwrap()).await
@@ -519,6 +532,51 @@ async fn admin_can_call_every_function() {
         "secrets/reveal",
     ]);
 
+    // Authorizers: made with their client and its first secret, with the configuration.
+    let made = call("authorizers/create", body("authorizers/create")).await;
+    assert!(made.body.contains("clavis_cs_") && made.body.contains("kustomization.yaml"));
+    let made: serde_json::Value = serde_json::from_str(&made.body).unwrap();
+    let id = made["one_time_secrets"][0]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(call("authorizers/list", String::new())
+        .await
+        .body
+        .contains("\"slug\":\"edge\""));
+    let got = call("authorizers/get", format!("client_id={id}")).await;
+    assert!(got.body.contains("orders-api") && !got.body.contains("clavis_cs_"));
+    assert_eq!(
+        h.call(
+            "authorizers/get",
+            &format!("client_id={id}"),
+            None,
+            Some(ORIGIN)
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
+    call(
+        "authorizers/update",
+        body("authorizers/update").replace("{authorizer}", &id),
+    )
+    .await;
+    call(
+        "authorizers/delete",
+        body("authorizers/delete").replace("{authorizer}", &id),
+    )
+    .await;
+    assert!(
+        app::clients::service::get(&h.state.db, &id).await.is_err(),
+        "its client is gone"
+    );
+    called.extend([
+        "authorizers/create",
+        "authorizers/list",
+        "authorizers/update",
+        "authorizers/delete",
+    ]);
     call(
         "clients/delete",
         body("clients/delete").replace("Orders+SPA", "Renamed"),

@@ -7,6 +7,8 @@
 //! - `rules` (server): the input rules every field is checked against.
 //! - `service` (server): create, update, enable or disable, delete, presets; all audited.
 //! - `search` (server): the list query with its filters and keyset pages, and the applications.
+//! - `system` (server): the clients Clavis makes for its own parts, in the "System" application;
+//!   `guard` (server) keeps them as made.
 //! - `etag` (server): entity tags of clients, for the admin API's `If-Match`.
 //!
 //! A client's secrets are the `secrets` domain.
@@ -14,6 +16,8 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod etag;
+#[cfg(feature = "ssr")]
+pub mod guard;
 pub mod kind;
 pub mod presets;
 #[cfg(feature = "ssr")]
@@ -22,6 +26,8 @@ pub mod rules;
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod system;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};
@@ -125,6 +131,7 @@ impl ClientCreated {
         OneTimeSecrets {
             one_time_secrets: self.one_time_secrets,
             done_href: self.done_href,
+            files: Vec::new(),
         }
     }
 }

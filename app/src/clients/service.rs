@@ -72,16 +72,16 @@ pub(super) fn row_to_view(r: &AnyRow) -> Result<ClientView, sqlx::Error> {
 
 /// Every field of `input` checked for a client of type `kind`.
 #[derive(Clone)]
-struct Checked {
-    name: String,
-    description: String,
-    redirect_uris: Vec<String>,
-    scopes: Vec<String>,
-    audience: Option<String>,
-    application: ApplicationChoice,
+pub(super) struct Checked {
+    pub(super) name: String,
+    pub(super) description: String,
+    pub(super) redirect_uris: Vec<String>,
+    pub(super) scopes: Vec<String>,
+    pub(super) audience: Option<String>,
+    pub(super) application: ApplicationChoice,
 }
 
-fn check(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
+pub(super) fn check(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
     Ok(Checked {
         name: rules::name("name", &input.name)?,
         description: rules::description(&input.description)?,
@@ -126,7 +126,7 @@ async fn resolve_application(
 }
 
 /// Makes an application named `name`, refusing a name that is taken (the error names `field`).
-async fn insert_application(
+pub(super) async fn insert_application(
     conn: &mut AnyConnection,
     meta: &RequestMeta,
     actor: &str,
@@ -201,7 +201,7 @@ async fn find(conn: &mut AnyConnection, client_id: &str) -> SvcResult<ClientView
 
 /// Inserts one client inside the caller's transaction and audits it. A confidential client
 /// gets its first secret in the same transaction; its plaintext is returned for the one answer.
-async fn insert(
+pub(super) async fn insert(
     conn: &mut AnyConnection,
     seal: Option<&Kek>,
     meta: &RequestMeta,
@@ -319,6 +319,7 @@ pub async fn update_matching(
                 )
                 .into());
             }
+            super::guard::refuse_system_change(conn, &current, Some(&input)).await?;
             let c = check(current.client_type, &input)?;
             let current_app = current.application.as_ref().map(|a| a.id);
             let application_id = resolve_application(conn, &meta, &actor, &c.application, current_app).await?;
@@ -394,6 +395,7 @@ pub async fn delete(
         );
         async move {
             let current = find(conn, &client_id).await?;
+            super::guard::refuse_system_change(conn, &current, None).await?;
             if confirm != current.name {
                 return Err(AppError::validation(
                     "confirm_name",

@@ -40,9 +40,12 @@ pub async fn rotate_secret(
         };
         let issued =
             secrets::rotate(&st.db, policy, &me.username, &meta, &client_id, grace).await?;
+        // An authorizer's client: its configuration files, with the new secret filled in.
+        let files = crate::authorizers::service::files_with(&st, &issued).await?;
         Ok(OneTimeSecrets {
             one_time_secrets: vec![issued],
             done_href: format!("/clients/{client_id}"),
+            files,
         })
     })
     .await
@@ -76,9 +79,11 @@ pub async fn reveal_secret(
         )
         .await?;
         let shown = sealed::reveal(&st.db, &me.username, &meta, &client_id, secret_id).await?;
+        let files = crate::authorizers::service::files_with(&st, &shown).await?;
         Ok(OneTimeSecrets {
             one_time_secrets: vec![shown],
             done_href: format!("/clients/{client_id}"),
+            files,
         })
     })
     .await

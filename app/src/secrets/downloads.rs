@@ -2,8 +2,9 @@
 //! `Secret` manifest. The dialog (JavaScript) and the one-time page (no JavaScript) offer the
 //! same files, as `data:` URLs.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 
+use super::files::DATA_URL_ESCAPED;
 use super::IssuedSecretOnce;
 
 /// A file name made of the client's name: lower-case letters, digits and dashes.
@@ -23,13 +24,6 @@ fn slug(s: &IssuedSecretOnce) -> String {
         out.chars().take(50).collect()
     }
 }
-
-/// Everything but RFC 3986's unreserved characters is escaped in a `data:` URL.
-const DATA_URL_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// One downloadable form of a secret.
 pub struct Download {

@@ -2,7 +2,8 @@
 //! plaintext to its creator) and the rules the browser and the server share (which secrets a
 //! rotation revokes, when a rotated secret is safe to revoke, grace periods).
 //!
-//! - `downloads`: the `.env`, JSON and Kubernetes files of a new secret (dialog and no-JS page).
+//! - `downloads`: the `.env`, JSON and Kubernetes files of a new secret (dialog and no-JS page);
+//!   `files`: whole generated files that hold one (an authorizer's configuration).
 //! - `api`: the server functions (rotation for administrators; revoking rotated secrets for
 //!   both roles).
 //! - `ui`: the secrets panel of a client's page, and the one-time secret dialog.
@@ -14,6 +15,7 @@
 
 pub mod api;
 pub mod downloads;
+pub mod files;
 #[cfg(feature = "ssr")]
 pub mod format;
 #[cfg(feature = "ssr")]
@@ -127,6 +129,10 @@ impl std::fmt::Debug for IssuedSecretOnce {
 pub struct OneTimeSecrets {
     pub one_time_secrets: Vec<IssuedSecretOnce>,
     pub done_href: String,
+    /// Whole configuration files with the new secret filled in (an authorizer's), offered
+    /// next to it, in this answer only.
+    #[serde(default)]
+    pub files: Vec<files::ConfigFile>,
 }
 
 /// Which rotated secrets a rotation revokes. `rotated_newest_first` holds the valid rotated

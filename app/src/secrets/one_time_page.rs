@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use leptos::tachys::view::RenderHtml;
 
 use super::downloads::{downloads, NOT_SHOWN_AGAIN};
-use super::ui::one_time::SecretBlock;
+use super::ui::one_time::{ConfigFileLinks, SecretBlock};
 use super::{IssuedSecretOnce, OneTimeSecrets};
 use crate::error::AppError;
 use crate::infra::edge::{no_store_headers, wants_html};
@@ -32,6 +32,7 @@ pub const ISSUING_PATHS: &[&str] = &[
     "/api/clients/preset",
     "/api/secrets/rotate",
     "/api/secrets/reveal",
+    "/api/authorizers/create",
 ];
 
 /// Largest answer body read back; answers here are a few hundred bytes.
@@ -108,6 +109,7 @@ pub fn render(o: OneTimeSecrets, stylesheet: &str) -> String {
                     .enumerate()
                     .map(|(i, s)| block(i, single, s))
                     .collect_view()}
+                <ConfigFileLinks files=o.files title="Configuration with this secret"/>
                 // A link, so that it leads exactly to the page (a GET form would add a "?"); it
                 // acts as the dialog's closing button.
                 <p class="actions">
@@ -199,6 +201,7 @@ mod tests {
                 hint: "cs_x".into(),
             }],
             done_href: "/clients/abc".into(),
+            files: Vec::new(),
         };
         let html = Owner::new().with(|| render(o, "/pkg/clavis.css"));
         assert!(!html.contains("<script>alert"), "{html}");

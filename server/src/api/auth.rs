@@ -8,6 +8,7 @@
 use app::accounts::Role;
 use app::clients::kind::ClientType;
 use app::clients::service as clients;
+use app::clients::ClientView;
 use app::error::AppError;
 use app::infra::state::AppState;
 use app::infra::{edge, RequestMeta, SvcError};
@@ -73,45 +74,57 @@ fn bearer(parts: &Parts) -> Option<Result<&str, ()>> {
     )
 }
 
+/// A bearer token that verified for the API's audience, of a client that is still enabled and
+/// of type client credentials, and not revoked: the token, its client and the request's meta.
+pub async fn verified_client(
+    parts: &Parts,
+    st: &AppState,
+) -> Result<(access::VerifiedToken, ClientView, RequestMeta), Problem> {
+    let token = match bearer(parts) {
+        None => return Err(Problem::unauthorized(false)),
+        Some(Err(())) => return Err(Problem::unauthorized(true)),
+        Some(Ok(t)) => t,
+    };
+    let issuer = &st.settings.issuer;
+    let verified = access::verify(
+        &st.signing_keys,
+        token,
+        issuer,
+        &access::api_audience(issuer),
+    )
+    .ok_or_else(|| Problem::unauthorized(true))?;
+    let meta = edge::request_meta(parts);
+    let client = match clients::get(&st.db, &verified.client_id).await {
+        Ok(c) => c,
+        Err(SvcError::App(AppError::NotFound(_))) => return Err(Problem::unauthorized(true)),
+        Err(e) => return Err(Problem::from_svc(e, meta.request_id.as_deref())),
+    };
+    if !client.enabled || client.client_type != ClientType::ClientCredentials {
+        return Err(Problem::unauthorized(true));
+    }
+    // A token its client revoked (RFC 7009) stops working at once, here too.
+    match introspect::is_revoked(&st.db, &verified.jti).await {
+        Ok(false) => {}
+        Ok(true) => return Err(Problem::unauthorized(true)),
+        Err(e) => return Err(Problem::from_svc(e, meta.request_id.as_deref())),
+    }
+    Ok((verified, client, meta))
+}
+
+/// Whether the token carries `scope` and its client still holds it.
+pub fn holds(token: &access::VerifiedToken, client: &ClientView, scope: &str) -> bool {
+    token.scopes.iter().any(|s| s == scope) && client.scopes.iter().any(|s| s == scope)
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Problem> {
-        let token = match bearer(parts) {
-            None => return Err(Problem::unauthorized(false)),
-            Some(Err(())) => return Err(Problem::unauthorized(true)),
-            Some(Ok(t)) => t,
-        };
-        let issuer = &st.settings.issuer;
-        let verified = access::verify(
-            &st.signing_keys,
-            token,
-            issuer,
-            &access::api_audience(issuer),
-        )
-        .ok_or_else(|| Problem::unauthorized(true))?;
-        let meta = edge::request_meta(parts);
-        let client = match clients::get(&st.db, &verified.client_id).await {
-            Ok(c) => c,
-            Err(SvcError::App(AppError::NotFound(_))) => return Err(Problem::unauthorized(true)),
-            Err(e) => return Err(Problem::from_svc(e, meta.request_id.as_deref())),
-        };
-        if !client.enabled || client.client_type != ClientType::ClientCredentials {
-            return Err(Problem::unauthorized(true));
-        }
-        // A token its client revoked (RFC 7009) stops working at once, here too.
-        match introspect::is_revoked(&st.db, &verified.jti).await {
-            Ok(false) => {}
-            Ok(true) => return Err(Problem::unauthorized(true)),
-            Err(e) => return Err(Problem::from_svc(e, meta.request_id.as_deref())),
-        }
+        let (verified, client, meta) = verified_client(parts, st).await?;
         // A scope counts only while the client still has it.
-        let holds = |scope: &str| {
-            verified.scopes.iter().any(|s| s == scope) && client.scopes.iter().any(|s| s == scope)
-        };
-        let role = if holds(ADMIN_SCOPE) {
+        let role = if holds(&verified, &client, ADMIN_SCOPE) {
             Role::Admin
-        } else if holds(SUPPORT_SCOPE) {
+        } else if holds(&verified, &client, SUPPORT_SCOPE) {
             Role::Support
         } else {
             return Err(Problem::insufficient_scope(&[ADMIN_SCOPE, SUPPORT_SCOPE]));

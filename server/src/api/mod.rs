@@ -5,11 +5,12 @@
 //! - `auth`: who calls: a client-credentials client with a `clavis:admin` or `clavis:support` token.
 //! - `extract`: reading JSON bodies and queries; `problem`: errors as problem+json (RFC 9457).
 //! - `wire`: the JSON, with RFC 7591 names; `clients`, `secrets`, `applications` (and presets),
-//!   `audit`: the handlers.
+//!   `audit`: the handlers; `authorizer`: what an authorizer's own client reads.
 
 mod applications;
 mod audit;
 mod auth;
+mod authorizer;
 mod clients;
 mod extract;
 mod problem;
@@ -63,12 +64,12 @@ impl Modify for BearerToken {
         clients::enable, clients::disable,
         secrets::list, secrets::rotate, secrets::revoke, secrets::reveal, secrets::revoke_rotated,
         applications::list, applications::create, applications::get_one, applications::preset,
-        audit::list,
+        audit::list, authorizer::configuration,
     ),
     components(schemas(applications::PresetName)),
     modifiers(&BearerToken),
     security(("bearer" = [])),
-    tags((name = "clients"), (name = "secrets"), (name = "applications"), (name = "audit")),
+    tags((name = "clients"), (name = "secrets"), (name = "applications"), (name = "audit"), (name = "authorizer")),
 )]
 pub struct ApiDoc;
 
@@ -128,6 +129,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}", get(applications::get_one))
         .route("/presets/{preset}", post(applications::preset))
         .route("/audit-events", get(audit::list))
+        .route("/authorizer/configuration", get(authorizer::configuration))
         .fallback(no_such_operation)
         .method_not_allowed_fallback(wrong_method)
 }

@@ -188,6 +188,7 @@ fn PresetReview(preset: presets::Preset, create: ServerAction<CreatePreset>) -> 
         slot.take_then_go(create.value(), |done| OneTimeSecrets {
             one_time_secrets: done.one_time_secrets,
             done_href: done.done_href,
+            files: Vec::new(),
         })
     });
     view! {

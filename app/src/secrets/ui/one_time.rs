@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::secrets::downloads::{downloads, Download, NOT_SHOWN_AGAIN};
+use crate::secrets::files::ConfigFile;
 use crate::secrets::{IssuedSecretOnce, OneTimeSecrets};
 #[cfg(feature = "hydrate")]
 use crate::ui::clipboard::write_text;
@@ -63,14 +64,16 @@ where
 pub fn OneTimeSecretDialog() -> impl IntoView {
     let slot = expect_context::<OneTimeSlot>().0;
     move || {
-        slot.get()
-            .map(|s| view! { <OneTimeDialogBody secrets=s.one_time_secrets holder=slot/> })
+        slot.get().map(
+            |s| view! { <OneTimeDialogBody secrets=s.one_time_secrets files=s.files holder=slot/> },
+        )
     }
 }
 
 #[component]
 fn OneTimeDialogBody(
     secrets: Vec<IssuedSecretOnce>,
+    files: Vec<ConfigFile>,
     holder: RwSignal<Option<OneTimeSecrets>>,
 ) -> impl IntoView {
     let dialog = NodeRef::<leptos::html::Dialog>::new();
@@ -122,6 +125,7 @@ fn OneTimeDialogBody(
                 .enumerate()
                 .map(|(i, s)| view! { <DialogSecret s i single/> })
                 .collect_view()}
+            <ConfigFileLinks files title="Configuration with this secret"/>
             <div class="actions" class:hidden=move || asking.get()>
                 <button type="button" class="primary" on:click=move |_| done()>"Done"</button>
             </div>
@@ -134,6 +138,24 @@ fn OneTimeDialogBody(
             </div>
         </dialog>
     }
+}
+
+/// Whole configuration files (an authorizer's) as download links named after the files.
+#[component]
+pub fn ConfigFileLinks(files: Vec<ConfigFile>, title: &'static str) -> impl IntoView {
+    (!files.is_empty()).then(|| {
+        view! {
+            <section class="config-files" aria-label=title>
+                <h3>{title}</h3>
+                <p class="downloads">
+                    {files.into_iter().map(|f| view! {
+                        <a class="button-link" href=f.data_url() download=f.filename.clone()>{f.label.clone()}</a>
+                        " "
+                    }).collect_view()}
+                </p>
+            </section>
+        }
+    })
 }
 
 /// The part of one new secret that the dialog and the no-JavaScript page share: whose secret
