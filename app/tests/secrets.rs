@@ -701,6 +701,15 @@ async fn readable(db: &Db, client_id: &str) -> Vec<(i64, bool)> {
         .collect()
 }
 
+/// How many secrets keep a sealed copy.
+async fn sealed_count(db: &Db) -> i64 {
+    sqlx::query("SELECT COUNT(*) AS n FROM client_secrets WHERE sealed IS NOT NULL")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .get::<i64, _>("n")
+}
+
 /// Whether `plaintext` is anywhere in the `client_secrets` table.
 async fn stored_anywhere(db: &Db, plaintext: &str) -> bool {
     let rows = sqlx::query("SELECT hash, hint, COALESCE(sealed, '') AS sealed FROM client_secrets")
@@ -743,11 +752,7 @@ on_both!(with_the_flag_false_secrets_are_sealed_and_revealed, |db| {
     assert_eq!(secrets::expire_due(db, now_ms() + 61_000).await.unwrap(), 1);
     let e = app_err(sealed::reveal(&sealing, "root", &meta(), &id, first_id).await);
     assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
-    let left = sqlx::query("SELECT COUNT(*) AS n FROM client_secrets WHERE sealed IS NOT NULL")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap()
-        .get::<i64, _>("n");
+    let left = sealed_count(db).await;
     assert_eq!(left, 1, "only the current secret keeps a sealed copy");
 
     // Revoked: erased too.
@@ -759,11 +764,7 @@ on_both!(with_the_flag_false_secrets_are_sealed_and_revealed, |db| {
         .unwrap();
     let e = app_err(sealed::reveal(&sealing, "root", &meta(), &id, second_id).await);
     assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
-    let left = sqlx::query("SELECT COUNT(*) AS n FROM client_secrets WHERE sealed IS NOT NULL")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap()
-        .get::<i64, _>("n");
+    let left = sealed_count(db).await;
     assert_eq!(left, 1, "the revoked secret's sealed copy is erased");
     for s in [&first, &second.secret, &third.secret] {
         assert!(!stored_anywhere(db, s).await);

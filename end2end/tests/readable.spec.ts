@@ -1,23 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Page } from '@playwright/test';
-import { test, expect, ADMIN, SUPPORT, unique, open, OneTimeSecret, SignInPage } from './fixtures/console';
+import { test, expect, ADMIN, SUPPORT, unique, open, SignInPage, newWorker } from './fixtures/console';
 
 // Runs on the servers with client_secrets_stored_as_one_way_hash = false (see
 // playwright.config.ts), JavaScript off and on: secrets are stored readable, and an
 // administrator reveals one after giving their password again.
-
-/** Creates a client-credentials client through the form; its id and first secret. */
-async function newWorker(page: Page, js: boolean, oneTime: OneTimeSecret, name: string) {
-  await open(page, '/clients/new', js);
-  await page.getByRole('group', { name: 'Client type' }).getByLabel('Client credentials').check();
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('Scopes').fill('reports:read');
-  await page.getByRole('button', { name: 'Create client' }).click();
-  const id = (await oneTime.dialog().locator('code.client-id').textContent())!.trim();
-  const [secret] = await oneTime.done();
-  await expect(page).toHaveURL(new RegExp(`/clients/${id}$`));
-  return { id, secret };
-}
 
 test('an administrator reveals a readable secret after giving their password again', async ({ page, signInPage, js, oneTime }) => {
   await signInPage.signInAs(ADMIN);

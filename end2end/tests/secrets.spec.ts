@@ -1,21 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from '@playwright/test';
-import { test, expect, ADMIN, SUPPORT, unique, open, hydrated, OneTimeSecret } from './fixtures/console';
+import { test, expect, ADMIN, SUPPORT, unique, open, hydrated, OneTimeSecret, newWorker } from './fixtures/console';
 
 const FORMAT = /^clavis_cs_[A-Za-z0-9_-]{49}$/;
-
-/** Creates a client-credentials client through the form and returns its id and first secret. */
-async function newWorker(page: Page, js: boolean, oneTime: OneTimeSecret, name: string) {
-  await open(page, '/clients/new', js);
-  await page.getByRole('group', { name: 'Client type' }).getByLabel('Client credentials').check();
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('Scopes').fill('reports:read');
-  await page.getByRole('button', { name: 'Create client' }).click();
-  const id = (await oneTime.dialog().locator('code.client-id').textContent())!.trim();
-  const [secret] = await oneTime.done();
-  await expect(page).toHaveURL(new RegExp(`/clients/${id}$`));
-  return { id, secret };
-}
 
 /** Rotates through the confirmation and returns the new secret. */
 async function rotate(page: Page, oneTime: OneTimeSecret, grace = 'Until it is revoked') {

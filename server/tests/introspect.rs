@@ -14,10 +14,43 @@ mod common;
 
 use common::harness::{harness, Harness, Reply, ISSUER};
 
+/// The audience of the API the test's authorizer protects.
+const API: &str = "reports-api";
+
 impl Harness {
-    /// An authorizer's client: client credentials with `clavis:introspect`.
+    /// The client of an authorizer for `API`: client credentials with `clavis:introspect`.
     async fn introspector(&self) -> (String, String) {
-        self.automation("Gateway", "clavis:introspect").await
+        let input = app::authorizers::AuthorizerInput {
+            name: format!("Gateway {}", app::infra::db::now_ms()),
+            audience: API.into(),
+            image: "registry.example/authorizer:1.4".into(),
+            ..Default::default()
+        };
+        let (a, s) = app::authorizers::service::create(
+            &self.state.db,
+            "root",
+            &RequestMeta::default(),
+            &input,
+        )
+        .await
+        .unwrap();
+        (a.client_id, s.secret)
+    }
+
+    /// A client-credentials client whose tokens are for `API`.
+    async fn api_client(&self, name: &str, scopes: &str) -> (String, String) {
+        let input = app::clients::ClientInput {
+            name: name.into(),
+            client_type: "client_credentials".into(),
+            scopes: scopes.into(),
+            audience: API.into(),
+            ..Default::default()
+        };
+        let (c, s) =
+            clients::create_issuing(&self.state.db, "root", &RequestMeta::default(), &input)
+                .await
+                .unwrap();
+        (c.client_id, s.unwrap().secret)
     }
 
     async fn introspect_as(&self, caller: (&str, &str), token: &str) -> Reply {
@@ -47,11 +80,12 @@ async fn introspection_describes_active_tokens_and_nothing_else() {
     let h = harness().await;
     let (gw, gw_secret) = h.introspector().await;
     let caller = (gw.as_str(), gw_secret.as_str());
-    let (id, secret) = h.automation("Reports job", "reports:read").await;
+    let (id, secret) = h.api_client("Reports job", "reports:read").await;
     let token = h.token(&id, &secret).await;
 
     let a = h.introspected(caller, &token).await;
     assert_eq!(a["active"], true);
+    assert_eq!(a["aud"], API);
     assert_eq!(a["client_id"], id.as_str());
     assert_eq!(a["sub"], id.as_str());
     assert_eq!(a["scope"], "reports:read");
@@ -74,8 +108,8 @@ async fn introspection_describes_active_tokens_and_nothing_else() {
     let kid = h.state.signing_keys.current().unwrap().kid.clone();
     let foreign = Ed25519KeyPair::generate().with_key_id(&kid);
     let claims = |exp: i64| {
-        json!({ "iss": ISSUER, "sub": id, "client_id": id, "iat": exp - 900, "exp": exp,
-                "jti": format!("j{exp}"), "scope": "reports:read" })
+        json!({ "iss": ISSUER, "sub": id, "client_id": id, "aud": API, "iat": exp - 900,
+                "exp": exp, "jti": format!("j{exp}"), "scope": "reports:read" })
     };
     let now = app::infra::db::now_ms() / 1000;
     let forged = foreign
@@ -92,19 +126,58 @@ async fn introspection_describes_active_tokens_and_nothing_else() {
     let key = h.state.signing_keys.current().unwrap();
     let expired = key.sign(&claims(now - 60)).unwrap();
     let other_issuer = key
-        .sign(&json!({ "iss": "https://evil.test", "sub": id, "client_id": id, "iat": now, "exp": now + 600, "jti": "x" }))
+        .sign(&json!({ "iss": "https://evil.test", "sub": id, "client_id": id, "aud": API, "iat": now, "exp": now + 600, "jti": "x" }))
         .unwrap();
     let genuine = key.sign(&claims(now + 600)).unwrap();
     assert_eq!(h.introspected(caller, &genuine).await["active"], true);
-    for t in ["", "not-a-token", "a.b.c", &forged, &expired, &other_issuer] {
+    // Tokens for other APIs (the admin API's too) are not this authorizer's business.
+    let (other, other_secret) = h.automation("Elsewhere", "reports:read").await;
+    let elsewhere = h.token(&other, &other_secret).await;
+    let admin = h.admin_token().await;
+    for t in [
+        "",
+        "not-a-token",
+        "a.b.c",
+        &forged,
+        &expired,
+        &other_issuer,
+        &elsewhere,
+        &admin,
+    ] {
         if t.is_empty() {
             continue;
         }
         assert_eq!(h.introspected(caller, t).await, inactive(), "{t}");
     }
 
-    // A disabled client's tokens are inactive at once; enabled again, they are back.
+    // A scope taken from the client stops counting at once; with none left, inactive.
     let meta = RequestMeta::default();
+    let (wide, wide_secret) = h.api_client("Wide job", "reports:read reports:write").await;
+    let wide_token = h.token(&wide, &wide_secret).await;
+    let narrowed = app::clients::ClientInput {
+        name: "Wide job".into(),
+        client_type: "client_credentials".into(),
+        scopes: "reports:read".into(),
+        audience: API.into(),
+        ..Default::default()
+    };
+    clients::update(&h.state.db, "root", &meta, &wide, &narrowed)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.introspected(caller, &wide_token).await["scope"],
+        "reports:read"
+    );
+    let moved = app::clients::ClientInput {
+        scopes: "billing:read".into(),
+        ..narrowed
+    };
+    clients::update(&h.state.db, "root", &meta, &wide, &moved)
+        .await
+        .unwrap();
+    assert_eq!(h.introspected(caller, &wide_token).await, inactive());
+
+    // A disabled client's tokens are inactive at once; enabled again, they are back.
     clients::set_enabled(&h.state.db, "root", &meta, &id, false)
         .await
         .unwrap();
@@ -123,14 +196,18 @@ async fn introspection_describes_active_tokens_and_nothing_else() {
 async fn only_an_authenticated_client_with_the_scope_may_introspect() {
     let h = harness().await;
     let (gw, gw_secret) = h.introspector().await;
-    let (id, secret) = h.automation("Reports job", "reports:read").await;
+    let (id, secret) = h.api_client("Reports job", "reports:read").await;
     let token = h.token(&id, &secret).await;
 
-    // Without the scope: refused, RFC 6749 §5.2 style, and no answer about the token.
-    let r = h.introspect_as((&id, &secret), &token).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.json()["error"], "unauthorized_client");
-    assert!(!r.text().contains("active"));
+    // Without the scope, or with it but no authorizer to say which API: refused, RFC 6749
+    // §5.2 style, and no answer about the token.
+    let (loose, loose_secret) = h.automation("Loose", "clavis:introspect").await;
+    for (caller, caller_secret) in [(&id, &secret), (&loose, &loose_secret)] {
+        let r = h.introspect_as((caller, caller_secret), &token).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.json()["error"], "unauthorized_client");
+        assert!(!r.text().contains("active"));
+    }
 
     // A wrong secret gets exactly the token endpoint's invalid_client answer.
     let at_token = h.token_reply(&gw, "clavis_cs_wrong").await;
@@ -186,8 +263,8 @@ async fn a_client_revokes_its_own_tokens_and_only_those() {
     let h = harness().await;
     let (gw, gw_secret) = h.introspector().await;
     let caller = (gw.as_str(), gw_secret.as_str());
-    let (id, secret) = h.automation("Reports job", "reports:read").await;
-    let (other, other_secret) = h.automation("Billing job", "billing:read").await;
+    let (id, secret) = h.api_client("Reports job", "reports:read").await;
+    let (other, other_secret) = h.api_client("Billing job", "billing:read").await;
     let mine = h.token(&id, &secret).await;
     let kept = h.token(&id, &secret).await;
     let theirs = h.token(&other, &other_secret).await;
@@ -399,7 +476,7 @@ async fn an_authorizer_reads_what_it_enforces_with_its_own_client() {
     h.call("GET", "/authorizer/configuration", Some(&admin), None)
         .await
         .problem(StatusCode::FORBIDDEN, "insufficient-scope");
-    let (loose, loose_secret) = h.introspector().await;
+    let (loose, loose_secret) = h.automation("Loose", "clavis:introspect").await;
     let loose_token = h.token(&loose, &loose_secret).await;
     h.call("GET", "/authorizer/configuration", Some(&loose_token), None)
         .await

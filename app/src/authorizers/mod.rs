@@ -66,7 +66,7 @@ pub fn config_files(a: &AuthorizerView, secret: Option<&str>, issuer: &str) -> V
     );
     let app = format!("{slug}-authorizer");
     let manifest = format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {app}\n  namespace: {ns}\n  labels:\n    app.kubernetes.io/name: {app}\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: {app}\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: {app}\n    spec:\n      containers:\n      - name: authorizer\n        image: {}\n        envFrom:\n        - secretRef:\n            name: {secrets_name}\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {app}\n  namespace: {ns}\n  labels:\n    app.kubernetes.io/name: {app}\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: {app}\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: {app}\n    spec:\n      containers:\n      - name: authorizer\n        image: \"{}\"\n        envFrom:\n        - secretRef:\n            name: {secrets_name}\n",
         a.image
     );
     let values = format!(

@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::infra::db::{now_ms, Db};
 use crate::infra::state::AppState;
 use crate::infra::{once, RequestMeta, SvcResult};
-use crate::oauth::introspect::INTROSPECT_SCOPE;
+use crate::oauth::access::INTROSPECT_SCOPE;
 use crate::secrets::files::ConfigFile;
 use crate::secrets::IssuedSecretOnce;
 
@@ -60,6 +60,7 @@ pub fn slug_of(name: &str) -> String {
 }
 
 /// The input, checked: every field the administrator gives.
+#[derive(Clone)]
 struct Checked {
     name: String,
     slug: String,
@@ -89,21 +90,26 @@ fn check(input: &AuthorizerInput) -> Result<Checked, AppError> {
         "" => DEFAULT_NAMESPACE.to_string(),
         ns => ns.to_string(),
     };
+    // A DNS label that starts with a letter, and no word YAML reads as a null or a boolean,
+    // so that the generated files mean what they say.
     let label_ok = namespace.len() <= 63
+        && namespace.starts_with(|c: char| c.is_ascii_lowercase())
         && namespace
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !namespace.starts_with('-')
-        && !namespace.ends_with('-');
+        && !namespace.ends_with('-')
+        && !["null", "true", "false", "yes", "no", "on", "off", "y", "n"]
+            .contains(&namespace.as_str());
     if !label_ok {
         return Err(AppError::validation(
             "namespace",
-            "A Kubernetes namespace: up to 63 lower-case letters, digits and dashes, not starting or ending with a dash.",
+            "A Kubernetes namespace: up to 63 lower-case letters, digits and dashes, starting with a letter and not ending with a dash.",
         ));
     }
     let image = input.image.trim().to_string();
-    let image_ok = !image.is_empty()
-        && image.len() <= 255
+    let image_ok = image.len() <= 255
+        && image.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && image.ends_with(|c: char| c.is_ascii_alphanumeric())
         && image
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"./:@_-".contains(&b));
@@ -160,14 +166,7 @@ pub async fn create(
     let seal = db.secret_seal.clone();
     db.write(|conn| {
         let (meta, actor, seal) = (meta.clone(), actor.to_string(), seal.clone());
-        let (name, slug, description, audience, namespace, image) = (
-            c.name.clone(),
-            c.slug.clone(),
-            c.description.clone(),
-            c.audience.clone(),
-            c.namespace.clone(),
-            c.image.clone(),
-        );
+        let Checked { name, slug, description, audience, namespace, image } = c.clone();
         async move {
             once::claim(conn, &meta, &actor).await?;
             refuse_taken_slug(conn, &slug, 0).await?;
@@ -260,14 +259,14 @@ pub async fn update(
     let c = check(input)?;
     db.write(|conn| {
         let (meta, actor) = (meta.clone(), actor.to_string());
-        let (name, slug, description, audience, namespace, image) = (
-            c.name.clone(),
-            c.slug.clone(),
-            c.description.clone(),
-            c.audience.clone(),
-            c.namespace.clone(),
-            c.image.clone(),
-        );
+        let Checked {
+            name,
+            slug,
+            description,
+            audience,
+            namespace,
+            image,
+        } = c.clone();
         async move {
             let current = find(conn, id).await?;
             refuse_taken_slug(conn, &slug, id).await?;
@@ -354,28 +353,42 @@ pub struct AllowedClient {
 }
 
 /// What the authorizer enforces (`GET /api/v1/authorizer/configuration`): the enabled
-/// client-credentials clients whose tokens carry its audience. Marks it active.
-pub async fn configuration(db: &Db, a: &AuthorizerView) -> SvcResult<Vec<AllowedClient>> {
+/// client-credentials clients whose tokens carry its audience: their own, or the server's
+/// `default_audience` for clients without one (never for admin API clients, whose tokens do
+/// not carry it). Marks it active.
+pub async fn configuration(
+    db: &Db,
+    a: &AuthorizerView,
+    default_audience: Option<&str>,
+) -> SvcResult<Vec<AllowedClient>> {
     sqlx::query("UPDATE authorizers SET last_active_at = $1 WHERE id = $2")
         .bind(now_ms())
         .bind(a.id)
         .execute(&db.pool)
         .await?;
+    let by_default = default_audience == Some(a.audience.as_str());
     let rows = sqlx::query(
-        "SELECT client_id, name, scopes FROM clients WHERE audience = $1 AND enabled = 1 \
-         AND client_type = 'client_credentials' ORDER BY name_key, client_id",
+        "SELECT client_id, name, scopes, audience FROM clients WHERE enabled = 1 \
+         AND client_type = 'client_credentials' AND (audience = $1 OR audience = '') \
+         ORDER BY name_key, client_id",
     )
     .bind(a.audience.clone())
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AllowedClient {
+    let mut out = Vec::new();
+    for r in &rows {
+        let own: String = r.try_get("audience")?;
+        let scopes = crate::infra::db::split_list(&r.try_get::<String, _>("scopes")?, ' ');
+        let api_client = scopes
+            .iter()
+            .any(|s| crate::oauth::access::is_clavis_scope(s));
+        if own == a.audience || (own.is_empty() && by_default && !api_client) {
+            out.push(AllowedClient {
                 client_id: r.try_get("client_id")?,
                 name: r.try_get("name")?,
-                scopes: crate::infra::db::split_list(&r.try_get::<String, _>("scopes")?, ' '),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+                scopes,
+            });
+        }
+    }
+    Ok(out)
 }

@@ -109,6 +109,9 @@ impl Db {
                     conn.execute("PRAGMA busy_timeout = 5000").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    // Deleted content (an erased sealed secret, a revoked token) is overwritten
+                    // with zeros, not left in free pages of the file.
+                    conn.execute("PRAGMA secure_delete = ON").await?;
                     Ok(())
                 })
             });

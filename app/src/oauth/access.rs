@@ -17,6 +17,8 @@ pub const API_PATH: &str = "/api/v1";
 /// The scopes of the admin API, one per console role.
 pub const ADMIN_SCOPE: &str = "clavis:admin";
 pub const SUPPORT_SCOPE: &str = "clavis:support";
+/// The scope of an authorizer's client: introspection, and its own configuration.
+pub const INTROSPECT_SCOPE: &str = "clavis:introspect";
 
 /// True for a scope that only Clavis's own API honours.
 pub fn is_clavis_scope(scope: &str) -> bool {
@@ -52,6 +54,8 @@ pub struct VerifiedToken {
 
 /// Clock skew allowed on `exp`, `iat` and `nbf`.
 const LEEWAY: Duration = Duration::from_secs(5);
+/// The same, in milliseconds: a revoked token is remembered this much past its `exp`.
+pub const LEEWAY_MS: i64 = 5_000;
 
 /// Verifies `token` for `audience`: a signature by a published key (found by the token's
 /// `kid`), issued by `issuer`, unexpired. `None` for every failure: the answer to a caller does

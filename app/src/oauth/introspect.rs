@@ -1,10 +1,10 @@
 //! Token introspection (RFC 7662) and revocation (RFC 7009) for Clavis's access tokens, and
 //! the list of revoked tokens that both read.
 //!
-//! - Introspection: the caller is a confidential client holding `clavis:introspect` (an
-//!   authorizer's client). A token is active when its signature, issuer and expiry hold, its
-//!   client still exists and is enabled, and it was not revoked. Anything else is only
-//!   `{"active": false}`: the answer never says why.
+//! - Introspection: the caller is an authorizer's client (`clavis:introspect`). A token is
+//!   active when its signature, issuer and expiry hold, its `aud` holds the authorizer's
+//!   audience, its client still exists and is enabled and still holds one of its scopes, and
+//!   it was not revoked. Anything else is only `{"active": false}`: the answer never says why.
 //! - Revocation: a confidential client revokes its own tokens. The answer is the same whether
 //!   the token was its own, another client's, unknown or malformed; only its own are listed.
 //!
@@ -22,8 +22,7 @@ use crate::clients::service as clients;
 use crate::infra::db::{now_ms, Db};
 use crate::infra::{RequestMeta, SvcResult};
 
-/// The scope that lets a client introspect tokens.
-pub const INTROSPECT_SCOPE: &str = "clavis:introspect";
+pub use super::access::INTROSPECT_SCOPE;
 
 /// An introspection answer (RFC 7662 §2.2). Inactive tokens carry nothing but `active`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,19 +66,32 @@ pub async fn is_revoked(db: &Db, jti: &str) -> SvcResult<bool> {
     Ok(row.is_some())
 }
 
-/// A verified token that is still good: not revoked, and its client exists and is enabled.
-pub async fn still_good(db: &Db, token: &VerifiedToken) -> SvcResult<bool> {
+/// The scopes of a verified token that still count: none when it was revoked or its client is
+/// gone or disabled; otherwise those of its scopes the client still holds (a scope taken away
+/// stops counting at once, as at the admin API).
+pub async fn still_good(db: &Db, token: &VerifiedToken) -> SvcResult<Vec<String>> {
     if is_revoked(db, &token.jti).await? {
-        return Ok(false);
+        return Ok(Vec::new());
     }
-    Ok(match clients::get(db, &token.client_id).await {
-        Ok(c) => c.enabled,
-        Err(crate::infra::SvcError::App(crate::error::AppError::NotFound(_))) => false,
+    let client = match clients::get(db, &token.client_id).await {
+        Ok(c) if c.enabled => c,
+        Ok(_) | Err(crate::infra::SvcError::App(crate::error::AppError::NotFound(_))) => {
+            return Ok(Vec::new())
+        }
         Err(e) => return Err(e),
-    })
+    };
+    Ok(token
+        .scopes
+        .iter()
+        .filter(|s| client.scopes.contains(s))
+        .cloned()
+        .collect())
 }
 
-/// `POST /oauth2/introspect`: authenticates the caller, checks its scope, and describes `token`.
+/// `POST /oauth2/introspect`: authenticates the caller, an authorizer's client, and describes
+/// `token` if it is good and meant for the authorizer's API (its `aud` holds the authorizer's
+/// audience). Every other token is inactive to it: an authorizer learns nothing about tokens
+/// for other APIs, the admin API's included.
 pub async fn introspect(
     cx: &TokenContext<'_>,
     caller: &TokenRequest,
@@ -90,17 +102,25 @@ pub async fn introspect(
     if !verified.scopes.iter().any(|s| s == INTROSPECT_SCOPE) {
         return Err(TokenError::NotIntrospector);
     }
-    let Some(t) = access::verify_any_audience(cx.keys, token, &cx.settings.issuer) else {
+    let audience = match crate::authorizers::service::for_client(cx.db, &verified.client_id).await {
+        Ok(Some(a)) => a.audience,
+        Ok(None) => return Err(TokenError::NotIntrospector),
+        Err(e) => {
+            tracing::error!(error = %e, "introspection: could not read the caller's authorizer");
+            return Err(TokenError::Server);
+        }
+    };
+    let Some(t) = access::verify(cx.keys, token, &cx.settings.issuer, &audience) else {
         return Ok(Introspection::inactive());
     };
-    match still_good(cx.db, &t).await {
-        Ok(true) => {}
-        Ok(false) => return Ok(Introspection::inactive()),
+    let scopes = match still_good(cx.db, &t).await {
+        Ok(s) if !s.is_empty() => s,
+        Ok(_) => return Ok(Introspection::inactive()),
         Err(e) => {
             tracing::error!(error = %e, "introspection: could not read the token's state");
             return Err(TokenError::Server);
         }
-    }
+    };
     let aud = match t.aud.as_slice() {
         [] => None,
         [one] => Some(serde_json::Value::from(one.as_str())),
@@ -109,7 +129,7 @@ pub async fn introspect(
     Ok(Introspection {
         active: true,
         token: Some(ActiveToken {
-            scope: t.scopes.join(" "),
+            scope: scopes.join(" "),
             client_id: t.client_id,
             sub: t.sub,
             aud,
@@ -191,10 +211,11 @@ pub async fn list_revoked(
     .await
 }
 
-/// Forgets revoked tokens past their expiry: they fail every check by their `exp` anyway.
+/// Forgets revoked tokens past their expiry and the clock skew that checks allow: they fail
+/// every check by their `exp` by then.
 pub async fn prune(db: &Db, now: i64) -> SvcResult<u64> {
     let done = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
-        .bind(now)
+        .bind(now - access::LEEWAY_MS)
         .execute(&db.pool)
         .await?;
     Ok(done.rows_affected())

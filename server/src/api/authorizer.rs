@@ -5,7 +5,7 @@
 
 use app::authorizers::service as authorizers;
 use app::infra::state::AppState;
-use app::oauth::introspect::INTROSPECT_SCOPE;
+use app::oauth::access::INTROSPECT_SCOPE;
 use axum::extract::{FromRequestParts, State};
 use axum::Json;
 use http::request::Parts;
@@ -65,9 +65,10 @@ pub async fn configuration(
     AuthorizerCaller(a, request_id): AuthorizerCaller,
     State(st): State<AppState>,
 ) -> ApiResult<Json<AuthorizerConfiguration>> {
-    let clients = authorizers::configuration(&st.db, &a)
-        .await
-        .map_err(|e| Problem::from_svc(e, request_id.as_deref()))?;
+    let clients =
+        authorizers::configuration(&st.db, &a, st.settings.access_token_audience.as_deref())
+            .await
+            .map_err(|e| Problem::from_svc(e, request_id.as_deref()))?;
     let issuer = st.settings.issuer.trim_end_matches('/').to_string();
     Ok(Json(AuthorizerConfiguration {
         audience: a.audience,

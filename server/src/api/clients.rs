@@ -182,22 +182,35 @@ pub async fn patch(
     Body(change): Body<ClientPatch>,
 ) -> ApiResult<Response> {
     caller.admin()?;
-    let Some(expected) = headers.get(IF_MATCH).and_then(|v| v.to_str().ok()) else {
+    // Several If-Match headers are one list (RFC 9110 §5.3).
+    let expected: Vec<&str> = headers
+        .get_all(IF_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if expected.is_empty() {
         return Err(Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
             "precondition-required",
             "Precondition required",
             "Send If-Match with the ETag of the client as you read it.",
         ));
-    };
+    }
     let current = find(&st, &caller, &client_id).await?;
+    // The fields the patch leaves out come from `current`, read here: `*` then stands for
+    // this very version, so that a change made since is never silently undone (412 instead).
+    let expected = expected.join(", ");
+    let expected = match expected.trim() {
+        "*" => service::etag(&current),
+        list => list.to_string(),
+    };
     let c = service::update_matching(
         &st.db,
         &caller.actor,
         &caller.meta,
         &client_id,
         &change.input(&current),
-        Some(expected.trim()),
+        Some(&expected),
     )
     .await
     .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
