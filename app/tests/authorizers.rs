@@ -20,6 +20,8 @@ fn meta() -> RequestMeta {
     RequestMeta::default()
 }
 
+const ISSUER: &str = "https://id.example";
+
 fn gateway(name: &str) -> AuthorizerInput {
     AuthorizerInput {
         name: name.into(),
@@ -39,7 +41,7 @@ async fn count(db: &Db, table: &str) -> i64 {
 }
 
 on_both!(an_authorizer_comes_and_goes_with_its_client, |db| {
-    let (a, secret) = authorizers::create(db, "root", &meta(), &gateway("Orders gateway"))
+    let (a, secret) = authorizers::create(db, "root", &meta(), &gateway("Orders gateway"), ISSUER)
         .await
         .unwrap();
     assert_eq!(a.slug, "orders-gateway");
@@ -54,7 +56,7 @@ on_both!(an_authorizer_comes_and_goes_with_its_client, |db| {
         .unwrap();
     assert!(v.is_some());
     // A second authorizer goes into the same System application.
-    let (b, _) = authorizers::create(db, "root", &meta(), &gateway("Billing gateway"))
+    let (b, _) = authorizers::create(db, "root", &meta(), &gateway("Billing gateway"), ISSUER)
         .await
         .unwrap();
     let b_client = clients::get(db, &b.client_id).await.unwrap();
@@ -76,7 +78,7 @@ on_both!(an_authorizer_comes_and_goes_with_its_client, |db| {
     // Changes; then deleting the authorizer deletes its client too.
     let mut input = gateway("Orders edge");
     input.namespace = "edge".into();
-    let changed = authorizers::update(db, "root", &meta(), a.id, &input)
+    let changed = authorizers::update(db, "root", &meta(), a.id, &input, ISSUER)
         .await
         .unwrap();
     assert_eq!(
@@ -106,7 +108,7 @@ on_both!(an_authorizer_comes_and_goes_with_its_client, |db| {
 });
 
 on_both!(bad_input_names_the_field_and_makes_nothing, |db| {
-    authorizers::create(db, "root", &meta(), &gateway("Orders gateway"))
+    authorizers::create(db, "root", &meta(), &gateway("Orders gateway"), ISSUER)
         .await
         .unwrap();
     let (clients_before, authorizers_before) =
@@ -119,6 +121,21 @@ on_both!(bad_input_names_the_field_and_makes_nothing, |db| {
             AuthorizerInput {
                 audience: " ".into(),
                 ..gateway("A")
+            },
+        ),
+        // The admin API's own audience, with or without a trailing slash.
+        (
+            "audience",
+            AuthorizerInput {
+                audience: format!("{ISSUER}/api/v1"),
+                ..gateway("E")
+            },
+        ),
+        (
+            "audience",
+            AuthorizerInput {
+                audience: format!("{ISSUER}/api/v1/"),
+                ..gateway("F")
             },
         ),
         (
@@ -144,7 +161,7 @@ on_both!(bad_input_names_the_field_and_makes_nothing, |db| {
         ),
     ];
     for (field, input) in cases {
-        let e = app_err(authorizers::create(db, "root", &meta(), &input).await);
+        let e = app_err(authorizers::create(db, "root", &meta(), &input, ISSUER).await);
         assert!(e.field_message(field).is_some(), "{field}: {e:?}");
     }
     assert_eq!(count(db, "clients").await, clients_before);

@@ -735,7 +735,7 @@ on_both!(with_the_flag_false_secrets_are_sealed_and_revealed, |db| {
         panic!("the first secret is readable")
     };
     assert!(!stored_anywhere(db, &first).await, "never the plaintext");
-    let shown = sealed::reveal(&sealing, "root", &meta(), &id, first_id)
+    let shown = sealed::reveal(&sealing, "root", &meta(), &id, first_id, None)
         .await
         .unwrap();
     assert_eq!(shown.secret, first);
@@ -750,7 +750,7 @@ on_both!(with_the_flag_false_secrets_are_sealed_and_revealed, |db| {
         .unwrap();
     assert_eq!(readable(db, &id).await.len(), 2);
     assert_eq!(secrets::expire_due(db, now_ms() + 61_000).await.unwrap(), 1);
-    let e = app_err(sealed::reveal(&sealing, "root", &meta(), &id, first_id).await);
+    let e = app_err(sealed::reveal(&sealing, "root", &meta(), &id, first_id, None).await);
     assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
     let left = sealed_count(db).await;
     assert_eq!(left, 1, "only the current secret keeps a sealed copy");
@@ -762,7 +762,7 @@ on_both!(with_the_flag_false_secrets_are_sealed_and_revealed, |db| {
     secrets::revoke(db, "root", &meta(), &id, second_id)
         .await
         .unwrap();
-    let e = app_err(sealed::reveal(&sealing, "root", &meta(), &id, second_id).await);
+    let e = app_err(sealed::reveal(&sealing, "root", &meta(), &id, second_id, None).await);
     assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
     let left = sealed_count(db).await;
     assert_eq!(left, 1, "the revoked secret's sealed copy is erased");
@@ -806,7 +806,7 @@ on_both!(switching_the_flag_both_ways, |db| {
     assert!(readable(db, &b).await.iter().all(|(_, r)| !r));
     assert!(works(db, &a, &a_secret).await);
     let (a_id, _) = readable(db, &a).await[0];
-    let e = app_err(sealed::reveal(&sealing, "root", &meta(), &a, a_id).await);
+    let e = app_err(sealed::reveal(&sealing, "root", &meta(), &a, a_id, None).await);
     assert_eq!(e, AppError::Conflict(sealed::NOT_READABLE.into()));
     let events = audit::query(
         db,
@@ -829,7 +829,7 @@ on_both!(switching_the_flag_both_ways, |db| {
     let v = readable(db, &a).await;
     assert!(v[0].1, "the new current secret is readable");
     assert!(!v[1].1, "the old one stays hash-only");
-    let shown = sealed::reveal(&sealing, "root", &meta(), &a, v[0].0)
+    let shown = sealed::reveal(&sealing, "root", &meta(), &a, v[0].0, None)
         .await
         .unwrap();
     assert_eq!(shown.secret, fresh.secret);

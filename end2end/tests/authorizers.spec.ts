@@ -77,6 +77,39 @@ test('support staff see authorizers but cannot change them', async ({ page, sign
   await expect(support.getByRole('heading', { name, level: 1 })).toBeVisible();
   await expect(support.getByRole('button', { name: 'Rotate secret and download configuration' })).toHaveCount(0);
   await expect(support.getByText('Delete authorizer…')).toHaveCount(0);
+  await expect(support.getByRole('region', { name: 'Settings' })).toHaveCount(0);
   await expect(support.locator('body')).not.toContainText(secret);
   await support.close();
+});
+
+test('an administrator changes an authorizer; a refused change names the field and keeps what was typed', async ({ page, signInPage, js, oneTime }) => {
+  await signInPage.signInAs(ADMIN);
+  const name = unique('Gateway');
+  const { id } = await createAuthorizer(page, js, oneTime, name);
+  const settings = page.getByRole('region', { name: 'Settings' });
+  await expect(settings.getByLabel('Image')).toHaveValue('registry.example/authorizer:1.4');
+
+  // The admin API's own audience is Clavis's to check, never an authorizer's.
+  const origin = new URL(page.url()).origin;
+  await settings.getByLabel('Audience').fill(`${origin}/api/v1`);
+  await settings.getByLabel('Image').fill('registry.example/authorizer:2.0');
+  await settings.getByRole('button', { name: 'Save changes' }).click();
+  const again = page.getByRole('region', { name: 'Settings' });
+  await expect(again.getByText("This is the audience of Clavis's own admin API")).toBeVisible();
+  if (js) {
+    // Nothing typed is lost.
+    await expect(again.getByLabel('Audience')).toHaveValue(`${origin}/api/v1`);
+    await expect(again.getByLabel('Image')).toHaveValue('registry.example/authorizer:2.0');
+  }
+  await open(page, `/authorizers/${id}`, js);
+  await expect(page.locator('dd code').filter({ hasText: 'registry.example/authorizer:1.4' })).toBeVisible();
+
+  const form = page.getByRole('region', { name: 'Settings' });
+  await form.getByLabel('Audience').fill('billing-api');
+  await form.getByLabel('Image').fill('registry.example/authorizer:2.0');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await expect(page.locator('dd code').filter({ hasText: 'billing-api' })).toBeVisible();
+  const manifest = await download(page, page.getByRole('region', { name: 'Generated configuration' }), 'manifest.yaml');
+  expect(manifest).toContain('image: "registry.example/authorizer:2.0"');
 });

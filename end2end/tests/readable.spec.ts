@@ -54,7 +54,7 @@ test('support staff see whether a secret is readable but cannot reveal it', asyn
   await support.close();
 });
 
-test('revealing an authorizer secret offers its configuration filled in', async ({ page, signInPage, js, oneTime }) => {
+test('each download of an authorizer file that holds the secret is its own audited reveal', async ({ page, signInPage, js, oneTime, browser }) => {
   await signInPage.signInAs(ADMIN);
   await open(page, '/authorizers', js);
   const form = page.getByRole('region', { name: 'New authorizer' });
@@ -65,18 +65,45 @@ test('revealing an authorizer secret offers its configuration filled in', async 
   await form.getByRole('button', { name: 'Create authorizer' }).click();
   const [secret] = await oneTime.done();
   const hint = secret.slice(-4);
-  await expect(page.getByText('reveal the secret below to read it')).toBeVisible();
-  await page.getByRole('button', { name: `Reveal secret …${hint}` }).click();
-  const step = page.getByRole('dialog', { name: `Reveal secret …${hint}?` });
-  await step.getByLabel('Your password').fill(ADMIN.password);
-  await step.getByRole('button', { name: 'Reveal secret' }).click();
-  const files = oneTime.dialog().getByRole('region', { name: 'Configuration with this secret' });
-  const [file] = await Promise.all([
-    page.waitForEvent('download'),
-    files.getByRole('link', { name: 'kustomization.yaml', exact: true }).click(),
-  ]);
-  const text = readFileSync((await file.path())!, 'utf8');
-  expect(text).toContain(`  - CLIENT_SECRET=${secret}\n`);
-  const [shown] = await oneTime.done();
-  expect(shown).toBe(secret);
+  const id = page.url().split('/').pop()!;
+  await expect(page.getByText('every download is a reveal')).toBeVisible();
+
+  for (const file of ['kustomization.yaml', '.env']) {
+    await page.getByRole('button', { name: `Download ${file}…` }).click();
+    const step = page.getByRole('dialog', { name: `Reveal secret …${hint}?` });
+    await expect(step).toContainText(`to download ${file} with the secret filled in`);
+    await step.getByLabel('Your password').fill(ADMIN.password);
+    await step.getByRole('button', { name: 'Reveal secret' }).click();
+    // The answer offers that one file, filled in.
+    const files = oneTime.dialog().getByRole('region', { name: 'Configuration with this secret' });
+    await expect(files.getByRole('link')).toHaveCount(1);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      files.getByRole('link', { name: file, exact: true }).click(),
+    ]);
+    const text = readFileSync((await download.path())!, 'utf8');
+    expect(text).toContain(file === '.env' ? `CLIENT_SECRET=${secret}\n` : `  - CLIENT_SECRET=${secret}\n`);
+    const [shown] = await oneTime.done();
+    expect(shown).toBe(secret);
+    await expect(page).toHaveURL(new RegExp(`/authorizers/${id}$`));
+  }
+  // manifest.yaml holds no secret: a plain download.
+  await expect(page.getByRole('region', { name: 'Files without the secret' }).getByRole('link', { name: 'manifest.yaml' })).toBeVisible();
+
+  // One audit event per download, naming the file, never the secret.
+  await open(page, '/audit?action=secret.revealed', js);
+  const mine = page.getByRole('row').filter({ hasText: id });
+  await expect(mine.filter({ hasText: 'for the file kustomization.yaml' })).toHaveCount(1);
+  await expect(mine.filter({ hasText: 'for the file .env' })).toHaveCount(1);
+  await expect(page.locator('body')).not.toContainText(secret);
+
+  // Support staff get the files with CLIENT_SECRET empty, and no way to reveal it.
+  const support = await browser.newPage({ javaScriptEnabled: js });
+  await new SignInPage(support, js).signInAs(SUPPORT);
+  await open(support, `/authorizers/${id}`, js);
+  await expect(support.getByText('only an administrator can reveal the secret')).toBeVisible();
+  await expect(support.getByRole('button', { name: /^Download / })).toHaveCount(0);
+  await open(support, `/authorizers/${id}?confirm=reveal&secret=1&file=.env`, js);
+  await expect(support.getByLabel('Your password')).toHaveCount(0);
+  await support.close();
 });

@@ -31,6 +31,7 @@ impl Harness {
             "root",
             &RequestMeta::default(),
             &input,
+            &self.state.settings.issuer,
         )
         .await
         .unwrap();
@@ -390,10 +391,15 @@ async fn an_authorizer_reads_what_it_enforces_with_its_own_client() {
         image: "registry.example/authorizer:1.4".into(),
         ..Default::default()
     };
-    let (a, secret) =
-        app::authorizers::service::create(&h.state.db, "root", &RequestMeta::default(), &input)
-            .await
-            .unwrap();
+    let (a, secret) = app::authorizers::service::create(
+        &h.state.db,
+        "root",
+        &RequestMeta::default(),
+        &input,
+        &h.state.settings.issuer,
+    )
+    .await
+    .unwrap();
     assert_eq!(a.last_active_at, None);
     let with_audience = |name: &str, audience: &str| app::clients::ClientInput {
         name: name.into(),

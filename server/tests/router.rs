@@ -524,6 +524,25 @@ async fn admin_can_call_every_function() {
     assert!(gone.body.contains("revoked or expired"), "{}", gone.body);
     assert!(!gone.body.contains("clavis_cs_"));
     assert_eq!(events(&h, "auth.step_up").await, 1);
+    // A file is for an authorizer's client only, and only one that holds the secret: refused
+    // before the password is checked, with nothing revealed.
+    for file in ["kustomization.yaml", "manifest.yaml"] {
+        let refused = h
+            .call(
+                "secrets/reveal",
+                &format!("{}&file={file}", body("secrets/reveal")),
+                Some(&cookie),
+                Some(ORIGIN),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert!(
+            refused.body.contains("\"field\":\"file\""),
+            "{}",
+            refused.body
+        );
+    }
+    assert_eq!(events(&h, "auth.step_up").await, 1);
     called.extend([
         "secrets/overview",
         "secrets/revoke",
@@ -540,6 +559,23 @@ async fn admin_can_call_every_function() {
         .as_str()
         .unwrap()
         .to_string();
+    // Of an authorizer's files, only those that hold the secret are revealed one by one.
+    let manifest = h
+        .call(
+            "secrets/reveal",
+            &format!(
+                "client_id={id}&secret_id=1&file=manifest.yaml&password=correct+horse+battery&form_token={}",
+                new_form_token()
+            ),
+            Some(&cookie),
+            Some(ORIGIN),
+        )
+        .await;
+    assert!(
+        manifest.body.contains("\"field\":\"file\""),
+        "{}",
+        manifest.body
+    );
     assert!(call("authorizers/list", String::new())
         .await
         .body

@@ -55,7 +55,8 @@ pub async fn create_authorizer(
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
         let meta = edge::with_form_token(meta, &me.username, &form_token, &input)?;
-        let (a, secret) = service::create(&st.db, &me.username, &meta, &input).await?;
+        let (a, secret) =
+            service::create(&st.db, &me.username, &meta, &input, &st.settings.issuer).await?;
         let files = config_files(&a, Some(&secret.secret), &st.settings.issuer);
         Ok(OneTimeSecrets {
             one_time_secrets: vec![secret],
@@ -76,7 +77,8 @@ pub async fn update_authorizer(
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
         let id = find(&st, &client_id).await?.id;
-        let a = service::update(&st.db, &me.username, &meta, id, &input).await?;
+        let a =
+            service::update(&st.db, &me.username, &meta, id, &input, &st.settings.issuer).await?;
         edge::redirect_plain_form(&format!("/authorizers/{client_id}?done=saved"));
         Ok(a)
     })

@@ -53,6 +53,10 @@ pub struct AuthorizerInput {
     pub image: String,
 }
 
+/// The generated files that hold `CLIENT_SECRET`, by the names the page shows (`manifest.yaml`
+/// only names the Secret). With readable secrets, each download of one is an audited reveal.
+pub const FILES_WITH_SECRET: [&str; 3] = ["kustomization.yaml", "values.yaml", ".env"];
+
 /// The authorizer's generated configuration, each a whole file: `kustomization.yaml` (a
 /// `secretGenerator` with `CLIENT_ID`, `CLIENT_SECRET` and `ISSUER_URL`), the `manifest.yaml`
 /// it names (a Deployment that reads those through `envFrom`), Helm `values.yaml`, and `.env`.
@@ -119,6 +123,12 @@ mod tests {
         assert!(files[2].content.contains("clientSecret: \"\""));
         assert!(files[3].content.contains("CLIENT_SECRET=\n"));
         assert_eq!(files[3].filename, "orders-gateway.env");
+        let with_secret: Vec<&str> = files
+            .iter()
+            .filter(|f| f.content.contains("CLIENT_SECRET") || f.content.contains("clientSecret"))
+            .map(|f| f.label.as_str())
+            .collect();
+        assert_eq!(with_secret, FILES_WITH_SECRET);
         let filled = config_files(&gateway(), Some("clavis_cs_x"), "https://id.example");
         assert!(filled[0]
             .content

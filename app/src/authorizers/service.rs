@@ -70,7 +70,9 @@ struct Checked {
     image: String,
 }
 
-fn check(input: &AuthorizerInput) -> Result<Checked, AppError> {
+/// Checks the input. `issuer` names the admin API, whose audience no authorizer may take: its
+/// client could then introspect the console's own API tokens.
+fn check(input: &AuthorizerInput, issuer: &str) -> Result<Checked, AppError> {
     let name = rules::name("name", &input.name)?;
     let slug = slug_of(&name);
     if slug.is_empty() {
@@ -86,6 +88,12 @@ fn check(input: &AuthorizerInput) -> Result<Checked, AppError> {
                 "Give the audience of the API this authorizer protects, such as orders-api.",
             )
         })?;
+    if audience.trim_end_matches('/') == crate::oauth::access::api_audience(issuer) {
+        return Err(AppError::validation(
+            "audience",
+            "This is the audience of Clavis's own admin API, which Clavis checks itself. Give the audience of the API behind this authorizer.",
+        ));
+    }
     let namespace = match input.namespace.trim() {
         "" => DEFAULT_NAMESPACE.to_string(),
         ns => ns.to_string(),
@@ -161,8 +169,9 @@ pub async fn create(
     actor: &str,
     meta: &RequestMeta,
     input: &AuthorizerInput,
+    issuer: &str,
 ) -> SvcResult<(AuthorizerView, IssuedSecretOnce)> {
-    let c = check(input)?;
+    let c = check(input, issuer)?;
     let seal = db.secret_seal.clone();
     db.write(|conn| {
         let (meta, actor, seal) = (meta.clone(), actor.to_string(), seal.clone());
@@ -255,8 +264,9 @@ pub async fn update(
     meta: &RequestMeta,
     id: i64,
     input: &AuthorizerInput,
+    issuer: &str,
 ) -> SvcResult<AuthorizerView> {
-    let c = check(input)?;
+    let c = check(input, issuer)?;
     db.write(|conn| {
         let (meta, actor) = (meta.clone(), actor.to_string());
         let Checked {

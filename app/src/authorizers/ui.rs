@@ -3,15 +3,19 @@
 //! client, its secret panel, "last active", and its generated configuration.
 
 use leptos::prelude::*;
+use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::api::{get_authorizer, list_authorizers, CreateAuthorizer, DeleteAuthorizer};
-use super::{config_files, AuthorizerView, DEFAULT_NAMESPACE};
+use super::api::{
+    get_authorizer, list_authorizers, CreateAuthorizer, DeleteAuthorizer, UpdateAuthorizer,
+};
+use super::{config_files, AuthorizerView, DEFAULT_NAMESPACE, FILES_WITH_SECRET};
 use crate::error::AppError;
 use crate::secrets::api::RotateSecret;
+use crate::secrets::files::ConfigFile;
 use crate::secrets::ui::one_time::{ConfigFileLinks, OneTimeSlot};
 use crate::secrets::ui::panel::{SecretsPanel, SecretsState};
-use crate::secrets::SecretsView;
+use crate::secrets::SecretMeta;
 use crate::signin::ui::{AuthCtx, Guarded};
 use crate::ui::form_token::FormToken;
 use crate::ui::{fmt_time, Confirm, FieldError, FormError, LoadError};
@@ -107,6 +111,38 @@ fn Authorizers(
     }
 }
 
+/// The administrator's form that changes an authorizer, filled with what it has now.
+#[component]
+fn EditAuthorizer(a: AuthorizerView, update: ServerAction<UpdateAuthorizer>) -> impl IntoView {
+    let err = Signal::derive(move || update.value().get().and_then(Result::err));
+    view! {
+        <section class="card" aria-labelledby="edit-authorizer-title">
+            <h2 id="edit-authorizer-title">"Settings"</h2>
+            <ActionForm action=update>
+                <input type="hidden" name="client_id" value=a.client_id.clone()/>
+                <label for="e-name">"Name"</label>
+                <input id="e-name" name="input[name]" required maxlength="100" value=a.name.clone()/>
+                <FieldError err field="name"/>
+                <label for="e-description">"Description"</label>
+                <input id="e-description" name="input[description]" maxlength="500" value=a.description.clone()/>
+                <FieldError err field="description"/>
+                <label for="e-audience">"Audience"</label>
+                <input id="e-audience" name="input[audience]" required value=a.audience.clone() aria-describedby="e-audience-hint"/>
+                <p id="e-audience-hint" class="hint">"Tokens for the old audience are no longer this authorizer's to check once it is changed."</p>
+                <FieldError err field="audience"/>
+                <label for="e-namespace">"Namespace"</label>
+                <input id="e-namespace" name="input[namespace]" value=a.namespace.clone()/>
+                <FieldError err field="namespace"/>
+                <label for="e-image">"Image"</label>
+                <input id="e-image" name="input[image]" required value=a.image.clone()/>
+                <FieldError err field="image"/>
+                <button type="submit" class="primary" disabled=move || update.pending().get()>"Save changes"</button>
+            </ActionForm>
+            <FormError err/>
+        </section>
+    }
+}
+
 fn last_active(at: Option<i64>) -> String {
     at.map(fmt_time).unwrap_or_else(|| "never".into())
 }
@@ -116,12 +152,21 @@ pub fn AuthorizerPage() -> impl IntoView {
     // Every resource and action is made here, before `Guarded`: see `clients::ui::list`.
     let params = use_params_map();
     let client_id = Signal::derive(move || params.read().get("client_id").unwrap_or_default());
-    let authorizer = Resource::new(move || client_id.get(), get_authorizer);
+    let update = ServerAction::<UpdateAuthorizer>::new();
+    // Read again after each save that worked only: a refused one keeps what was typed.
+    let saves = Memo::new(move |n: Option<&u32>| {
+        let n = n.copied().unwrap_or(0);
+        n + u32::from(matches!(update.value().get(), Some(Ok(_))))
+    });
+    let authorizer = Resource::new(
+        move || (client_id.get(), saves.get()),
+        |(id, _)| get_authorizer(id),
+    );
     let secrets = SecretsState::new(client_id);
     let delete = ServerAction::<DeleteAuthorizer>::new();
     view! {
         <Guarded>
-            <AuthorizerDetail authorizer secrets delete/>
+            <AuthorizerDetail authorizer secrets update delete/>
         </Guarded>
     }
 }
@@ -130,9 +175,16 @@ pub fn AuthorizerPage() -> impl IntoView {
 fn AuthorizerDetail(
     authorizer: Resource<Result<(AuthorizerView, String), AppError>>,
     secrets: SecretsState,
+    update: ServerAction<UpdateAuthorizer>,
     delete: ServerAction<DeleteAuthorizer>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthCtx>();
+    let query = use_query_map();
+    let saved = move || {
+        let done = matches!(update.value().get(), Some(Ok(_)))
+            || query.read().get("done").as_deref() == Some("saved");
+        done.then_some("Saved. The generated configuration below uses the new settings.")
+    };
     let is_admin = move || auth.is_admin();
     let changes = RwSignal::new(0u32);
     Effect::new(move |_| {
@@ -150,7 +202,7 @@ fn AuthorizerDetail(
                     Ok(v) => v,
                     Err(e) => return view! { <LoadError err=e/> }.into_any(),
                 };
-                let readable = overview.await.ok().as_ref().and_then(current_readable);
+                let current = overview.await.ok().and_then(|v| v.current);
                 view! {
                     <h1>{a.name.clone()}</h1>
                     <p class="lead">{a.description.clone()}</p>
@@ -166,7 +218,9 @@ fn AuthorizerDetail(
                         <dt>"Last active"</dt>
                         <dd>{last_active(a.last_active_at)}</dd>
                     </dl>
-                    <Configuration a=a.clone() issuer readable admin=is_admin() rotate/>
+                    <p class="status" role="status">{saved}</p>
+                    <Configuration a=a.clone() issuer current admin=is_admin() rotate/>
+                    {is_admin().then(|| view! { <EditAuthorizer a=a.clone() update/> })}
                     {is_admin().then(|| {
                         let (name, id) = (a.name.clone(), a.client_id.clone());
                         view! {
@@ -193,42 +247,75 @@ fn AuthorizerDetail(
     }
 }
 
-/// Whether the current secret is readable (the storage flag false): the page then points to
-/// "Reveal…" in the secret panel, which is audited, rather than filling the files here.
-fn current_readable(v: &SecretsView) -> Option<bool> {
-    v.current.as_ref().map(|c| c.readable)
-}
-
-/// The generated files. `CLIENT_SECRET` is empty here: a secret is filled in only in the
-/// one answer that makes (or reveals) it. "Rotate secret and download configuration" makes one.
+/// The generated files. `CLIENT_SECRET` is empty in the files offered here: a secret is filled
+/// in only in the one answer that makes or reveals it. When the current secret is readable, an
+/// administrator downloads each file that holds it through its own audited reveal (the
+/// password step of the secret panel, for that file); when it is a hash only, "Rotate secret
+/// and download configuration" makes a new one.
 #[component]
 fn Configuration(
     a: AuthorizerView,
     issuer: String,
-    readable: Option<bool>,
+    current: Option<SecretMeta>,
     admin: bool,
     rotate: ServerAction<RotateSecret>,
 ) -> impl IntoView {
     let files = config_files(&a, None, &issuer);
-    let why = if readable == Some(true) {
-        "CLIENT_SECRET is empty in these files: reveal the secret below to read it, or rotate to get the files with a new one filled in."
-    } else {
-        "CLIENT_SECRET is empty in these files: the secret is stored as a hash, so nobody can read it again. Rotate it to get the files with the new secret filled in, once."
-    };
     let id = a.client_id.clone();
+    let rotate_form = admin.then(|| {
+        let id = id.clone();
+        view! {
+            <ActionForm action=rotate>
+                <FormToken/>
+                <input type="hidden" name="client_id" value=id/>
+                <input type="hidden" name="grace" value=""/>
+                <button type="submit" class="primary" disabled=move || rotate.pending().get()>"Rotate secret and download configuration"</button>
+            </ActionForm>
+        }
+    });
+    let hashed = if current.is_some() {
+        "CLIENT_SECRET is empty in these files: the secret is stored as a hash, so nobody can read it again. Rotate it to get the files with the new secret filled in, once."
+    } else {
+        "CLIENT_SECRET is empty in these files: the client has no current secret. Create one to get the files with it filled in, once."
+    };
+    let body = match current.filter(|c| c.readable) {
+        Some(c) if admin => {
+            let (plain, secret): (Vec<ConfigFile>, Vec<ConfigFile>) = files
+                .into_iter()
+                .partition(|f| !FILES_WITH_SECRET.contains(&f.label.as_str()));
+            view! {
+                <p>"The secret is readable, so each file that holds it is downloaded with it filled in, after your password: every download is a reveal, in the audit log."</p>
+                <p class="downloads">
+                    {secret.into_iter().map(|f| view! {
+                        <Form method="GET" action=format!("/authorizers/{id}") attr:class="inline">
+                            <input type="hidden" name="confirm" value="reveal"/>
+                            <input type="hidden" name="secret" value=c.id.to_string()/>
+                            <input type="hidden" name="file" value=f.label.clone()/>
+                            <button type="submit">{format!("Download {}…", f.label)}</button>
+                        </Form>
+                        " "
+                    }).collect_view()}
+                </p>
+                <ConfigFileLinks files=plain title="Files without the secret"/>
+            }
+            .into_any()
+        }
+        Some(_) => view! {
+            <p>"CLIENT_SECRET is empty in these files: only an administrator can reveal the secret."</p>
+            <ConfigFileLinks files title="Generated configuration"/>
+        }
+        .into_any(),
+        None => view! {
+            <p>{hashed}</p>
+            <ConfigFileLinks files title="Generated configuration"/>
+            {rotate_form}
+        }
+        .into_any(),
+    };
     view! {
         <section class="card" aria-labelledby="config-title">
             <h2 id="config-title">"Configuration"</h2>
-            <p>{why}</p>
-            <ConfigFileLinks files title="Generated configuration"/>
-            {admin.then(|| view! {
-                <ActionForm action=rotate>
-                    <FormToken/>
-                    <input type="hidden" name="client_id" value=id/>
-                    <input type="hidden" name="grace" value=""/>
-                    <button type="submit" class="primary" disabled=move || rotate.pending().get()>"Rotate secret and download configuration"</button>
-                </ActionForm>
-            })}
+            {body}
         </section>
     }
 }

@@ -53,22 +53,44 @@ pub async fn rotate_secret(
 
 /// Reveals a readable secret (the storage flag false) to an administrator who gives their
 /// password again. The answer is the one-time dialog's (or, without JavaScript, its page).
+/// Reveals a readable secret after the administrator's password. `file` empty: the secret
+/// (and, for an authorizer's client, every configuration file); otherwise only that one of the
+/// authorizer's files that hold the secret, each download its own audited reveal.
 #[server(endpoint = "secrets/reveal")]
 pub async fn reveal_secret(
     client_id: String,
     secret_id: i64,
+    #[server(default)] file: String,
     password: String,
     form_token: String,
 ) -> Result<OneTimeSecrets, AppError> {
     use super::sealed;
+    use crate::authorizers::{self, service::for_client};
     use crate::infra::edge;
     use crate::signin::service::confirm_password;
     edge::no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
         // The fingerprint of the single-use form: which secret, never the password.
-        let meta =
-            edge::with_form_token(meta, &me.username, &form_token, &(&client_id, secret_id))?;
+        let meta = edge::with_form_token(
+            meta,
+            &me.username,
+            &form_token,
+            &(&client_id, secret_id, &file),
+        )?;
+        let authorizer = for_client(&st.db, &client_id).await?;
+        let file = match (file.trim(), &authorizer) {
+            ("", _) => None,
+            (f, Some(_)) if authorizers::FILES_WITH_SECRET.contains(&f) => Some(f.to_string()),
+            (f, _) => {
+                let f: String = f.chars().take(40).collect();
+                return Err(AppError::validation(
+                    "file",
+                    format!("{f} is not a configuration file of this client. Reload the page and choose a file again."),
+                )
+                .into());
+            }
+        };
         confirm_password(
             &st.db,
             &st.settings,
@@ -78,11 +100,29 @@ pub async fn reveal_secret(
             &password,
         )
         .await?;
-        let shown = sealed::reveal(&st.db, &me.username, &meta, &client_id, secret_id).await?;
-        let files = crate::authorizers::service::files_with(&st, &shown).await?;
+        let shown = sealed::reveal(
+            &st.db,
+            &me.username,
+            &meta,
+            &client_id,
+            secret_id,
+            file.as_deref(),
+        )
+        .await?;
+        let (files, done_href) = match &authorizer {
+            Some(a) => {
+                let all = authorizers::config_files(a, Some(&shown.secret), &st.settings.issuer);
+                let files = all
+                    .into_iter()
+                    .filter(|f| file.as_ref().is_none_or(|only| &f.label == only))
+                    .collect();
+                (files, format!("/authorizers/{client_id}"))
+            }
+            None => (Vec::new(), format!("/clients/{client_id}")),
+        };
         Ok(OneTimeSecrets {
             one_time_secrets: vec![shown],
-            done_href: format!("/clients/{client_id}"),
+            done_href,
             files,
         })
     })

@@ -23,7 +23,8 @@ pub const NOT_READABLE: &str =
     "Not readable: this secret is stored as a hash only. Rotate to get a readable secret.";
 
 /// The plaintext of one valid secret of `client_id`, opened from its sealed copy, for the one
-/// answer to the administrator who asked. Audited as `secret.revealed` (with the hint only).
+/// answer to the administrator who asked. Audited as `secret.revealed` (with the hint only, and
+/// `file`: the name of the one configuration file it is revealed for, if so).
 /// The caller has checked the role (and, in the console, the password again).
 pub async fn reveal(
     db: &Db,
@@ -31,14 +32,17 @@ pub async fn reveal(
     meta: &RequestMeta,
     client_id: &str,
     secret_id: i64,
+    file: Option<&str>,
 ) -> SvcResult<IssuedSecretOnce> {
+    let file = file.map(str::to_string);
     let kek = db.secret_seal.clone();
     db.write(|conn| {
-        let (actor, meta, client_id, kek) = (
+        let (actor, meta, client_id, kek, file) = (
             actor.to_string(),
             meta.clone(),
             client_id.to_string(),
             kek.clone(),
+            file.clone(),
         );
         Box::pin(async move {
             let c = find_client(conn, &client_id, false).await?;
@@ -77,7 +81,10 @@ pub async fn reveal(
                 actor: &actor,
                 action: "secret.revealed",
                 target: Some(&client_id),
-                detail: Some(format!("secret …{hint}")),
+                detail: Some(match &file {
+                    Some(f) => format!("secret …{hint}, for the file {f}"),
+                    None => format!("secret …{hint}"),
+                }),
             };
             audit::record(conn, &meta, ev).await?;
             once::settle(conn, &meta, &format!("/clients/{client_id}")).await?;

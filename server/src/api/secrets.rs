@@ -162,9 +162,16 @@ pub async fn reveal(
     Path((client_id, secret_id)): Path<(String, i64)>,
 ) -> ApiResult<Response> {
     caller.admin()?;
-    let s = sealed::reveal(&st.db, &caller.actor, &caller.meta, &client_id, secret_id)
-        .await
-        .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
+    let s = sealed::reveal(
+        &st.db,
+        &caller.actor,
+        &caller.meta,
+        &client_id,
+        secret_id,
+        None,
+    )
+    .await
+    .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
     let body = Revealed {
         client_id: s.client_id,
         secret_id,

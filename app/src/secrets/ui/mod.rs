@@ -1,8 +1,10 @@
 //! The secrets' components.
 //!
-//! - `panel`: the secrets panel of a client's page.
+//! - `panel`: the secrets panel of a client's (or an authorizer's) page.
+//! - `reveal`: revealing a readable secret from the panel, after the password.
 //! - `one_time`: the one-time secret dialog, and the secret block it shares with the
 //!   no-JavaScript page.
 
 pub mod one_time;
 pub mod panel;
+mod reveal;

@@ -3,9 +3,10 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_location, use_query_map};
 
 use super::one_time::OneTimeSlot;
+use super::reveal::{here, revealable, RevealButton, RevealConfirm};
 use crate::error::AppError;
 use crate::secrets::api::{
     secret_overview, RevealSecret, RevokeAllRotated, RevokeSecret, RotateSecret,
@@ -70,6 +71,7 @@ pub fn SecretsPanel(
 ) -> impl IntoView {
     let slot = expect_context::<OneTimeSlot>();
     let query = use_query_map();
+    let location = use_location();
     let SecretsState {
         client_id,
         rotate,
@@ -93,7 +95,7 @@ pub fn SecretsPanel(
     Effect::new(move |_| {
         if let Some(Ok(_)) = revoke_all.value().get() {
             leptos_router::hooks::use_navigate()(
-                &format!("/clients/{}", client_id.get_untracked()),
+                &location.pathname.get_untracked(),
                 Default::default(),
             );
         }
@@ -153,14 +155,17 @@ pub fn SecretsPanel(
                         .flatten()
                         .and_then(|sid| revealable(&v).into_iter().find(|m| m.id == sid));
                     view! {
-                        <CurrentSecret v=v.clone() id=id.clone() admin=is_admin/>
-                        {revealing.map(|m| view! { <RevealConfirm m id=id.clone() reveal err=reveal_err/> })}
+                        <CurrentSecret v=v.clone() admin=is_admin/>
+                        {revealing.map(|m| {
+                            let file = query.read().get("file").unwrap_or_default();
+                            view! { <RevealConfirm m id=id.clone() file reveal err=reveal_err/> }
+                        })}
                         {admin.get_untracked().then(|| if rotating {
                             view! { <RotateConfirm v=v.clone() id=id.clone() rotate err=rotate_err/> }.into_any()
                         } else {
                             let label = if v.current.is_some() { "Rotate secret" } else { "Create secret" };
                             view! {
-                                <Form method="GET" action=format!("/clients/{id}") attr:class="inline">
+                                <Form method="GET" action=here() attr:class="inline">
                                     <input type="hidden" name="confirm" value="rotate"/>
                                     <button type="submit" node_ref=back_to_rotate.trigger>{label}</button>
                                 </Form>
@@ -179,16 +184,6 @@ fn last_used(at: Option<i64>) -> String {
     at.map(fmt_time).unwrap_or_else(|| "never".into())
 }
 
-/// The secrets an administrator may reveal: valid ones with a sealed copy.
-fn revealable(v: &SecretsView) -> Vec<SecretMeta> {
-    v.current
-        .iter()
-        .chain(v.previous.iter())
-        .filter(|m| m.readable && matches!(m.state, SecretState::Current | SecretState::Rotated))
-        .cloned()
-        .collect()
-}
-
 /// How a secret is stored, in words; `stored_readable` is what new secrets get.
 fn storage_text(m: &SecretMeta, stored_readable: bool) -> &'static str {
     match (m.readable, stored_readable) {
@@ -198,25 +193,12 @@ fn storage_text(m: &SecretMeta, stored_readable: bool) -> &'static str {
     }
 }
 
-/// "Reveal…": opens the password step of revealing secret `m` (a step in the URL, so that it
-/// works without JavaScript too).
 #[component]
-fn RevealButton(m: SecretMeta, id: String) -> impl IntoView {
-    view! {
-        <Form method="GET" action=format!("/clients/{id}") attr:class="inline">
-            <input type="hidden" name="confirm" value="reveal"/>
-            <input type="hidden" name="secret" value=m.id.to_string()/>
-            <button type="submit" aria-label=format!("Reveal secret …{}", m.hint)>"Reveal…"</button>
-        </Form>
-    }
-}
-
-#[component]
-fn CurrentSecret(v: SecretsView, id: String, admin: bool) -> impl IntoView {
+fn CurrentSecret(v: SecretsView, admin: bool) -> impl IntoView {
     let stored_readable = v.stored_readable;
     match v.current {
         Some(c) => {
-            let reveal = (admin && c.readable).then(|| view! { <RevealButton m=c.clone() id/> });
+            let reveal = (admin && c.readable).then(|| view! { <RevealButton m=c.clone()/> });
             view! {
                 <dl class="secret-facts">
                     <dt>"Current secret"</dt>
@@ -235,36 +217,6 @@ fn CurrentSecret(v: SecretsView, id: String, admin: bool) -> impl IntoView {
             <p>"This client has no current secret, so it cannot authenticate. An administrator can create one."</p>
         }
         .into_any(),
-    }
-}
-
-/// The password step before a secret is revealed: the administrator's own password again.
-#[component]
-fn RevealConfirm(
-    m: SecretMeta,
-    id: String,
-    reveal: ServerAction<RevealSecret>,
-    err: Signal<Option<AppError>>,
-) -> impl IntoView {
-    let panel = NodeRef::new();
-    focus_on_show(panel);
-    view! {
-        <div class="confirm-panel" role="dialog" aria-labelledby="reveal-title" node_ref=panel>
-            <h3 id="reveal-title" tabindex="-1">{format!("Reveal secret …{}?", m.hint)}</h3>
-            <p>"Enter your password again. The secret is shown once, and the audit log records who revealed it."</p>
-            <ActionForm action=reveal>
-                <FormToken/>
-                <input type="hidden" name="client_id" value=id.clone()/>
-                <input type="hidden" name="secret_id" value=m.id.to_string()/>
-                <label for="reveal-password">"Your password"</label>
-                <input id="reveal-password" type="password" name="password" autocomplete="current-password" required/>
-                <FieldError err field="password"/>
-                <button type="submit" class="primary" disabled=move || reveal.pending().get()>"Reveal secret"</button>
-                " "
-                <a href=format!("/clients/{id}")>"Cancel"</a>
-            </ActionForm>
-            <FormError err/>
-        </div>
     }
 }
 
@@ -289,7 +241,7 @@ fn RotateConfirm(
                     <input type="hidden" name="grace" value=""/>
                     <button type="submit" class="primary" disabled=move || rotate.pending().get()>"Create secret"</button>
                     " "
-                    <a href=format!("/clients/{id}")>"Cancel"</a>
+                    <a href=here()>"Cancel"</a>
                 </ActionForm>
                 <FormError err/>
             </div>
@@ -362,7 +314,7 @@ fn RotateConfirm(
                 {keeps_none.then(|| view! { <input type="hidden" name="grace" value=UNTIL_REVOKED/> })}
                 <button type="submit" class="primary" disabled=move || rotate.pending().get()>"Rotate secret"</button>
                 " "
-                <a href=format!("/clients/{id}")>"Cancel"</a>
+                <a href=here()>"Cancel"</a>
             </ActionForm>
             <FieldError err field="grace"/>
             <FormError err/>
@@ -425,7 +377,7 @@ fn PreviousSecrets(
                                 let readable = (m.readable && m.state == SecretState::Rotated)
                                     .then(|| view! { <span class="tag">"readable"</span> });
                                 let reveal = (admin && readable.is_some())
-                                    .then(|| view! { <RevealButton m=m.clone() id=id.clone()/> });
+                                    .then(|| view! { <RevealButton m=m.clone()/> });
                                 let id = id.clone();
                                 view! {
                                     <tr>
@@ -473,13 +425,13 @@ fn PreviousSecrets(
                             <input type="hidden" name="client_id" value=id.clone()/>
                             <button type="submit" class="danger">"Revoke all rotated"</button>
                             " "
-                            <a href=format!("/clients/{id}")>"Cancel"</a>
+                            <a href=here()>"Cancel"</a>
                         </ActionForm>
                     </div>
                 }.into_any()
             } else {
                 view! {
-                    <Form method="GET" action=format!("/clients/{id}") attr:class="inline">
+                    <Form method="GET" action=here() attr:class="inline">
                         <input type="hidden" name="confirm" value="revoke-all"/>
                         <button type="submit" node_ref=trigger>"Revoke all rotated"</button>
                     </Form>
