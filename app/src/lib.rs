@@ -24,6 +24,7 @@ pub mod error;
 pub mod infra;
 #[cfg(feature = "ssr")]
 pub mod oauth;
+pub mod people;
 pub mod secrets;
 pub mod signin;
 pub mod ui;
@@ -91,6 +92,7 @@ fn Layout() -> impl IntoView {
                             <nav aria-label="Main">
                                 <A href="/clients">"Clients"</A>
                                 <A href="/authorizers">"Authorizers"</A>
+                                <A href="/people">"People"</A>
                                 <A href="/audit">"Audit log"</A>
                                 {admin.then(|| view! { <A href="/accounts">"Accounts"</A> })}
                             </nav>
@@ -118,6 +120,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/clients/:client_id") view={Lazy::<ClientRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/people") view={Lazy::<PeopleRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/authorizers") view={Lazy::<AuthorizersRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/authorizers/:client_id") view={Lazy::<AuthorizerRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
@@ -166,4 +169,5 @@ lazy_page!(ClientRoute, clients::ui::detail::ClientPage);
 lazy_page!(AuditRoute, audit::ui::AuditLogPage);
 lazy_page!(AccountsRoute, accounts::ui::AccountsPage);
 lazy_page!(AuthorizersRoute, authorizers::ui::AuthorizersPage);
+lazy_page!(PeopleRoute, people::ui::PeoplePage);
 lazy_page!(AuthorizerRoute, authorizers::ui::AuthorizerPage);

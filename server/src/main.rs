@@ -13,6 +13,8 @@ use app::clients::ClientInput;
 use app::error::AppError;
 use app::infra::{RequestMeta, SvcError};
 use app::oauth::keys;
+use app::people::service as people;
+use app::people::PersonInput;
 use clap::{Parser, Subcommand, ValueEnum};
 use server::config;
 
@@ -43,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
+    /// Manage the directory of people who sign in to apps (not console accounts).
+    People {
+        #[command(subcommand)]
+        command: PeopleCommand,
+    },
     /// Manage the keys that sign access tokens.
     Keys {
         #[command(subcommand)]
@@ -65,6 +72,23 @@ enum AdminCommand {
         username: String,
         #[arg(long, value_enum)]
         role: CliRole,
+        /// Read the password from the first line of standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PeopleCommand {
+    /// Add a person. The password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// What apps greet them with (the `name` claim).
+        #[arg(long)]
+        display_name: String,
+        #[arg(long, default_value = "")]
+        email: String,
         /// Read the password from the first line of standard input (required).
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -182,6 +206,15 @@ fn main() -> ExitCode {
                 };
                 create_client(&loaded.config, &input, format).await
             }
+            Command::People {
+                command:
+                    PeopleCommand::Create {
+                        username,
+                        display_name,
+                        email,
+                        ..
+                    },
+            } => create_person(&loaded.config, username, display_name, email).await,
             Command::Keys {
                 command: KeysCommand::Rotate,
             } => rotate_keys(&loaded.config).await,
@@ -212,13 +245,7 @@ async fn create_client(
         .map_err(|e| e.to_string())?;
     let (client, secret) = clients::create_issuing(&db, "cli", &RequestMeta::default(), input)
         .await
-        .map_err(|e| match e {
-            SvcError::App(AppError::Validation { field, message }) => {
-                format!("--{}: {message}", cli_flag(&field))
-            }
-            SvcError::App(a) => a.to_string(),
-            other => other.to_string(),
-        })?;
+        .map_err(cli_error)?;
     let secret = secret.map(|s| s.secret);
     match format {
         Format::Env => {
@@ -239,12 +266,13 @@ async fn create_client(
     Ok(())
 }
 
-/// The flag of `clavis clients create` that sets a field of the console's rules.
+/// The flag of `clavis clients create` or `clavis people create` that sets a field.
 fn cli_flag(field: &str) -> &str {
     match field {
         "client_type" => "type",
         "scopes" => "scope",
         "redirect_uris" => "redirect-uri",
+        "display_name" => "display-name",
         other => other,
     }
 }
@@ -269,17 +297,60 @@ async fn rotate_keys(config: &config::Config) -> Result<(), String> {
     Ok(())
 }
 
-async fn create_account(
-    config: &config::Config,
-    username: &str,
-    role: CliRole,
-) -> Result<(), String> {
+/// The first line of standard input, without its line ending.
+fn read_password() -> Result<String, String> {
     let mut password = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut password)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-    let password = password.trim_end_matches(['\r', '\n']);
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// An error of the services, in the CLI's words: a field error names its flag.
+fn cli_error(e: SvcError) -> String {
+    match e {
+        SvcError::App(AppError::Validation { field, message }) => {
+            format!("--{}: {message}", cli_flag(&field))
+        }
+        SvcError::App(a) => a.to_string(),
+        other => other.to_string(),
+    }
+}
+
+async fn create_person(
+    config: &config::Config,
+    username: String,
+    display_name: String,
+    email: String,
+) -> Result<(), String> {
+    let input = PersonInput {
+        username,
+        display_name,
+        email,
+        password: read_password()?,
+    };
+    let db = server::open_database(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let hasher = PasswordHasher::new().map_err(|e| e.to_string())?;
+    let p = people::create(&db, &hasher, "cli", &RequestMeta::default(), &input)
+        .await
+        .map_err(cli_error)?;
+    println!(
+        "added {} ({}), subject {}",
+        p.username, p.display_name, p.subject
+    );
+    Ok(())
+}
+
+async fn create_account(
+    config: &config::Config,
+    username: &str,
+    role: CliRole,
+) -> Result<(), String> {
+    let password = read_password()?;
+    let password = password.as_str();
     let db = server::open_database(config)
         .await
         .map_err(|e| e.to_string())?;

@@ -1,4 +1,4 @@
-//! The real `clavis` binary: start-up failures, `migrate`, `admin create`, first start and
+//! The real `clavis` binary: start-up failures, `migrate`, `admin create`, `people create`, first start and
 //! graceful shutdown. Each test runs in its own temporary directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -164,6 +164,53 @@ fn admin_create_reads_the_password_from_stdin_and_rejects_bad_input() {
     let (code, _, err) = admin_create(dir.path(), "ops", "admin", "long enough password\n");
     assert_ne!(code, 0);
     assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn people_create_reads_the_password_from_stdin_and_names_the_flag_of_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let people_create = |user: &str, email: &str, stdin: &str| {
+        run(
+            clavis(dir.path()).args([
+                "people",
+                "create",
+                "--username",
+                user,
+                "--display-name",
+                "Ada Lovelace",
+                "--email",
+                email,
+                "--password-stdin",
+            ]),
+            Some(stdin),
+        )
+    };
+    let (code, _, err) = people_create("ada", "", "too short\n");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--password: A password needs at least 12"),
+        "{err}"
+    );
+    let (code, _, err) = people_create("ada", "nope", "long enough password\n");
+    assert_ne!(code, 0);
+    assert!(err.contains("--email: Enter an e-mail address"), "{err}");
+
+    let (code, out, err) = people_create("Ada", "ada@example.com", "long enough password\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("added ada (Ada Lovelace), subject p_"),
+        "{out}"
+    );
+    assert!(!format!("{out}{err}").contains("long enough password"));
+    let (code, _, err) = people_create("ada", "", "long enough password\n");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--username: A person named ada already exists"),
+        "{err}"
+    );
+    // A person is not a console account.
+    let (code, _, err) = admin_create(dir.path(), "ada", "admin", "another long password\n");
+    assert_eq!(code, 0, "the account name is free: {err}");
 }
 
 /// Starts `clavis serve`, waits until it answers, and returns the child and everything it logged.

@@ -92,6 +92,14 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
         true,
     ),
     ("authorizers/delete", "client_id={authorizer}&confirm_name=Edge+two", true),
+    ("people/list", "after=", false),
+    (
+        "people/create",
+        "input[username]=ada&input[display_name]=Ada+Lovelace&input[email]=ada%40example.com&input[password]=correct+horse+battery&form_token={token}",
+        true,
+    ),
+    ("people/disabled", "id=1&disabled=true", true),
+    ("people/password", "id=1&password=another+good+password", true),
 ];
 
 /// CAUTION: rendering pages in several tests at once, each on its own Tokio runtime, now and
@@ -372,6 +380,8 @@ async fn support_gets_403_on_every_admin_function_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(page.clients.len(), 2, "support created no client");
+    let people = app::people::service::list(&h.state.db, None).await.unwrap();
+    assert!(people.people.is_empty(), "support added nobody");
 }
 
 #[tokio::test]
@@ -612,6 +622,39 @@ async fn admin_can_call_every_function() {
         "authorizers/list",
         "authorizers/update",
         "authorizers/delete",
+    ]);
+
+    // People: added, listed (never with a hash), disabled, and given a new password.
+    let added = call("people/create", body("people/create")).await;
+    let added: serde_json::Value = serde_json::from_str(&added.body).unwrap();
+    assert_eq!(added["username"], "ada");
+    assert!(added["subject"].as_str().unwrap().starts_with("p_"));
+    let listed = call("people/list", body("people/list")).await;
+    assert!(listed.body.contains("Ada Lovelace"), "{}", listed.body);
+    assert!(!listed.body.contains("argon2") && !listed.body.contains("horse"));
+    let id = added["id"].as_i64().unwrap();
+    let off = call("people/disabled", format!("id={id}&disabled=true")).await;
+    assert!(off.body.contains("\"disabled\":true"), "{}", off.body);
+    let short = h
+        .call(
+            "people/password",
+            &format!("id={id}&password=short"),
+            Some(&cookie),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST, "{}", short.body);
+    call(
+        "people/password",
+        format!("id={id}&password=another+good+password"),
+    )
+    .await;
+    assert_eq!(events(&h, "person.password_reset").await, 1);
+    called.extend([
+        "people/list",
+        "people/create",
+        "people/disabled",
+        "people/password",
     ]);
     call(
         "clients/delete",
