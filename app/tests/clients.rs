@@ -200,6 +200,71 @@ on_both!(update_keeps_the_type, |db| {
     assert!(matches!(missing, AppError::NotFound(_)));
 });
 
+// Post-logout redirect URIs and "first-party: skip consent", for the clients people sign in to.
+on_both!(
+    sign_in_settings_are_stored_changed_and_refused_per_field,
+    |db| {
+        let made = ClientInput {
+            post_logout_redirect_uris: "https://shop.example/bye\nhttp://127.0.0.1/bye".into(),
+            first_party: true,
+            ..input("Shop", ClientType::ConfidentialPkce)
+        };
+        let (c, _) = clients::create_issuing(db, "root", &meta(), &made)
+            .await
+            .unwrap();
+        assert_eq!(
+            c.post_logout_redirect_uris,
+            ["https://shop.example/bye", "http://127.0.0.1/bye"]
+        );
+        assert!(c.first_party);
+        assert_eq!(clients::get(db, &c.client_id).await.unwrap(), c);
+        let cleared = ClientInput {
+            post_logout_redirect_uris: String::new(),
+            first_party: false,
+            ..made.clone()
+        };
+        let u = clients::update(db, "ops", &meta(), &c.client_id, &cleared)
+            .await
+            .unwrap();
+        assert!(u.post_logout_redirect_uris.is_empty() && !u.first_party);
+
+        let bad = [
+            (
+                "post_logout_redirect_uris",
+                ClientInput {
+                    post_logout_redirect_uris: "javascript:alert(1)".into(),
+                    ..made.clone()
+                },
+            ),
+            (
+                "first_party",
+                ClientInput {
+                    first_party: true,
+                    ..input("Worker", ClientType::ClientCredentials)
+                },
+            ),
+        ];
+        let e = app_err(clients::update(db, "ops", &meta(), &c.client_id, &bad[0].1).await);
+        assert!(
+            e.field_message("post_logout_redirect_uris").is_some(),
+            "{e:?}"
+        );
+        for (field, i) in bad {
+            let e = app_err(
+                clients::create_issuing(db, "root", &meta(), &i)
+                    .await
+                    .map(|_| ()),
+            );
+            assert!(e.field_message(field).is_some(), "{field}: {e:?}");
+        }
+        assert_eq!(
+            clients::get(db, &c.client_id).await.unwrap(),
+            u,
+            "nothing changed"
+        );
+    }
+);
+
 on_both!(audience_is_stored_changed_and_cleared, |db| {
     let with = ClientInput {
         audience: "  https://orders.example/api ".into(),

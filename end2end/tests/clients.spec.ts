@@ -34,7 +34,7 @@ async function answer(page: Page, js: boolean, person: boolean, secret: boolean)
 async function createClient(page: Page, name: string, type: keyof typeof TYPES, extra: { redirects?: string; scopes?: string; audience?: string; newApplication?: string } = {}) {
   await page.getByRole('group', { name: 'Client type' }).getByLabel(TYPES[type]).check();
   await page.getByLabel('Name', { exact: true }).fill(name);
-  if (extra.redirects !== undefined) await page.getByLabel('Redirect URIs').fill(extra.redirects);
+  if (extra.redirects !== undefined) await page.getByLabel('Redirect URIs', { exact: true }).fill(extra.redirects);
   if (extra.scopes !== undefined) await page.getByLabel('Scopes').fill(extra.scopes);
   if (extra.audience !== undefined) await page.getByLabel('Token audience').fill(extra.audience);
   if (extra.newApplication !== undefined) await page.getByLabel('Or a new application').fill(extra.newApplication);
@@ -83,6 +83,40 @@ test('an administrator creates one client of each type', async ({ page, signInPa
     await open(page, `/clients?q=${encodeURIComponent(name)}`, js);
     await expect(page.getByRole('link', { name, exact: true })).toBeVisible();
   }
+});
+
+test('a client people sign in to has post-logout redirect URIs and may skip consent', async ({ page, signInPage, js, oneTime }) => {
+  await signInPage.signInAs(ADMIN);
+  const name = unique('Shop web');
+  await open(page, '/clients/new', js);
+  await page.getByRole('group', { name: 'Client type' }).getByLabel(TYPES.confidential_pkce).check();
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Redirect URIs', { exact: true }).fill('https://shop.example/cb');
+  // A bad URI is refused next to its field.
+  await page.getByLabel('Post-logout redirect URIs').fill('javascript:alert(1)');
+  await page.getByRole('button', { name: 'Create client' }).click();
+  await expect(page.locator('#post_logout_redirect_uris-error')).toContainText('javascript: scheme');
+
+  await open(page, '/clients/new', js);
+  await page.getByRole('group', { name: 'Client type' }).getByLabel(TYPES.confidential_pkce).check();
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Redirect URIs', { exact: true }).fill('https://shop.example/cb');
+  await page.getByLabel('Post-logout redirect URIs').fill('https://shop.example/bye');
+  await page.getByLabel('First-party: skip consent').check();
+  await page.getByRole('button', { name: 'Create client' }).click();
+  await oneTime.done();
+  const facts = page.locator('dl.facts');
+  await expect(facts).toContainText('https://shop.example/bye');
+  await expect(facts).toContainText('First-party: people are not asked for consent');
+
+  // The edit form holds both, and unchecking asks for consent again.
+  const edit = page.getByRole('region', { name: 'Edit' });
+  await expect(edit.getByLabel('Post-logout redirect URIs')).toHaveValue('https://shop.example/bye');
+  await expect(edit.getByLabel('First-party: skip consent')).toBeChecked();
+  await edit.getByLabel('First-party: skip consent').uncheck();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.locator('dl.facts')).toContainText('People are asked for consent');
+  await expect(page.locator('dl.facts')).toContainText('https://shop.example/bye');
 });
 
 test('bad input shows an error next to its field and creates nothing', async ({ page, signInPage, js }) => {

@@ -50,7 +50,7 @@ test('a new confidential client shows its secret once, with copy and download', 
   const name = unique('Portal');
   await page.getByRole('group', { name: 'Client type' }).getByLabel('Confidential, with PKCE').check();
   await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('Redirect URIs').fill('https://portal.example.com/callback');
+  await page.getByLabel('Redirect URIs', { exact: true }).fill('https://portal.example.com/callback');
   const answer = page.waitForResponse((r) => r.url().endsWith('/api/clients/create'));
   await page.getByRole('button', { name: 'Create client' }).click();
   expect((await answer).headers()['cache-control']).toBe('no-store');

@@ -1102,3 +1102,69 @@ async fn hash_only_secrets_say_how_to_get_a_readable_one() {
         "{p}"
     );
 }
+
+/// The sign-in settings of a PKCE client: post-logout redirect URIs and first-party, on create,
+/// read and patch; refused per field where they do not apply.
+#[tokio::test]
+async fn pkce_clients_carry_post_logout_redirect_uris_and_first_party() {
+    let h = harness().await;
+    let admin = h.admin_token().await;
+    let made = h
+        .call(
+            "POST",
+            "/clients",
+            Some(&admin),
+            Some(json!({
+                "client_name": "Shop web",
+                "type": "confidential_pkce",
+                "redirect_uris": ["https://shop.example/cb"],
+                "post_logout_redirect_uris": ["https://shop.example/bye"],
+                "first_party": true,
+            })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let body = made.json();
+    assert_eq!(
+        body["post_logout_redirect_uris"],
+        json!(["https://shop.example/bye"])
+    );
+    assert_eq!(body["first_party"], true);
+    let id = body["client_id"].as_str().unwrap().to_string();
+    let etag = made.header(header::ETAG).to_string();
+    let r = h
+        .send(
+            Request::patch(format!("/api/v1/clients/{id}"))
+                .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::IF_MATCH, etag)
+                .body(Body::from(json!({ "first_party": false }).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["first_party"], false);
+    assert_eq!(
+        r.json()["post_logout_redirect_uris"],
+        json!(["https://shop.example/bye"]),
+        "left out, kept"
+    );
+
+    for (field, body) in [
+        (
+            "first_party",
+            json!({ "client_name": "W", "type": "client_credentials", "scope": "a", "first_party": true }),
+        ),
+        (
+            "post_logout_redirect_uris",
+            json!({ "client_name": "S", "type": "public_pkce", "redirect_uris": ["https://s.example/cb"],
+                    "post_logout_redirect_uris": ["javascript:alert(1)"] }),
+        ),
+    ] {
+        let p = h
+            .call("POST", "/clients", Some(&admin), Some(body))
+            .await
+            .problem(StatusCode::BAD_REQUEST, "validation");
+        assert!(p["errors"][field].as_str().is_some(), "{field}: {p}");
+    }
+}

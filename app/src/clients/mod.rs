@@ -10,6 +10,7 @@
 //! - `system` (server): the clients Clavis makes for its own parts, in the "System" application;
 //!   `guard` (server) keeps them as made.
 //! - `etag` (server): entity tags of clients, for the admin API's `If-Match`.
+//! - `record` (server): the columns a client is read from, and its checked fields.
 //!
 //! A client's secrets are the `secrets` domain.
 
@@ -20,6 +21,8 @@ pub mod etag;
 pub mod guard;
 pub mod kind;
 pub mod presets;
+#[cfg(feature = "ssr")]
+mod record;
 #[cfg(feature = "ssr")]
 pub mod rules;
 #[cfg(feature = "ssr")]
@@ -54,6 +57,10 @@ pub struct ClientView {
     pub description: String,
     pub client_type: ClientType,
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send people back to (PKCE types).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// First-party: people signing in are not asked for consent (PKCE types).
+    pub first_party: bool,
     pub scopes: Vec<String>,
     /// The `aud` of this client's access tokens; `None` means the server's default.
     pub audience: Option<String>,
@@ -74,6 +81,10 @@ pub struct ClientInput {
     pub description: String,
     pub client_type: String,
     pub redirect_uris: String,
+    /// One per line, optional; PKCE types only.
+    pub post_logout_redirect_uris: String,
+    /// PKCE types only: skip the consent screen.
+    pub first_party: bool,
     pub scopes: String,
     /// Client credentials only; empty means the server's default.
     pub audience: String,

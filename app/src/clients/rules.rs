@@ -116,7 +116,32 @@ pub fn redirect_uri(kind: ClientType, raw: &str) -> Result<String, String> {
 
 /// The redirect URIs of a client, one per line. PKCE types need 1–20; client credentials none.
 pub fn redirect_uris(kind: ClientType, raw: &str) -> Result<Vec<String>, AppError> {
-    let field = "redirect_uris";
+    uri_list(kind, raw, "redirect_uris", true)
+}
+
+/// The post-logout redirect URIs of a client, one per line, with the rules of redirect URIs:
+/// 0–20 for PKCE types, none for client credentials.
+pub fn post_logout_redirect_uris(kind: ClientType, raw: &str) -> Result<Vec<String>, AppError> {
+    uri_list(kind, raw, "post_logout_redirect_uris", false)
+}
+
+/// Whether a client is first-party (no consent screen): only a PKCE client signs people in.
+pub fn first_party(kind: ClientType, first_party: bool) -> Result<bool, AppError> {
+    if first_party && !kind.uses_redirect_uris() {
+        return Err(AppError::validation(
+            "first_party",
+            "Only clients that people sign in to can skip consent.",
+        ));
+    }
+    Ok(first_party)
+}
+
+fn uri_list(
+    kind: ClientType,
+    raw: &str,
+    field: &str,
+    required: bool,
+) -> Result<Vec<String>, AppError> {
     let lines: Vec<&str> = raw
         .lines()
         .map(str::trim)
@@ -130,6 +155,9 @@ pub fn redirect_uris(kind: ClientType, raw: &str) -> Result<Vec<String>, AppErro
             field,
             "Client-credentials clients have no redirect URIs: no person is sent back to them.",
         ));
+    }
+    if lines.is_empty() && !required {
+        return Ok(Vec::new());
     }
     if lines.is_empty() {
         return Err(AppError::validation(
@@ -386,6 +414,30 @@ mod tests {
             "a".repeat(REDIRECT_URI_MAX_LEN)
         );
         assert!(redirect_uri(PublicPkce, &long).is_err());
+    }
+
+    #[test]
+    fn post_logout_redirect_uris_are_optional_redirect_uris_and_first_party_is_for_pkce() {
+        assert_eq!(
+            post_logout_redirect_uris(PublicPkce, " \n").unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            post_logout_redirect_uris(ConfidentialPkce, "https://a.example/bye\n").unwrap(),
+            ["https://a.example/bye"]
+        );
+        let e = post_logout_redirect_uris(PublicPkce, "http://a.example/bye").unwrap_err();
+        assert!(e
+            .field_message("post_logout_redirect_uris")
+            .unwrap()
+            .starts_with("Line 1: http://a.example/bye"));
+        assert!(post_logout_redirect_uris(ClientCredentials, "https://a.example/bye").is_err());
+        assert_eq!(first_party(ConfidentialPkce, true), Ok(true));
+        assert_eq!(first_party(ClientCredentials, false), Ok(false));
+        assert!(first_party(ClientCredentials, true)
+            .unwrap_err()
+            .field_message("first_party")
+            .is_some());
     }
 
     #[test]

@@ -8,88 +8,27 @@
 
 use futures::FutureExt;
 use rand::RngCore;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 pub use super::etag::{etag, etag_matches};
 use super::kind::ClientType;
+pub(super) use super::record::{check, name_key, row_to_view, Checked, COLUMNS, FROM};
 use super::rules::{self, ApplicationChoice};
 use super::{ApplicationRef, ClientInput, ClientView};
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
-use crate::infra::db::{non_empty, now_ms, split_list, Db};
+use crate::infra::db::{now_ms, Db};
 use crate::infra::once;
 use crate::infra::seal::Kek;
 use crate::infra::{RequestMeta, SvcResult};
 use crate::secrets::service as secrets;
 use crate::secrets::IssuedSecretOnce;
 
-/// The columns of `ClientView`, read by `row_to_view`; `search` selects the same.
-pub(super) const COLUMNS: &str =
-    "c.client_id, c.name, c.description, c.client_type, c.redirect_uris, c.scopes, \
-    c.audience, c.enabled, c.application_id, a.name AS application_name, c.created_at, c.created_by, \
-    c.updated_at, c.updated_by, c.name_key, c.id";
-pub(super) const FROM: &str = " FROM clients c LEFT JOIN applications a ON a.id = c.application_id";
-
-/// Lower-cased name used for search and sorting.
-pub(super) fn name_key(name: &str) -> String {
-    name.to_lowercase()
-}
-
 /// 128 random bits as 32 lower-case hex characters: URL-safe, and not guessable.
 fn new_client_id() -> String {
     let mut b = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut b);
     hex::encode(b)
-}
-
-pub(super) fn row_to_view(r: &AnyRow) -> Result<ClientView, sqlx::Error> {
-    let kind: String = r.try_get("client_type")?;
-    let application = match r.try_get::<Option<i64>, _>("application_id")? {
-        Some(id) => Some(ApplicationRef {
-            id,
-            name: r.try_get("application_name")?,
-        }),
-        None => None,
-    };
-    Ok(ClientView {
-        client_id: r.try_get("client_id")?,
-        name: r.try_get("name")?,
-        description: r.try_get("description")?,
-        client_type: ClientType::parse(&kind)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown client type {kind}").into()))?,
-        redirect_uris: split_list(&r.try_get::<String, _>("redirect_uris")?, '\n'),
-        scopes: split_list(&r.try_get::<String, _>("scopes")?, ' '),
-        audience: non_empty(r.try_get("audience")?),
-        enabled: r.try_get::<i64, _>("enabled")? != 0,
-        application,
-        created_at: r.try_get("created_at")?,
-        created_by: r.try_get("created_by")?,
-        updated_at: r.try_get("updated_at")?,
-        updated_by: r.try_get("updated_by")?,
-    })
-}
-
-/// Every field of `input` checked for a client of type `kind`.
-#[derive(Clone)]
-pub(super) struct Checked {
-    pub(super) name: String,
-    pub(super) description: String,
-    pub(super) redirect_uris: Vec<String>,
-    pub(super) scopes: Vec<String>,
-    pub(super) audience: Option<String>,
-    pub(super) application: ApplicationChoice,
-}
-
-pub(super) fn check(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
-    Ok(Checked {
-        name: rules::name("name", &input.name)?,
-        description: rules::description(&input.description)?,
-        redirect_uris: rules::redirect_uris(kind, &input.redirect_uris)?,
-        scopes: rules::scopes(kind, &input.scopes)?,
-        audience: rules::audience(kind, &input.audience)?,
-        application: rules::application_choice(&input.application, &input.new_application)?,
-    })
 }
 
 /// The application id a client gets from `choice`; `current` is its application now (none for
@@ -214,8 +153,9 @@ pub(super) async fn insert(
     let now = now_ms();
     sqlx::query(
         "INSERT INTO clients (client_id, application_id, name, name_key, description, client_type, \
-         redirect_uris, scopes, audience, enabled, created_at, created_by, updated_at, updated_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13)",
+         redirect_uris, scopes, audience, enabled, created_at, created_by, updated_at, updated_by, \
+         post_logout_redirect_uris, first_party) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15)",
     )
     .bind(client_id.clone())
     .bind(application_id)
@@ -230,6 +170,8 @@ pub(super) async fn insert(
     .bind(actor.to_string())
     .bind(now)
     .bind(actor.to_string())
+    .bind(c.post_logout_redirect_uris.join("\n"))
+    .bind(i64::from(c.first_party))
     .execute(&mut *conn)
     .await?;
     let ev = Event {
@@ -325,7 +267,8 @@ pub async fn update_matching(
             let application_id = resolve_application(conn, &meta, &actor, &c.application, current_app).await?;
             sqlx::query(
                 "UPDATE clients SET name = $1, name_key = $2, description = $3, redirect_uris = $4, scopes = $5, \
-                 audience = $6, application_id = $7, updated_at = $8, updated_by = $9 WHERE client_id = $10",
+                 audience = $6, application_id = $7, updated_at = $8, updated_by = $9, \
+                 post_logout_redirect_uris = $10, first_party = $11 WHERE client_id = $12",
             )
             .bind(c.name.clone())
             .bind(name_key(&c.name))
@@ -336,6 +279,8 @@ pub async fn update_matching(
             .bind(application_id)
             .bind(now_ms())
             .bind(actor.clone())
+            .bind(c.post_logout_redirect_uris.join("\n"))
+            .bind(i64::from(c.first_party))
             .bind(client_id.clone())
             .execute(&mut *conn)
             .await?;

@@ -70,6 +70,10 @@ pub struct Client {
     pub description: String,
     pub application_id: Option<i64>,
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send people back to (OpenID Connect RP-Initiated Logout).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// First-party: people who sign in are not asked for consent.
+    pub first_party: bool,
     /// Space-separated, as in RFC 7591.
     pub scope: String,
     pub grant_types: Vec<String>,
@@ -92,6 +96,8 @@ impl From<&ClientView> for Client {
             description: c.description.clone(),
             application_id: c.application.as_ref().map(|a| a.id),
             redirect_uris: c.redirect_uris.clone(),
+            post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+            first_party: c.first_party,
             scope: c.scopes.join(" "),
             grant_types: c
                 .client_type
@@ -132,6 +138,12 @@ pub struct NewClient {
     /// Required for the two PKCE types; none for client credentials.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// Optional, for the two PKCE types only.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// For the two PKCE types only: skip the consent screen. Default `false`.
+    #[serde(default)]
+    pub first_party: bool,
     /// Space-separated.
     #[serde(default)]
     pub scope: String,
@@ -155,6 +167,8 @@ impl NewClient {
             description: self.description.clone(),
             client_type: ClientType::from(self.client_type).as_str().to_string(),
             redirect_uris: self.redirect_uris.join("\n"),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.join("\n"),
+            first_party: self.first_party,
             scopes: self.scope.clone(),
             audience: self.audience.clone().unwrap_or_default(),
             application: self
@@ -178,6 +192,8 @@ pub struct ClientPatch {
     pub client_name: Option<String>,
     pub description: Option<String>,
     pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub first_party: Option<bool>,
     pub scope: Option<String>,
     /// `null` for the server's default.
     #[serde(default, deserialize_with = "present")]
@@ -218,6 +234,12 @@ impl ClientPatch {
                 .as_ref()
                 .unwrap_or(&current.redirect_uris)
                 .join("\n"),
+            post_logout_redirect_uris: self
+                .post_logout_redirect_uris
+                .as_ref()
+                .unwrap_or(&current.post_logout_redirect_uris)
+                .join("\n"),
+            first_party: self.first_party.unwrap_or(current.first_party),
             scopes: self
                 .scope
                 .clone()

@@ -11,6 +11,7 @@ use crate::clients::api::{
 };
 use crate::clients::kind::ClientType;
 use crate::clients::ui::application::{ApplicationPicker, Applications};
+use crate::clients::ui::sign_in::SignInFields;
 use crate::clients::{ClientView, NAME_MAX};
 use crate::error::AppError;
 use crate::secrets::ui::panel::{SecretsPanel, SecretsState};
@@ -144,6 +145,14 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                         {kind.uses_redirect_uris().then(|| view! {
                             <dt>"Redirect URIs"</dt>
                             <dd><ul class="plain">{c.redirect_uris.iter().map(|u| view! { <li><code>{u.clone()}</code></li> }).collect_view()}</ul></dd>
+                            <dt>"Post-logout redirect URIs"</dt>
+                            <dd>{if c.post_logout_redirect_uris.is_empty() {
+                                view! { "—" }.into_any()
+                            } else {
+                                view! { <ul class="plain">{c.post_logout_redirect_uris.iter().map(|u| view! { <li><code>{u.clone()}</code></li> }).collect_view()}</ul> }.into_any()
+                            }}</dd>
+                            <dt>"Consent"</dt>
+                            <dd>{if c.first_party { "First-party: people are not asked for consent" } else { "People are asked for consent" }}</dd>
                         })}
                         {(kind == ClientType::ClientCredentials).then(|| view! {
                             <dt>"Scopes"</dt>
@@ -200,6 +209,7 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                                             <textarea id="e-redirects" name="input[redirect_uris]" rows=3>{c.redirect_uris.join("\n")}</textarea>
                                             <FieldError err=update_err field="redirect_uris"/>
                                         </div>
+                                        <SignInFields prefix="e" post_logout=c.post_logout_redirect_uris.clone() first_party=c.first_party err=update_err/>
                                     })}
                                     {(kind == ClientType::ClientCredentials).then(|| view! {
                                         <div class="field">

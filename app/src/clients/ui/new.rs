@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::clients::api::{list_applications, CreateClient, CreatePreset};
 use crate::clients::kind::{self, ClientType};
 use crate::clients::ui::application::{ApplicationPicker, Applications};
+use crate::clients::ui::sign_in::SignInFields;
 use crate::clients::{presets, NAME_MAX};
 use crate::secrets::ui::one_time::OneTimeSlot;
 use crate::secrets::OneTimeSecrets;
@@ -154,6 +155,9 @@ fn NewClient(create: ServerAction<CreateClient>, apps: Applications) -> impl Int
                     "One per line, up to 20. For the two PKCE types. https, or http on 127.0.0.1, [::1] or localhost; native apps may use a scheme like com.example.app:/callback."
                 </small>
                 <FieldError err=err field="redirect_uris"/>
+            </div>
+            <div class:hidden=move || selected() == Some(ClientType::ClientCredentials)>
+                <SignInFields prefix="c" err disabled=Signal::derive(move || selected() == Some(ClientType::ClientCredentials))/>
             </div>
             // A hidden field is also disabled, so that what it held is not sent for a type that
             // does not use it.
