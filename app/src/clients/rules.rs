@@ -59,7 +59,7 @@ pub fn description(raw: &str) -> Result<String, AppError> {
     Ok(d.to_string())
 }
 
-fn loopback(host: &url::Host<&str>) -> bool {
+pub(crate) fn loopback(host: &url::Host<&str>) -> bool {
     match host {
         url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
         url::Host::Ipv4(ip) => *ip == std::net::Ipv4Addr::LOCALHOST,

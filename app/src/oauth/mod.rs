@@ -5,6 +5,7 @@
 //! This file: the token endpoint's request, answer and errors (RFC 6749 §5).
 //!
 //! - `access`: checking its own tokens, for the admin API (`/api/v1`).
+//! - `authorize`: the authorization request's rules (PKCE, redirect URIs, scopes, prompt).
 //! - `token`: client authentication, and issuing an access token for the client-credentials
 //!   grant (RFC 6749 §4.4).
 //! - `introspect`: token introspection (RFC 7662) and revocation (RFC 7009), with the list of
@@ -15,6 +16,7 @@
 //! - `metadata`: `scopes_supported` of the metadata document, read at most every few seconds.
 
 pub mod access;
+pub mod authorize;
 pub mod introspect;
 pub mod keys;
 pub mod limits;
