@@ -270,6 +270,8 @@ mod tests {
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
+    type Pairs = Vec<(String, String)>;
+
     fn client(kind: ClientType) -> ClientView {
         ClientView {
             client_id: "c1".into(),
@@ -354,7 +356,7 @@ mod tests {
             ..spa.clone()
         };
         let machine = client(ClientType::ClientCredentials);
-        let cases: Vec<(Vec<(String, String)>, Option<&ClientView>)> = vec![
+        let cases: Vec<(Pairs, Option<&ClientView>)> = vec![
             (with("client_id", None), Some(&spa)),
             (good(), None),
             (good(), Some(&disabled)),
@@ -434,7 +436,7 @@ mod tests {
     #[test]
     fn other_errors_go_back_to_the_app_with_the_state() {
         let spa = client(ClientType::PublicPkce);
-        let cases: Vec<(Vec<(String, String)>, &str)> = vec![
+        let cases: Vec<(Pairs, &str)> = vec![
             (with("response_type", None), "invalid_request"),
             (
                 with("response_type", Some("token")),
