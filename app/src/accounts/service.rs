@@ -84,6 +84,29 @@ async fn guard_last_admin(
     Ok(())
 }
 
+/// Refuses `username` if a row of `table` (accounts or people) has it, as a field error that
+/// says "{what} named … already exists". The table's UNIQUE constraint backs this up.
+pub(crate) async fn refuse_taken_username(
+    conn: &mut AnyConnection,
+    // CAUTION: interpolated into the SQL; only ever a fixed table name.
+    table: &'static str,
+    username: &str,
+    what: &str,
+) -> SvcResult<()> {
+    let taken = sqlx::query(&format!("SELECT 1 AS one FROM {table} WHERE username = $1"))
+        .bind(username.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match taken {
+        Some(_) => Err(AppError::validation(
+            "username",
+            format!("{what} named {username} already exists."),
+        )
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// Inserts an account inside the caller's transaction. Fails with a field error on a taken name.
 async fn insert(
     conn: &mut AnyConnection,
@@ -91,17 +114,7 @@ async fn insert(
     role: Role,
     hash: &PasswordHashValue,
 ) -> SvcResult<i64> {
-    let taken = sqlx::query("SELECT 1 AS one FROM accounts WHERE username = $1")
-        .bind(username.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-    if taken.is_some() {
-        return Err(AppError::validation(
-            "username",
-            format!("An account named {username} already exists."),
-        )
-        .into());
-    }
+    refuse_taken_username(conn, "accounts", username, "An account").await?;
     let now = now_ms();
     let row = sqlx::query(
         "INSERT INTO accounts (username, password_hash, role, disabled, created_at, updated_at) \

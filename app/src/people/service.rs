@@ -12,6 +12,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{display_name, email, PeoplePage, PersonInput, PersonView, PAGE_SIZE};
 use crate::accounts::password::PasswordHasher;
+use crate::accounts::service::refuse_taken_username;
 use crate::accounts::{check_password, normalize_username};
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
@@ -93,17 +94,7 @@ pub async fn create(
         let (username, name, email) = (username.clone(), name.clone(), email.clone());
         async move {
             once::claim(conn, &meta, &actor).await?;
-            let taken = sqlx::query("SELECT 1 AS one FROM people WHERE username = $1")
-                .bind(username.clone())
-                .fetch_optional(&mut *conn)
-                .await?;
-            if taken.is_some() {
-                return Err(AppError::validation(
-                    "username",
-                    format!("A person named {username} already exists."),
-                )
-                .into());
-            }
+            refuse_taken_username(conn, "people", &username, "A person").await?;
             let now = now_ms();
             let id: i64 = sqlx::query(
                 "INSERT INTO people (subject, username, display_name, email, password_hash, \
