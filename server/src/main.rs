@@ -273,6 +273,7 @@ fn cli_flag(field: &str) -> &str {
         "scopes" => "scope",
         "redirect_uris" => "redirect-uri",
         "display_name" => "display-name",
+        "password" => "password-stdin",
         other => other,
     }
 }

@@ -188,7 +188,7 @@ fn people_create_reads_the_password_from_stdin_and_names_the_flag_of_bad_input()
     let (code, _, err) = people_create("ada", "", "too short\n");
     assert_ne!(code, 0);
     assert!(
-        err.contains("--password: A password needs at least 12"),
+        err.contains("--password-stdin: A password needs at least 12"),
         "{err}"
     );
     let (code, _, err) = people_create("ada", "nope", "long enough password\n");

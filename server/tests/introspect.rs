@@ -210,6 +210,19 @@ async fn only_an_authenticated_client_with_the_scope_may_introspect() {
         assert!(!r.text().contains("active"));
     }
 
+    // An authorizer on the admin API's own audience (saved before that was refused, or left so
+    // by a changed issuer) does not introspect the admin API's tokens.
+    let (api_gw, api_gw_secret) = h.introspector().await;
+    let api = app::oauth::access::api_audience(&h.state.settings.issuer);
+    sqlx::query("UPDATE authorizers SET audience = $1 WHERE client_pk = (SELECT id FROM clients WHERE client_id = $2)")
+        .bind(api)
+        .bind(api_gw.clone())
+        .execute(&h.state.db.pool)
+        .await
+        .unwrap();
+    let r = h.introspect_as((&api_gw, &api_gw_secret), &token).await;
+    assert_eq!(r.json()["error"], "unauthorized_client", "{}", r.text());
+
     // A wrong secret gets exactly the token endpoint's invalid_client answer.
     let at_token = h.token_reply(&gw, "clavis_cs_wrong").await;
     let here = h.introspect_as((&gw, "clavis_cs_wrong"), &token).await;

@@ -12,7 +12,7 @@ pub const SCOPES_MAX: usize = 50;
 pub const SCOPE_MAX_LEN: usize = 128;
 pub const AUDIENCE_MAX_LEN: usize = 200;
 
-fn is_control(c: char) -> bool {
+pub(crate) fn is_control(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

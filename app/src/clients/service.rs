@@ -178,7 +178,16 @@ pub(super) async fn insert(
         actor,
         action: "client.created",
         target: Some(&client_id),
-        detail: Some(format!("{} “{}”", kind.as_str(), c.name)),
+        detail: Some(format!(
+            "{} “{}”{}",
+            kind.as_str(),
+            c.name,
+            if c.first_party {
+                ", first-party (no consent screen)"
+            } else {
+                ""
+            }
+        )),
     };
     audit::record(conn, meta, ev).await?;
     let secret = if kind.has_secret() {
@@ -284,7 +293,11 @@ pub async fn update_matching(
             .bind(client_id.clone())
             .execute(&mut *conn)
             .await?;
-            let ev = Event { actor: &actor, action: "client.updated", target: Some(&client_id), detail: None };
+            // Skipping consent is worth a line of its own in the audit log.
+            let detail = (c.first_party != current.first_party).then(|| {
+                format!("first-party (no consent screen) {}", if c.first_party { "on" } else { "off" })
+            });
+            let ev = Event { actor: &actor, action: "client.updated", target: Some(&client_id), detail };
             audit::record(conn, &meta, ev).await?;
             find(conn, &client_id).await
         }

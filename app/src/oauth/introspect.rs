@@ -103,8 +103,14 @@ pub async fn introspect(
         return Err(TokenError::NotIntrospector);
     }
     let audience = match crate::authorizers::service::for_client(cx.db, &verified.client_id).await {
-        Ok(Some(a)) => a.audience,
-        Ok(None) => return Err(TokenError::NotIntrospector),
+        // Never the admin API's own audience (refused when saved; this covers one saved before,
+        // or an issuer changed since): its tokens are Clavis's to check.
+        Ok(Some(a))
+            if a.audience.trim_end_matches('/') != access::api_audience(&cx.settings.issuer) =>
+        {
+            a.audience
+        }
+        Ok(_) => return Err(TokenError::NotIntrospector),
         Err(e) => {
             tracing::error!(error = %e, "introspection: could not read the caller's authorizer");
             return Err(TokenError::Server);

@@ -180,6 +180,11 @@ pub async fn set_disabled(
     } else {
         "person.enabled"
     };
+    // Already so (a second click, or two administrators): nothing to change or record.
+    let current = find(&mut *db.pool.acquire().await?, id).await?;
+    if current.disabled == disabled {
+        return Ok(current);
+    }
     change(db, actor, meta, id, "disabled", i64::from(disabled), action).await
 }
 

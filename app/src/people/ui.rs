@@ -33,6 +33,8 @@ pub fn PeoplePage() -> impl IntoView {
                 query.read().get("after").unwrap_or_default(),
                 create.version().get(),
                 toggle.version().get(),
+                // Drawn again after a reset too, so that no typed password stays in a row.
+                reset.version().get(),
             )
         },
         |(after, ..)| list_people(after),
@@ -87,7 +89,9 @@ fn People(st: PeopleState) -> impl IntoView {
     let status = move || {
         latest.get().or_else(|| {
             let q = query.read();
-            done_text(&q.get("done")?, &q.get("who")?)
+            // Only a real username: the address must not make the page say anything else.
+            let who = crate::accounts::normalize_username(&q.get("who")?).ok()?;
+            done_text(&q.get("done")?, &who)
         })
     };
     let toggle_err = Signal::derive(move || toggle.value().get().and_then(Result::err));

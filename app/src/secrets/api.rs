@@ -54,8 +54,8 @@ pub async fn rotate_secret(
 /// Reveals a readable secret (the storage flag false) to an administrator who gives their
 /// password again. The answer is the one-time dialog's (or, without JavaScript, its page).
 /// Reveals a readable secret after the administrator's password. `file` empty: the secret
-/// (and, for an authorizer's client, every configuration file); otherwise only that one of the
-/// authorizer's files that hold the secret, each download its own audited reveal.
+/// alone; otherwise the secret and that one of an authorizer's files that hold it, filled in:
+/// each file is its own audited reveal, which names it.
 #[server(endpoint = "secrets/reveal")]
 pub async fn reveal_secret(
     client_id: String,
@@ -114,7 +114,7 @@ pub async fn reveal_secret(
                 let all = authorizers::config_files(a, Some(&shown.secret), &st.settings.issuer);
                 let files = all
                     .into_iter()
-                    .filter(|f| file.as_ref().is_none_or(|only| &f.label == only))
+                    .filter(|f| file.as_ref() == Some(&f.label))
                     .collect();
                 (files, format!("/authorizers/{client_id}"))
             }
