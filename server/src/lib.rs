@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod authorize;
 pub mod config;
 mod config_keys;
 mod layers;
@@ -150,24 +151,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route(
-            "/oauth2/token",
-            axum::routing::post(oauth::token).fallback(oauth::token_wrong_method),
-        )
-        .route(
-            "/oauth2/introspect",
-            axum::routing::post(oauth::introspect).fallback(oauth::post_only),
-        )
-        .route(
-            "/oauth2/revoke",
-            axum::routing::post(oauth::revoke).fallback(oauth::post_only),
-        )
-        .route("/.well-known/jwks.json", get(oauth::jwks))
+        .merge(oauth::routes())
         .nest(app::oauth::access::API_PATH, api::router())
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(oauth::metadata),
-        )
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -277,6 +262,12 @@ pub fn spawn_housekeeping(state: AppState) {
         }
         if let Err(e) = app::oauth::introspect::prune(&st.db, now_ms()).await {
             tracing::warn!(error = %e, "could not forget expired revoked tokens");
+        }
+        if let Err(e) = app::oauth::grant::prune(&st.db, now_ms()).await {
+            tracing::warn!(error = %e, "could not forget expired codes and refresh tokens");
+        }
+        if let Err(e) = app::people::session::purge_expired(&st.db, now_ms()).await {
+            tracing::warn!(error = %e, "could not purge expired sessions of people");
         }
     });
     every(EXPIRY_INTERVAL, &state, |st| async move {

@@ -1,4 +1,4 @@
-//! The OAuth server's HTTP edge: `POST /oauth2/token` (client-credentials grant, RFC 6749 §4.4
+//! The OAuth server's HTTP edge: `POST /oauth2/token` (every grant, RFC 6749 §4.4
 //! and §5), `POST /oauth2/introspect` (RFC 7662), `POST /oauth2/revoke` (RFC 7009),
 //! `GET /.well-known/jwks.json` and `GET /.well-known/oauth-authorization-server` (RFC 8414).
 //!
@@ -14,13 +14,44 @@ use app::infra::state::AppState;
 use app::infra::RequestMeta;
 use app::oauth::introspect;
 use app::oauth::keys;
+use app::oauth::person_token;
 use app::oauth::token::{issue, TokenContext};
-use app::oauth::{TokenError, TokenRequest};
+use app::oauth::{Grant, TokenError, TokenRequest};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use crate::authorize;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+
+/// Every endpoint of the OAuth server: the token, introspection and revocation endpoints, the
+/// authorization endpoint with the pages of people signing in (`authorize`), userinfo,
+/// logout, and the documents that describe them.
+pub fn routes() -> Router<AppState> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/oauth2/token", post(token).fallback(token_wrong_method))
+        .route("/oauth2/introspect", post(introspect).fallback(post_only))
+        .route("/oauth2/revoke", post(revoke).fallback(post_only))
+        .route(
+            "/oauth2/authorize",
+            get(authorize::authorize).post(authorize::authorize),
+        )
+        .route(
+            "/oauth2/userinfo",
+            get(authorize::userinfo).post(authorize::userinfo),
+        )
+        .route("/oauth2/logout", get(authorize::logout))
+        .route(app::oauth::pages::STYLESHEET, get(authorize::stylesheet))
+        .route(
+            "/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .route("/.well-known/oauth-authorization-server", get(metadata))
+        .route("/.well-known/jwks.json", get(jwks))
+}
 
 /// Largest token request body read. A real request is a few hundred bytes.
 pub const MAX_TOKEN_BODY: usize = 4 * 1024;
@@ -113,17 +144,35 @@ fn read_request(
     headers: &HeaderMap,
     form: &HashMap<String, String>,
 ) -> Result<TokenRequest, TokenError> {
-    match form.get("grant_type").map(String::as_str) {
+    let required = |name: &str, missing: &'static str| {
+        form.get(name)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .ok_or(TokenError::InvalidRequest(missing))
+    };
+    let grant = match form.get("grant_type").map(String::as_str) {
         None | Some("") => {
             return Err(TokenError::InvalidRequest(
                 "The grant_type parameter is missing.",
             ))
         }
-        Some("client_credentials") => {}
+        Some("client_credentials") => Grant::ClientCredentials,
+        Some("authorization_code") => Grant::AuthorizationCode {
+            code: required("code", "The code parameter is missing.")?,
+            redirect_uri: required("redirect_uri", "The redirect_uri parameter is missing.")?,
+            code_verifier: required(
+                "code_verifier",
+                "The code_verifier parameter is missing: PKCE is required.",
+            )?,
+        },
+        Some("refresh_token") => Grant::RefreshToken {
+            refresh_token: required("refresh_token", "The refresh_token parameter is missing.")?,
+        },
         Some(_) => return Err(TokenError::UnsupportedGrantType),
-    }
+    };
     Ok(TokenRequest {
         scope: form.get("scope").cloned(),
+        grant,
         ..client_auth(headers, form)?
     })
 }
@@ -152,7 +201,7 @@ fn client_auth(
                 client_id: id,
                 client_secret: secret,
                 basic: true,
-                scope: None,
+                ..Default::default()
             })
         }
         None => match (body_id, body_secret) {
@@ -160,7 +209,7 @@ fn client_auth(
                 client_id,
                 client_secret,
                 basic: false,
-                scope: None,
+                ..Default::default()
             }),
             // No credentials, or an id alone (a public client): authentication fails.
             (id, _) => Ok(TokenRequest {
@@ -245,15 +294,7 @@ pub async fn introspect(State(state): State<AppState>, req: Request) -> Response
 
 /// `POST /oauth2/revoke` (RFC 7009): 200 for every token, once the caller is authenticated.
 pub async fn revoke(State(state): State<AppState>, req: Request) -> Response {
-    let meta = RequestMeta {
-        ip: Some(peer_ip(&req)),
-        request_id: req
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        once: None,
-    };
+    let meta = meta_of(&req);
     let (token, caller) = match token_and_caller(req).await {
         Ok(r) => r,
         Err(e) => return error_answer(&e),
@@ -273,9 +314,23 @@ pub async fn post_only() -> Response {
     error_answer(&TokenError::MethodNotAllowed)
 }
 
+/// The request's address and id, for the limits and the audit log.
+fn meta_of(req: &Request) -> RequestMeta {
+    RequestMeta {
+        ip: Some(peer_ip(req)),
+        request_id: req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        once: None,
+    }
+}
+
 /// `POST /oauth2/token`.
 pub async fn token(State(state): State<AppState>, req: Request) -> Response {
-    let ip = peer_ip(&req);
+    let meta = meta_of(&req);
+    let ip = meta.ip.clone().unwrap_or_default();
     let request = match read_form(req)
         .await
         .and_then(|(headers, form)| read_request(&headers, &form))
@@ -284,7 +339,11 @@ pub async fn token(State(state): State<AppState>, req: Request) -> Response {
         Err(e) => return error_response(&state, &e),
     };
     let cx = context(&state);
-    match issue(&cx, &request, &ip).await {
+    let issued = match request.grant {
+        Grant::ClientCredentials => issue(&cx, &request, &ip).await,
+        _ => person_token::issue(&cx, &request, &meta).await,
+    };
+    match issued {
         Ok(t) => {
             state.metrics.token_outcome("issued");
             let mut res = axum::Json(t).into_response();
@@ -322,6 +381,15 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414).
 pub async fn metadata(State(state): State<AppState>) -> Response {
+    discovery(&state).await
+}
+
+/// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0): the same document.
+pub async fn openid_configuration(State(state): State<AppState>) -> Response {
+    discovery(&state).await
+}
+
+async fn discovery(state: &AppState) -> Response {
     let issuer = state.settings.issuer.trim_end_matches('/').to_string();
     let scopes = match state.token_scopes.get(&state.db).await {
         Ok(s) => s,
@@ -330,20 +398,40 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let mut doc = serde_json::json!({
+    let mut all_scopes: Vec<String> = app::oauth::authorize::PERSON_SCOPES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    all_scopes.extend(scopes.iter().cloned());
+    let client_auth = ["client_secret_basic", "client_secret_post"];
+    let doc = serde_json::json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
         "token_endpoint": format!("{issuer}/oauth2/token"),
+        "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+        "end_session_endpoint": format!("{issuer}/oauth2/logout"),
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [keys::ALG],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": client_auth,
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "response_types_supported": [],
+        "revocation_endpoint_auth_methods_supported": client_auth,
+        "scopes_supported": all_scopes,
+        "claims_supported": [
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash",
+            "name", "preferred_username", "email", "email_verified"
+        ],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
     });
-    if !scopes.is_empty() {
-        doc["scopes_supported"] = serde_json::json!(*scopes);
-    }
     axum::Json(doc).into_response()
 }

@@ -955,15 +955,23 @@ async fn metadata_and_key_rotation() {
     assert_eq!(doc["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
     assert_eq!(
         doc["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
     );
+    // `none` is for public PKCE clients, at the token endpoint only.
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
     );
     assert_eq!(
         doc["scopes_supported"],
-        serde_json::json!(["reports:read", "reports:write"])
+        serde_json::json!([
+            "openid",
+            "profile",
+            "email",
+            "offline_access",
+            "reports:read",
+            "reports:write"
+        ])
     );
     // The scopes are read at most every few seconds: a new client's scope shows up on the
     // first read after that, not on every request.

@@ -38,25 +38,44 @@ pub struct ActiveKey {
     signing: ed25519_dalek::SigningKey,
     /// The JWS header (`{"alg":"EdDSA","typ":"at+jwt","kid":…}`), base64url-encoded once.
     header_b64: String,
+    /// The same for ID tokens (`"typ":"JWT"`).
+    id_header_b64: String,
 }
 
 impl ActiveKey {
     fn new(kid: String, signing: ed25519_dalek::SigningKey) -> Self {
         let header = serde_json::json!({ "alg": ALG, "typ": "at+jwt", "kid": kid });
         let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
+        let id_header = serde_json::json!({ "alg": ALG, "typ": "JWT", "kid": kid });
+        let id_header_b64 = URL_SAFE_NO_PAD.encode(id_header.to_string());
         ActiveKey {
             kid,
             signing,
             header_b64,
+            id_header_b64,
         }
     }
 
-    /// A JWS in compact serialization (RFC 7515 §7.1) over `claims`, signed with Ed25519
-    /// (RFC 8037): `header.payload.signature`, each part base64url without padding.
+    /// An access token (RFC 9068): a JWS in compact serialization (RFC 7515 §7.1) over
+    /// `claims`, signed with Ed25519 (RFC 8037): `header.payload.signature`, each part
+    /// base64url without padding.
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, serde_json::Error> {
+        self.sign_with(&self.header_b64, claims)
+    }
+
+    /// An ID token (OpenID Connect Core §2), signed like an access token, typed `JWT`.
+    pub fn sign_id_token<T: Serialize>(&self, claims: &T) -> Result<String, serde_json::Error> {
+        self.sign_with(&self.id_header_b64, claims)
+    }
+
+    fn sign_with<T: Serialize>(
+        &self,
+        header_b64: &str,
+        claims: &T,
+    ) -> Result<String, serde_json::Error> {
         let payload = serde_json::to_vec(claims)?;
-        let mut jws = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
-        jws.push_str(&self.header_b64);
+        let mut jws = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 100);
+        jws.push_str(header_b64);
         jws.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut jws);
         let signature = self.signing.sign(jws.as_bytes());

@@ -17,22 +17,58 @@
 
 pub mod access;
 pub mod authorize;
+pub mod flow;
+pub mod grant;
 pub mod introspect;
 pub mod keys;
 pub mod limits;
 pub mod metadata;
+pub mod pages;
+pub mod person_token;
 pub mod token;
+pub mod userinfo;
 
 use serde::Serialize;
 
 /// A parsed token request, as the handler hands it over.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct TokenRequest {
     pub client_id: String,
     /// CAUTION: the presented secret. Never logged, never stored.
     pub client_secret: String,
     pub basic: bool,
     pub scope: Option<String>,
+    pub grant: Grant,
+}
+
+impl std::fmt::Debug for TokenRequest {
+    // CAUTION: never the secret, the code or the refresh token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("client_id", &self.client_id)
+            .field("basic", &self.basic)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The grant of a token request, with what each one needs.
+#[derive(Default)]
+pub enum Grant {
+    #[default]
+    ClientCredentials,
+    /// RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.5).
+    AuthorizationCode {
+        /// CAUTION: the code. Never logged, never stored.
+        code: String,
+        redirect_uri: String,
+        code_verifier: String,
+    },
+    /// RFC 6749 §6.
+    RefreshToken {
+        /// CAUTION: the refresh token. Never logged, never stored.
+        refresh_token: String,
+    },
 }
 
 /// The errors of RFC 6749 §5.2, plus throttling.
@@ -48,6 +84,9 @@ pub enum TokenError {
         basic: bool,
     },
     UnauthorizedClient,
+    /// A code or refresh token that is unknown, used, expired, revoked, or not this client's,
+    /// or a PKCE verifier that does not match (RFC 6749 §5.2). The reason is for the log only.
+    InvalidGrant(&'static str),
     /// An authenticated client without `clavis:introspect` at the introspection endpoint.
     NotIntrospector,
     UnsupportedGrantType,
@@ -78,6 +117,7 @@ impl TokenError {
             TokenError::InvalidClient { .. } => "invalid_client",
             TokenError::UnauthorizedClient | TokenError::NotIntrospector => "unauthorized_client",
             TokenError::UnsupportedGrantType => "unsupported_grant_type",
+            TokenError::InvalidGrant(_) => "invalid_grant",
             TokenError::InvalidScope => "invalid_scope",
             TokenError::Throttled { .. } => "temporarily_unavailable",
             TokenError::Server => "server_error",
@@ -90,13 +130,16 @@ impl TokenError {
             TokenError::TooLarge => "The request body is too large.",
             TokenError::MethodNotAllowed => "This endpoint accepts POST only.",
             TokenError::InvalidClient { .. } => "Client authentication failed.",
-            TokenError::UnauthorizedClient => {
-                "This client may not use the client_credentials grant."
+            TokenError::UnauthorizedClient => "This client may not use this grant type.",
+            TokenError::InvalidGrant(_) => {
+                "The code or refresh token is invalid, expired, used or revoked, or not this client's."
             }
             TokenError::NotIntrospector => {
                 "This client may not introspect tokens: that needs the scope clavis:introspect."
             }
-            TokenError::UnsupportedGrantType => "Only the client_credentials grant is supported.",
+            TokenError::UnsupportedGrantType => {
+                "Supported grants: client_credentials, authorization_code and refresh_token."
+            }
             TokenError::InvalidScope => "The requested scope is not allowed for this client.",
             TokenError::Throttled { .. } => "Too many failed client authentications. Retry later.",
             TokenError::Server => "The server could not issue a token. Retry later.",
@@ -111,6 +154,11 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
+    /// CAUTION: in this one answer only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 #[cfg(test)]

@@ -16,23 +16,24 @@ use crate::infra::db::{now_ms, Db};
 use crate::infra::settings::Settings;
 use crate::secrets::verify::{self, UsageRecorder, Verified};
 
+/// The claims of an access token (RFC 9068 §2.2).
 #[derive(Serialize)]
-struct Claims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    client_id: &'a str,
+pub(super) struct Claims<'a> {
+    pub iss: &'a str,
+    pub sub: &'a str,
+    pub client_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<Audience<'a>>,
-    iat: i64,
-    exp: i64,
-    jti: String,
-    scope: &'a str,
+    pub aud: Option<Audience<'a>>,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub scope: &'a str,
 }
 
 /// `aud`: one audience as a string, several as an array (RFC 7519 §4.1.3).
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Audience<'a> {
+pub(super) enum Audience<'a> {
     One(&'a str),
     Many([&'a str; 2]),
 }
@@ -123,8 +124,6 @@ pub async fn issue(
     let scope = granted_scope(&verified, req.scope.as_deref())?;
     let key = cx.keys.current().ok_or(TokenError::Server)?;
     let iat = now / 1000;
-    let mut jti = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut jti);
     let api = super::access::api_audience(&p.issuer);
     let for_api = scope.split(' ').any(super::access::is_clavis_scope);
     // An admin API token carries the client's own audience only, never the server's default,
@@ -143,7 +142,7 @@ pub async fn issue(
         aud: audience(own, &scope, &api),
         iat,
         exp: iat + p.access_token_ttl_secs,
-        jti: URL_SAFE_NO_PAD.encode(jti),
+        jti: new_jti(),
         scope: &scope,
     };
     let access_token = key.sign(&claims).map_err(|e| {
@@ -155,7 +154,16 @@ pub async fn issue(
         token_type: "Bearer",
         expires_in: p.access_token_ttl_secs,
         scope,
+        refresh_token: None,
+        id_token: None,
     })
+}
+
+/// A fresh token id (`jti`): 128 random bits.
+pub(super) fn new_jti() -> String {
+    let mut jti = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut jti);
+    URL_SAFE_NO_PAD.encode(jti)
 }
 
 /// True for an enabled public client: one that never has a secret.

@@ -6,10 +6,13 @@
 //! - `api`: the server functions of the People page (both roles read; administrators change).
 //! - `ui`: the People page.
 //! - `service` (server): list (a page at a time), create, disable and enable, reset password.
+//! - `session` (server): a person signing in at Clavis, and their session (own table and cookie).
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod session;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};

@@ -153,6 +153,11 @@ where
             .bind(id)
             .execute(&mut *conn)
             .await?;
+            // Disabled, or a new password: their sessions at Clavis end now (their apps'
+            // refresh tokens stop at the next refresh, which checks the person).
+            if action != "person.enabled" {
+                super::session::end_all(conn, id).await?;
+            }
             let ev = Event {
                 actor: &actor,
                 action,

@@ -23,12 +23,37 @@ use crate::infra::session::{self, SessionAccount, SessionToken};
 use crate::infra::settings::Settings;
 use crate::infra::{RequestMeta, SvcError, SvcResult};
 
-/// Failed and unfinished sign-in attempts count towards the limits.
-const COUNTED: &str = "action IN ('auth.sign_in_failed', 'auth.sign_in_attempt')";
+/// The audit actions of one kind of sign-in: console accounts (`CONSOLE`) and people signing in
+/// to apps (`PERSON`) are counted apart, each by its own actions.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempts {
+    /// Opened before the password is checked, then completed as `succeeded` or `failed`.
+    pub attempt: &'static str,
+    pub succeeded: &'static str,
+    pub failed: &'static str,
+    /// Prefix of the advisory locks that queue parallel attempts.
+    pub lock: &'static str,
+}
 
-/// How long until `key` (a username or an IP) may try again, if it is over its limit.
+pub const CONSOLE: Attempts = Attempts {
+    attempt: "auth.sign_in_attempt",
+    succeeded: "auth.sign_in",
+    failed: "auth.sign_in_failed",
+    lock: "sign-in",
+};
+
+pub const PERSON: Attempts = Attempts {
+    attempt: "person.sign_in_attempt",
+    succeeded: "person.signed_in",
+    failed: "person.sign_in_failed",
+    lock: "person-sign-in",
+};
+
+/// How long until `key` (a username or an IP) may try again, if it is over its limit. Failed
+/// and unfinished attempts of `kind` count towards the limits.
 async fn throttled_for(
     conn: &mut AnyConnection,
+    kind: Attempts,
     column: &str,
     key: &str,
     limit: u32,
@@ -41,23 +66,25 @@ async fn throttled_for(
     let window_start = now - window_secs * 1000;
     // For usernames a success resets the count; for IPs only the window does.
     let since = if column == "actor" {
-        let last_ok: Option<i64> = sqlx::query(
-            "SELECT MAX(at) AS at FROM audit_events WHERE actor = $1 AND action = 'auth.sign_in'",
-        )
-        .bind(key.to_string())
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("at")?;
+        let last_ok: Option<i64> =
+            sqlx::query("SELECT MAX(at) AS at FROM audit_events WHERE actor = $1 AND action = $2")
+                .bind(key.to_string())
+                .bind(kind.succeeded)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("at")?;
         last_ok.map_or(window_start, |t| t.max(window_start))
     } else {
         window_start
     };
     let sql = format!(
-        "SELECT at FROM audit_events WHERE {column} = $1 AND {COUNTED} AND at > $2 \
-         ORDER BY at DESC LIMIT 1 OFFSET $3"
+        "SELECT at FROM audit_events WHERE {column} = $1 AND action IN ($2, $3) AND at > $4 \
+         ORDER BY at DESC LIMIT 1 OFFSET $5"
     );
     let nth: Option<i64> = sqlx::query(&sql)
         .bind(key.to_string())
+        .bind(kind.failed)
+        .bind(kind.attempt)
         .bind(since)
         .bind(i64::from(limit) - 1)
         .fetch_optional(&mut *conn)
@@ -76,10 +103,11 @@ async fn throttled_for(
 /// exhaust their retries; they queue on advisory locks for the username and the address,
 /// under READ COMMITTED, instead.) The attempt is an `auth.sign_in_attempt` audit row that the outcome then
 /// completes (`auth.sign_in` or `auth.sign_in_failed`). Returns its id.
-async fn reserve_attempt(
+pub(crate) async fn reserve_attempt(
     db: &Db,
     settings: &Settings,
     meta: &RequestMeta,
+    kind: Attempts,
     username: &str,
 ) -> SvcResult<i64> {
     db.write_locking(|conn| {
@@ -88,12 +116,14 @@ async fn reserve_attempt(
         async move {
             // One lock per username and one per address: attempts for other accounts from
             // other addresses do not wait.
-            let mut names = vec![format!("sign-in:user:{username}")];
-            names.extend(meta.ip.as_deref().map(|ip| format!("sign-in:ip:{ip}")));
+            let lock = kind.lock;
+            let mut names = vec![format!("{lock}:user:{username}")];
+            names.extend(meta.ip.as_deref().map(|ip| format!("{lock}:ip:{ip}")));
             db.queue_on(conn, &names).await?;
             let window = settings.login_failure_window_secs;
             let by_account = throttled_for(
                 conn,
+                kind,
                 "actor",
                 &username,
                 settings.login_max_failures_per_account,
@@ -102,8 +132,15 @@ async fn reserve_attempt(
             .await?;
             let by_ip = match meta.ip.as_deref() {
                 Some(ip) => {
-                    throttled_for(conn, "ip", ip, settings.login_max_failures_per_ip, window)
-                        .await?
+                    throttled_for(
+                        conn,
+                        kind,
+                        "ip",
+                        ip,
+                        settings.login_max_failures_per_ip,
+                        window,
+                    )
+                    .await?
                 }
                 None => None,
             };
@@ -115,7 +152,7 @@ async fn reserve_attempt(
             }
             let ev = Event {
                 actor: &username,
-                action: "auth.sign_in_attempt",
+                action: kind.attempt,
                 target: None,
                 detail: None,
             };
@@ -141,7 +178,7 @@ pub async fn confirm_password(
     if password.is_empty() {
         return Err(AppError::validation("password", "Enter your password.").into());
     }
-    let attempt = reserve_attempt(db, settings, meta, username).await?;
+    let attempt = reserve_attempt(db, settings, meta, CONSOLE, username).await?;
     let stored: Option<String> =
         sqlx::query("SELECT password_hash FROM accounts WHERE username = $1 AND disabled = 0")
             .bind(username.to_string())
@@ -185,7 +222,7 @@ pub async fn sign_in(
     if password.is_empty() {
         return Err(AppError::validation("password", "Enter your password.").into());
     }
-    let attempt = match reserve_attempt(db, settings, meta, &username).await {
+    let attempt = match reserve_attempt(db, settings, meta, CONSOLE, &username).await {
         Ok(id) => id,
         Err(e) => {
             if matches!(e, SvcError::App(AppError::Throttled { .. })) {

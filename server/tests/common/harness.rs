@@ -51,13 +51,15 @@ impl std::io::Write for LogBuffer {
     }
 }
 
-/// Every `client_secret` string anywhere in `v`.
+/// Every `client_secret` and `refresh_token` string anywhere in `v`.
 fn plaintexts(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
             for (k, v) in m {
                 match v {
-                    Value::String(s) if k == "client_secret" => out.push(s.clone()),
+                    Value::String(s) if k == "client_secret" || k == "refresh_token" => {
+                        out.push(s.clone())
+                    }
                     _ => plaintexts(v, out),
                 }
             }
@@ -215,6 +217,16 @@ impl Harness {
         if let Ok(v) = serde_json::from_slice::<Value>(&body) {
             plaintexts(&v, &mut self.secrets.lock().unwrap());
         }
+        // An authorization code, handed over in a redirect's Location.
+        if let Some(loc) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
+            if let Ok(u) = url::Url::parse(loc) {
+                for (k, v) in u.query_pairs() {
+                    if k == "code" {
+                        self.secrets.lock().unwrap().push(v.into_owned());
+                    }
+                }
+            }
+        }
         self.answers.lock().unwrap().push((
             no_store,
             reveal,
@@ -249,6 +261,11 @@ impl Harness {
             None => Body::empty(),
         };
         self.send(req.body(body).unwrap()).await
+    }
+
+    /// Adds `plaintext` (a password the test chose) to the leak scan.
+    pub fn remember(&self, plaintext: &str) {
+        self.secrets.lock().unwrap().push(plaintext.to_string());
     }
 
     /// A client-credentials client with `scopes`, made as the console would; its id and secret.

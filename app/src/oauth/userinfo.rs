@@ -1,0 +1,89 @@
+//! The userinfo endpoint (OpenID Connect Core §5.3) and the `id_token_hint` of RP-initiated
+//! logout: Clavis reading its own tokens about people.
+
+use std::collections::HashSet;
+
+use jwt_simple::prelude::{Ed25519PublicKey, EdDSAPublicKeyLike, Token, VerificationOptions};
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::access;
+use super::keys::KeyRing;
+use super::person_token::PersonClaims;
+use crate::clients::service as clients;
+use crate::infra::db::Db;
+use crate::infra::SvcResult;
+
+/// The userinfo answer: `sub` and the claims the token's scopes allow.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UserInfo {
+    pub sub: String,
+    #[serde(flatten)]
+    pub claims: PersonClaims,
+}
+
+/// The claims of the person behind `token`: an access token of Clavis about a person, with
+/// `openid`, unexpired, unrevoked, its client enabled and the person enabled. `None` for any
+/// other token, without saying why.
+pub async fn userinfo(
+    db: &Db,
+    keys: &KeyRing,
+    issuer: &str,
+    token: &str,
+) -> SvcResult<Option<UserInfo>> {
+    let Some(t) = access::verify_any_audience(keys, token, issuer) else {
+        return Ok(None);
+    };
+    if !t.scopes.iter().any(|s| s == "openid") || !t.sub.starts_with("p_") {
+        return Ok(None);
+    }
+    if super::introspect::is_revoked(db, &t.jti).await? {
+        return Ok(None);
+    }
+    match clients::get(db, &t.client_id).await {
+        Ok(c) if c.enabled => {}
+        Ok(_) | Err(crate::infra::SvcError::App(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let row = sqlx::query("SELECT id FROM people WHERE subject = $1 AND disabled = 0")
+        .bind(t.sub.clone())
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let scope = t.scopes.join(" ");
+    let person = super::person_token::person_claims(db, r.try_get("id")?, &scope).await?;
+    Ok(person.map(|p| UserInfo {
+        sub: p.subject,
+        claims: p.claims,
+    }))
+}
+
+#[derive(Deserialize)]
+struct IdTokenExtra {}
+
+/// The client (`aud`) and the person (`sub`) of an ID token Clavis signed, expired or not (RP-
+/// initiated logout accepts an expired `id_token_hint`). `None` if it is not one.
+pub fn id_token_hint(keys: &KeyRing, token: &str, issuer: &str) -> Option<(String, String)> {
+    if token.len() > 8 * 1024 {
+        return None;
+    }
+    let meta = Token::decode_metadata(token).ok()?;
+    if meta.algorithm() != super::keys::ALG || meta.content_type().is_some() {
+        return None;
+    }
+    let kid = meta.key_id()?;
+    let ring = keys.verifying_keys();
+    let (_, public) = ring.iter().find(|(k, _)| k == kid)?;
+    let key = Ed25519PublicKey::from_bytes(public).ok()?;
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from([issuer.to_string()])),
+        // Expired hints are fine: a year of tolerance.
+        time_tolerance: Some(jwt_simple::prelude::Duration::from_days(365)),
+        ..Default::default()
+    };
+    let claims = key
+        .verify_token::<IdTokenExtra>(token, Some(options))
+        .ok()?;
+    let aud = claims.audiences?.into_set().into_iter().next()?;
+    Some((aud, claims.subject?))
+}

@@ -1,0 +1,408 @@
+//! The HTTP edge of signing people in to apps: `GET`/`POST /oauth2/authorize` with its sign-in
+//! and consent pages, `GET /oauth2/userinfo`, `GET /oauth2/logout` (RP-initiated logout) and
+//! the pages' stylesheet. The decisions are `app::oauth::flow`; this file reads the request
+//! (query or form, cookies, the CSRF token) and writes the answer (a page, or a 303).
+//!
+//! Every answer is `no-store` and cannot be framed. The pages' forms carry a CSRF token that
+//! must equal the one in a `SameSite=Strict` cookie (double submit), and a `POST` from another
+//! origin is refused.
+
+use app::infra::edge::no_store_headers;
+use app::infra::hosts;
+use app::infra::state::AppState;
+use app::infra::RequestMeta;
+use app::oauth::flow::{self, Action, FlowContext, Step, OWN_FIELDS};
+use app::oauth::{pages, userinfo};
+use app::people::session;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use cookie::{Cookie, SameSite};
+use subtle::ConstantTimeEq;
+
+/// Largest authorization request body read (a form with the request and a password).
+const MAX_FORM: usize = 16 * 1024;
+
+const CSRF_COOKIE: &str = "clavis_csrf";
+const SECURE_CSRF_COOKIE: &str = "__Host-clavis_csrf";
+
+fn csrf_name(state: &AppState) -> &'static str {
+    if state.settings.cookie_secure {
+        SECURE_CSRF_COOKIE
+    } else {
+        CSRF_COOKIE
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+/// The page's CSRF token: the cookie's, when it has one that looks right, else a new one
+/// (then `Some` cookie to set).
+fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
+    if let Some(v) = cookie_value(headers, csrf_name(state)).filter(|v| v.len() == 43) {
+        return (v, None);
+    }
+    let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let cookie = Cookie::build((csrf_name(state), token.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.cookie_secure)
+        .build()
+        .to_string();
+    (token, Some(cookie))
+}
+
+/// Whether a form from Clavis's own page is genuine: same origin, and the CSRF field equals
+/// the cookie.
+fn csrf_ok(state: &AppState, headers: &HeaderMap, sent: &str) -> bool {
+    let origin_ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+            hosts::is_allowed_origin(&state.settings, origin, host)
+        }
+    };
+    let cookie = cookie_value(headers, csrf_name(state)).unwrap_or_default();
+    origin_ok && !cookie.is_empty() && bool::from(cookie.as_bytes().ct_eq(sent.as_bytes()))
+}
+
+/// The `form-action` sources of a page whose form ends in a redirect to `redirect_uri`
+/// (browsers check the redirect against it too).
+fn form_action(redirect_uri: &str) -> String {
+    match url::Url::parse(redirect_uri) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {
+            format!("'self' {}", u.origin().ascii_serialization())
+        }
+        Ok(u) => format!("'self' {}:", u.scheme()),
+        Err(_) => "'self'".to_string(),
+    }
+}
+
+fn html(status: StatusCode, body: String, form_action_src: &str) -> Response {
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; \
+         form-action {form_action_src}; frame-ancestors 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    no_store_headers(h);
+    res
+}
+
+fn see_other(location: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    no_store_headers(res.headers_mut());
+    res
+}
+
+fn meta(headers: &HeaderMap, ip: String) -> RequestMeta {
+    RequestMeta {
+        ip: Some(ip),
+        request_id: headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        once: None,
+    }
+}
+
+fn peer_ip(req: &Request) -> String {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
+}
+
+fn server_error() -> Response {
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        pages::error("Something went wrong at Clavis. Try again in a moment."),
+        "'none'",
+    )
+}
+
+/// `GET` and `POST /oauth2/authorize`.
+pub async fn authorize(State(state): State<AppState>, req: Request) -> Response {
+    let ip = peer_ip(&req);
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let raw: Vec<u8> = if parts.method == Method::POST {
+        match axum::body::to_bytes(body, MAX_FORM).await {
+            Ok(b) => b.to_vec(),
+            Err(_) => {
+                return html(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    pages::error("The request is too large."),
+                    "'none'",
+                )
+            }
+        }
+    } else {
+        parts.uri.query().unwrap_or("").as_bytes().to_vec()
+    };
+    let all: Vec<(String, String)> = url::form_urlencoded::parse(&raw).into_owned().collect();
+    let field = |name: &str| {
+        all.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let own = parts.method == Method::POST && all.iter().any(|(k, _)| k == "clavis_action");
+    let action = if own {
+        if !csrf_ok(&state, &headers, &field("csrf")) {
+            return html(
+                StatusCode::FORBIDDEN,
+                pages::error(
+                    "This page was open too long or came from another site. Go back to the app and start again.",
+                ),
+                "'none'",
+            );
+        }
+        match field("clavis_action").as_str() {
+            "sign_in" => Action::SignIn {
+                username: field("username"),
+                password: field("password"),
+            },
+            "allow" => Action::Allow,
+            "deny" => Action::Deny,
+            _ => Action::None,
+        }
+    } else {
+        Action::None
+    };
+    let pairs: Vec<(String, String)> = all
+        .into_iter()
+        .filter(|(k, _)| !OWN_FIELDS.contains(&k.as_str()))
+        .collect();
+    let token = session::token_from_headers(&headers, &state.settings);
+    let cx = FlowContext {
+        db: &state.db,
+        settings: &state.settings,
+        hasher: &state.passwords,
+    };
+    let outcome =
+        match flow::decide(&cx, &meta(&headers, ip), &pairs, token.as_deref(), action).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::error!(error = %e, "authorization endpoint failed");
+                return server_error();
+            }
+        };
+    let (csrf, csrf_cookie) = csrf_token(&state, &headers);
+    let mut res = match outcome.step {
+        Step::ErrorPage(why) => html(StatusCode::BAD_REQUEST, pages::error(why), "'none'"),
+        Step::Redirect(uri) => see_other(&uri),
+        Step::SignIn {
+            req,
+            client,
+            username,
+            error,
+            retry_after,
+        } => {
+            let status = match (&error, retry_after) {
+                (_, Some(_)) => StatusCode::TOO_MANY_REQUESTS,
+                (Some(_), None) => StatusCode::BAD_REQUEST,
+                (None, None) => StatusCode::OK,
+            };
+            let body = pages::sign_in(
+                &req,
+                &client,
+                &pairs,
+                &csrf,
+                &username,
+                error.as_ref().map(|(f, m)| (*f, m.as_str())),
+            );
+            let mut res = html(status, body, &form_action(&req.redirect_uri));
+            if let Some(secs) = retry_after {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            res
+        }
+        Step::Consent {
+            req,
+            client,
+            person,
+        } => {
+            let body = pages::consent(&req, &client, &pairs, &csrf, &person.display_name);
+            html(StatusCode::OK, body, &form_action(&req.redirect_uri))
+        }
+    };
+    let h = res.headers_mut();
+    if let Some(t) = &outcome.session {
+        if let Ok(v) = HeaderValue::from_str(&session::set_cookie(&state.settings, t)) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    if let Some(c) = csrf_cookie {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// `GET` and `POST /oauth2/userinfo` with `Authorization: Bearer <access token>`.
+pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_string());
+    let Some(token) = token else {
+        return bearer_error(None);
+    };
+    match userinfo::userinfo(
+        &state.db,
+        &state.signing_keys,
+        &state.settings.issuer,
+        &token,
+    )
+    .await
+    {
+        Ok(Some(info)) => {
+            let mut res = axum::Json(info).into_response();
+            no_store_headers(res.headers_mut());
+            res
+        }
+        Ok(None) => bearer_error(Some("invalid_token")),
+        Err(e) => {
+            tracing::error!(error = %e, "userinfo failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// 401 with the `WWW-Authenticate` of RFC 6750 §3.
+fn bearer_error(error: Option<&str>) -> Response {
+    let value = match error {
+        Some(e) => format!("Bearer realm=\"clavis\", error=\"{e}\""),
+        None => "Bearer realm=\"clavis\"".to_string(),
+    };
+    let mut res = StatusCode::UNAUTHORIZED.into_response();
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    no_store_headers(res.headers_mut());
+    res
+}
+
+/// `GET /oauth2/logout` (OpenID Connect RP-Initiated Logout 1.0): ends the person's session at
+/// Clavis, then goes back to `post_logout_redirect_uri` (with `state`) when the app named by
+/// `id_token_hint` or `client_id` registered it; otherwise shows that they are signed out.
+pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
+    let ip = peer_ip(&req);
+    let headers = req.headers().clone();
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let hint = get("id_token_hint")
+        .map(|t| userinfo::id_token_hint(&state.signing_keys, &t, &state.settings.issuer));
+    if matches!(hint, Some(None)) {
+        return html(
+            StatusCode::BAD_REQUEST,
+            pages::error("The id_token_hint is not an ID token from here."),
+            "'none'",
+        );
+    }
+    let hinted_client = hint.flatten().map(|(aud, _)| aud);
+    let client_id = match (hinted_client, get("client_id")) {
+        (Some(a), Some(c)) if a != c => {
+            return html(
+                StatusCode::BAD_REQUEST,
+                pages::error("client_id differs from the app of the id_token_hint."),
+                "'none'",
+            )
+        }
+        (Some(a), _) => Some(a),
+        (None, c) => c,
+    };
+    let back = match get("post_logout_redirect_uri") {
+        None => None,
+        Some(uri) => {
+            let registered = match &client_id {
+                Some(id) => app::clients::service::get(&state.db, id)
+                    .await
+                    .ok()
+                    .filter(|c| c.enabled)
+                    .map(|c| c.post_logout_redirect_uris)
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            };
+            // Exact match only: logout has no loopback exception.
+            if !registered.contains(&uri) {
+                return html(
+                    StatusCode::BAD_REQUEST,
+                    pages::error(
+                        "The post_logout_redirect_uri is not one this app registered (or the request names no app).",
+                    ),
+                    "'none'",
+                );
+            }
+            let mut params: Vec<(&str, String)> = Vec::new();
+            if let Some(s) = get("state") {
+                params.push(("state", s));
+            }
+            let borrowed: Vec<(&str, &str)> =
+                params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app::oauth::authorize::redirect_with(&uri, &borrowed)
+        }
+    };
+    if let Some(token) = session::token_from_headers(&headers, &state.settings) {
+        if let Err(e) = session::sign_out(&state.db, &meta(&headers, ip), &token).await {
+            tracing::error!(error = %e, "logout failed");
+            return server_error();
+        }
+    }
+    let mut res = match back {
+        Some(uri) => see_other(&uri),
+        None => html(StatusCode::OK, pages::signed_out(), "'none'"),
+    };
+    if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(&state.settings)) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// `GET /oauth2/sign-in.css`.
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        pages::CSS,
+    )
+        .into_response()
+}

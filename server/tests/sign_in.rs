@@ -1,0 +1,927 @@
+//! HTTP tests of signing people in to apps: `/oauth2/authorize` with its sign-in and consent
+//! pages, the authorization-code and refresh-token grants at `/oauth2/token`, ID tokens
+//! (verified against the served JWKS with jwt-simple), userinfo, RP-initiated logout, and the
+//! discovery document. A person's browser is played by hand: its cookies are carried from
+//! answer to answer, and its forms are posted as the pages render them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+
+use app::clients::service as clients;
+use app::clients::ClientInput;
+use app::infra::RequestMeta;
+use app::people::service as people;
+use app::people::PersonInput;
+use app::secrets::service::{self as secrets, Grace, Policy};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use common::harness::{harness, Harness, Reply, ISSUER};
+use jwt_simple::prelude::*;
+use sha2::Digest;
+
+const CB: &str = "https://app.example/cb";
+const PASSWORD: &str = "correct horse battery staple";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A person's browser: the cookies it holds.
+#[derive(Default, Clone)]
+struct Browser {
+    cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    fn keep(&mut self, r: &Reply) {
+        for v in r.headers.get_all(header::SET_COOKIE) {
+            let c = cookie::Cookie::parse(v.to_str().unwrap().to_string()).unwrap();
+            if c.value().is_empty() {
+                self.cookies.remove(c.name());
+            } else {
+                self.cookies
+                    .insert(c.name().to_string(), c.value().to_string());
+            }
+        }
+    }
+    fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+struct Setup {
+    h: Harness,
+    /// Confidential PKCE client and its secret.
+    app: String,
+    secret: String,
+    /// Public PKCE client.
+    spa: String,
+    person_id: i64,
+}
+
+async fn setup() -> Setup {
+    let h = harness().await;
+    let meta = RequestMeta::default();
+    let make = |kind: &str, name: &str| ClientInput {
+        name: name.into(),
+        client_type: kind.into(),
+        redirect_uris: format!("{CB}\nhttp://127.0.0.1:4000/cb"),
+        post_logout_redirect_uris: "https://app.example/bye".into(),
+        ..Default::default()
+    };
+    let (c, s) = clients::create_issuing(
+        &h.state.db,
+        "root",
+        &meta,
+        &make("confidential_pkce", "Orders web"),
+    )
+    .await
+    .unwrap();
+    let secret = s.unwrap().secret;
+    h.remember(&secret);
+    let (spa, _) = clients::create_issuing(
+        &h.state.db,
+        "root",
+        &meta,
+        &make("public_pkce", "Orders SPA"),
+    )
+    .await
+    .unwrap();
+    let p = people::create(
+        &h.state.db,
+        &h.state.passwords,
+        "root",
+        &meta,
+        &PersonInput {
+            username: "dana".into(),
+            display_name: "Dana Scully".into(),
+            email: "dana@example.com".into(),
+            password: PASSWORD.into(),
+        },
+    )
+    .await
+    .unwrap();
+    h.remember(PASSWORD);
+    Setup {
+        h,
+        app: c.client_id,
+        secret,
+        spa: spa.client_id,
+        person_id: p.id,
+    }
+}
+
+fn authorize_query(client: &str, extra: &str) -> String {
+    format!(
+        "response_type=code&client_id={client}&redirect_uri={}&scope=openid%20profile%20email\
+         &state=s-123&nonce=n-456&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        enc(CB)
+    )
+}
+
+/// The hidden fields of the page's form, as the browser would post them.
+fn form_fields(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for part in html.split("<input type=\"hidden\" ").skip(1) {
+        let name = part
+            .split("name=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let value = part
+            .split("value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let value = html_unescape(value);
+        out.push((name.to_string(), value));
+    }
+    out
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+impl Setup {
+    async fn get(&self, b: &mut Browser, path_and_query: &str) -> Reply {
+        let r = self
+            .h
+            .send(
+                Request::get(path_and_query)
+                    .header(header::COOKIE, b.header())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        b.keep(&r);
+        r
+    }
+
+    /// Posts the page's form with `fields` added (the button, the username and password).
+    async fn submit(&self, b: &mut Browser, page: &Reply, fields: &[(&str, &str)]) -> Reply {
+        let mut all = form_fields(&page.text());
+        all.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(all)
+            .finish();
+        let r = self
+            .h
+            .send(
+                Request::post("/oauth2/authorize")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ORIGIN, ISSUER)
+                    .header(header::COOKIE, b.header())
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        b.keep(&r);
+        r
+    }
+
+    /// Signs in on the page `r` (the sign-in page) and allows on the consent page; the final
+    /// redirect.
+    async fn sign_in_and_allow(&self, b: &mut Browser, r: Reply) -> Reply {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(r.text().contains("<h1>Sign in</h1>"), "{}", r.text());
+        let consent = self
+            .submit(
+                b,
+                &r,
+                &[
+                    ("clavis_action", "sign_in"),
+                    ("username", "dana"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(consent.status, StatusCode::OK, "{}", consent.text());
+        assert!(
+            consent.text().contains("Allow Orders"),
+            "{}",
+            consent.text()
+        );
+        self.submit(b, &consent, &[("clavis_action", "allow")])
+            .await
+    }
+
+    /// A code for `client` through the whole flow in a new browser.
+    async fn code_for(&self, client: &str) -> (String, Browser) {
+        let mut b = Browser::default();
+        let page = self
+            .get(
+                &mut b,
+                &format!("/oauth2/authorize?{}", authorize_query(client, "")),
+            )
+            .await;
+        let done = self.sign_in_and_allow(&mut b, page).await;
+        (code_of(&done), b)
+    }
+
+    async fn exchange(
+        &self,
+        client: &str,
+        secret: Option<&str>,
+        code: &str,
+        verifier: &str,
+    ) -> Reply {
+        let mut form = format!(
+            "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={verifier}",
+            enc(code),
+            enc(CB)
+        );
+        match secret {
+            Some(s) => {
+                self.h
+                    .post_form("/oauth2/token", Some((client, s)), &form)
+                    .await
+            }
+            None => {
+                form.push_str(&format!("&client_id={client}"));
+                self.h.post_form("/oauth2/token", None, &form).await
+            }
+        }
+    }
+
+    async fn refresh(&self, client: &str, secret: Option<&str>, token: &str) -> Reply {
+        let mut form = format!("grant_type=refresh_token&refresh_token={}", enc(token));
+        match secret {
+            Some(s) => {
+                self.h
+                    .post_form("/oauth2/token", Some((client, s)), &form)
+                    .await
+            }
+            None => {
+                form.push_str(&format!("&client_id={client}"));
+                self.h.post_form("/oauth2/token", None, &form).await
+            }
+        }
+    }
+
+    async fn userinfo(&self, access_token: &str) -> Reply {
+        self.h
+            .send(
+                Request::get("/oauth2/userinfo")
+                    .header(header::AUTHORIZATION, format!("Bearer {access_token}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+    }
+
+    async fn audit_count(&self, action: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) AS n FROM audit_events WHERE action = $1")
+            .bind(action)
+            .fetch_one(&self.h.state.db.pool)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap()
+    }
+
+    async fn jwks_key(&self) -> Ed25519PublicKey {
+        let r = self
+            .h
+            .send(
+                Request::get("/.well-known/jwks.json")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let x = r.json()["keys"][0]["x"].as_str().unwrap().to_string();
+        Ed25519PublicKey::from_bytes(&URL_SAFE_NO_PAD.decode(x).unwrap()).unwrap()
+    }
+}
+
+fn location(r: &Reply) -> url::Url {
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    url::Url::parse(r.headers.get(header::LOCATION).unwrap().to_str().unwrap()).unwrap()
+}
+
+fn param(u: &url::Url, name: &str) -> Option<String> {
+    u.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn code_of(r: &Reply) -> String {
+    let u = location(r);
+    assert!(u.as_str().starts_with(CB), "{u}");
+    assert_eq!(param(&u, "state").as_deref(), Some("s-123"));
+    assert_eq!(param(&u, "iss").as_deref(), Some(ISSUER));
+    param(&u, "code").expect("a code")
+}
+
+fn tokens(r: &Reply) -> serde_json::Value {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header(header::CACHE_CONTROL).contains("no-store"));
+    r.json()
+}
+
+fn error_of(r: &Reply) -> (StatusCode, String) {
+    (
+        r.status,
+        r.json()["error"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdExtra {
+    azp: String,
+    auth_time: i64,
+    at_hash: String,
+    name: Option<String>,
+    preferred_username: Option<String>,
+    email: Option<String>,
+}
+
+#[tokio::test]
+async fn a_confidential_app_signs_a_person_in_and_gets_verified_tokens() {
+    let s = setup().await;
+    let (code, _) = s.code_for(&s.app).await;
+    let t = tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+    assert_eq!(t["token_type"], "Bearer");
+    assert_eq!(t["scope"], "openid profile email");
+    let id_token = t["id_token"].as_str().unwrap();
+    let access = t["access_token"].as_str().unwrap();
+    let key = s.jwks_key().await;
+    let claims = key
+        .verify_token::<IdExtra>(
+            id_token,
+            Some(VerificationOptions {
+                allowed_issuers: Some(HashSet::from([ISSUER.to_string()])),
+                allowed_audiences: Some(HashSet::from([s.app.clone()])),
+                ..Default::default()
+            }),
+        )
+        .unwrap();
+    let sub = claims.subject.clone().unwrap();
+    assert!(sub.starts_with("p_") && sub != "dana", "{sub}");
+    assert_eq!(claims.nonce.as_deref(), Some("n-456"));
+    assert_eq!(claims.custom.azp, s.app);
+    assert_eq!(claims.custom.name.as_deref(), Some("Dana Scully"));
+    assert_eq!(claims.custom.preferred_username.as_deref(), Some("dana"));
+    assert_eq!(claims.custom.email.as_deref(), Some("dana@example.com"));
+    let digest = sha2::Sha512::digest(access.as_bytes());
+    assert_eq!(claims.custom.at_hash, URL_SAFE_NO_PAD.encode(&digest[..32]));
+    assert!((now_secs() - claims.custom.auth_time).abs() < 60);
+
+    let info = s.userinfo(access).await;
+    assert_eq!(info.status, StatusCode::OK, "{}", info.text());
+    assert_eq!(info.json()["sub"], sub);
+    assert_eq!(info.json()["email"], "dana@example.com");
+    let bad = s.userinfo("not-a-token").await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert!(bad
+        .header(header::WWW_AUTHENTICATE)
+        .contains("invalid_token"));
+    assert_eq!(s.audit_count("person.signed_in").await, 1);
+    assert_eq!(s.audit_count("consent.granted").await, 1);
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn a_public_app_uses_its_client_id_alone_and_a_confidential_one_must_not() {
+    let s = setup().await;
+    let (code, _) = s.code_for(&s.spa).await;
+    let t = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
+    assert!(t["refresh_token"].as_str().unwrap().len() == 43);
+    let (code, _) = s.code_for(&s.app).await;
+    assert_eq!(
+        error_of(&s.exchange(&s.app, None, &code, VERIFIER).await),
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+    assert_eq!(
+        error_of(&s.exchange(&s.app, Some("wrong"), &code, VERIFIER).await),
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+    // The refusals did not use the code up.
+    tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+}
+
+#[tokio::test]
+async fn the_code_is_bound_to_its_client_redirect_verifier_and_lifetime() {
+    let s = setup().await;
+    let (code, _) = s.code_for(&s.app).await;
+    let table: Vec<(&str, Reply)> = vec![
+        ("wrong verifier", s.exchange(&s.app, Some(&s.secret), &code, &"a".repeat(43)).await),
+        ("another client", s.exchange(&s.spa, None, &code, VERIFIER).await),
+        (
+            "another redirect_uri",
+            s.h.post_form(
+                "/oauth2/token",
+                Some((&s.app, &s.secret)),
+                &format!(
+                    "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+                    enc(&code),
+                    enc("http://127.0.0.1:4000/cb")
+                ),
+            )
+            .await,
+        ),
+        ("unknown code", s.exchange(&s.app, Some(&s.secret), "nope", VERIFIER).await),
+    ];
+    for (case, r) in table {
+        assert_eq!(
+            error_of(&r),
+            (StatusCode::BAD_REQUEST, "invalid_grant".into()),
+            "{case}"
+        );
+    }
+    let missing =
+        s.h.post_form(
+            "/oauth2/token",
+            Some((&s.app, &s.secret)),
+            &format!(
+                "grant_type=authorization_code&code={}&redirect_uri={}",
+                enc(&code),
+                enc(CB)
+            ),
+        )
+        .await;
+    assert_eq!(
+        error_of(&missing),
+        (StatusCode::BAD_REQUEST, "invalid_request".into())
+    );
+    // Still good after all of these; then expired.
+    sqlx::query("UPDATE authorization_codes SET expires_at = 0")
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await),
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_revokes_what_it_gave() {
+    let s = setup().await;
+    let (code, _) = s.code_for(&s.app).await;
+    let t = tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+    let access = t["access_token"].as_str().unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap();
+    assert_eq!(s.userinfo(access).await.status, StatusCode::OK);
+    assert_eq!(
+        error_of(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await),
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+    assert_eq!(s.userinfo(access).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        error_of(&s.refresh(&s.app, Some(&s.secret), refresh).await).1,
+        "invalid_grant"
+    );
+    assert_eq!(s.audit_count("code.replayed").await, 1);
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
+    let s = setup().await;
+    let (code, _) = s.code_for(&s.spa).await;
+    let first = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
+    let r1 = first["refresh_token"].as_str().unwrap().to_string();
+    let second = tokens(&s.refresh(&s.spa, None, &r1).await);
+    let r2 = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(r1, r2);
+    assert!(second["id_token"].is_string());
+    let a2 = second["access_token"].as_str().unwrap();
+    assert_eq!(s.userinfo(a2).await.status, StatusCode::OK);
+    // r1 again: refused, and r2 and its access token die with it.
+    assert_eq!(
+        error_of(&s.refresh(&s.spa, None, &r1).await).1,
+        "invalid_grant"
+    );
+    assert_eq!(
+        error_of(&s.refresh(&s.spa, None, &r2).await).1,
+        "invalid_grant"
+    );
+    assert_eq!(s.userinfo(a2).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.audit_count("refresh.reuse_detected").await, 1);
+}
+
+#[tokio::test]
+async fn a_revoked_secret_a_disabled_client_or_person_stop_refreshing() {
+    let s = setup().await;
+    let policy = Policy {
+        max_rotated: 2,
+        default_grace_secs: None,
+        unused_days: 7,
+    };
+    let m = RequestMeta::default();
+    let (code, _) = s.code_for(&s.app).await;
+    let t = tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+    let mut refresh = t["refresh_token"].as_str().unwrap().to_string();
+    // Rotated: the old secret still works, then revoked: it does not, the new one does.
+    let new = secrets::rotate(
+        &s.h.state.db,
+        policy,
+        "root",
+        &m,
+        &s.app,
+        Grace::UntilRevoked,
+    )
+    .await
+    .unwrap()
+    .secret;
+    s.h.remember(&new);
+    refresh = tokens(&s.refresh(&s.app, Some(&s.secret), &refresh).await)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = secrets::overview(&s.h.state.db, policy, &s.app)
+        .await
+        .unwrap();
+    let old_id = v.previous[0].id;
+    secrets::revoke(&s.h.state.db, "root", &m, &s.app, old_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(&s.refresh(&s.app, Some(&s.secret), &refresh).await),
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+    refresh = tokens(&s.refresh(&s.app, Some(&new), &refresh).await)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A disabled person.
+    people::set_disabled(&s.h.state.db, "root", &m, s.person_id, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(&s.refresh(&s.app, Some(&new), &refresh).await).1,
+        "invalid_grant"
+    );
+    people::set_disabled(&s.h.state.db, "root", &m, s.person_id, false)
+        .await
+        .unwrap();
+    // A disabled client.
+    sqlx::query("UPDATE clients SET enabled = 0 WHERE client_id = $1")
+        .bind(&s.app)
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(&s.refresh(&s.app, Some(&new), &refresh).await),
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+}
+
+#[tokio::test]
+async fn untrusted_requests_get_an_error_page_and_others_go_back_with_the_error() {
+    let s = setup().await;
+    let mut b = Browser::default();
+    for q in [
+        authorize_query("nope", ""),
+        authorize_query(&s.app, "").replace(&enc(CB), &enc("https://evil.example/cb")),
+        authorize_query(&s.app, "").replace(&enc(CB), &enc("https://app.example/cb/")),
+    ] {
+        let r = s.get(&mut b, &format!("/oauth2/authorize?{q}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}");
+        assert!(r.headers.get(header::LOCATION).is_none());
+        assert!(r
+            .header(header::CONTENT_SECURITY_POLICY)
+            .contains("frame-ancestors 'none'"));
+    }
+    // The loopback redirect may change its port (RFC 8252).
+    let loopback = authorize_query(&s.app, "").replace(&enc(CB), &enc("http://127.0.0.1:5999/cb"));
+    assert_eq!(
+        s.get(&mut b, &format!("/oauth2/authorize?{loopback}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let back = |extra: &str, remove: &str| authorize_query(&s.app, extra).replace(remove, "");
+    for (q, error) in [
+        (
+            back("", &format!("&code_challenge={CHALLENGE}")),
+            "invalid_request",
+        ),
+        (
+            back("", "&code_challenge_method=S256").replace(
+                CHALLENGE,
+                &format!("{CHALLENGE}&code_challenge_method=plain"),
+            ),
+            "invalid_request",
+        ),
+        (back("&prompt=none", ""), "login_required"),
+        (
+            back("", "").replace("scope=openid", "scope=admin"),
+            "invalid_scope",
+        ),
+        (
+            back("", "").replace("response_type=code", "response_type=token"),
+            "unsupported_response_type",
+        ),
+    ] {
+        let r = s.get(&mut b, &format!("/oauth2/authorize?{q}")).await;
+        let u = location(&r);
+        assert_eq!(param(&u, "error").as_deref(), Some(error), "{q}");
+        assert_eq!(param(&u, "state").as_deref(), Some("s-123"), "{q}");
+        assert_eq!(param(&u, "iss").as_deref(), Some(ISSUER), "{q}");
+    }
+}
+
+#[tokio::test]
+async fn a_session_signs_in_again_with_prompt_none_and_max_age_asks_again() {
+    let s = setup().await;
+    let (_, mut b) = s.code_for(&s.app).await;
+    // Signed in and consented: prompt=none gives a code at once.
+    let r = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&s.app, "&prompt=none")
+            ),
+        )
+        .await;
+    code_of(&r);
+    // Another app not yet allowed: consent_required.
+    let r = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&s.spa, "&prompt=none")
+            ),
+        )
+        .await;
+    assert_eq!(
+        param(&location(&r), "error").as_deref(),
+        Some("consent_required")
+    );
+    // A sign-in two minutes old, max_age=60: sign in again; with prompt=none, login_required.
+    sqlx::query("UPDATE person_sessions SET auth_time = auth_time - 120000")
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    let r = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&s.app, "&max_age=60")
+            ),
+        )
+        .await;
+    assert!(r.text().contains("<h1>Sign in</h1>"), "{}", r.text());
+    let r = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&s.app, "&max_age=60&prompt=none")
+            ),
+        )
+        .await;
+    assert_eq!(
+        param(&location(&r), "error").as_deref(),
+        Some("login_required")
+    );
+    // prompt=login asks again even for a fresh session, and is then satisfied.
+    let r = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&s.app, "&prompt=login")
+            ),
+        )
+        .await;
+    assert!(r.text().contains("<h1>Sign in</h1>"));
+    let done = s
+        .submit(
+            &mut b,
+            &r,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "dana"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    code_of(&done);
+}
+
+#[tokio::test]
+async fn wrong_passwords_unknown_and_disabled_people_get_one_message() {
+    let s = setup().await;
+    let m = RequestMeta::default();
+    let mut b = Browser::default();
+    let page = s
+        .get(
+            &mut b,
+            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
+        )
+        .await;
+    let wrong = s
+        .submit(
+            &mut b,
+            &page,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "dana"),
+                ("password", "nope nope nope"),
+            ],
+        )
+        .await;
+    let unknown = s
+        .submit(
+            &mut b,
+            &page,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "mulder"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    people::set_disabled(&s.h.state.db, "root", &m, s.person_id, true)
+        .await
+        .unwrap();
+    let disabled = s
+        .submit(
+            &mut b,
+            &page,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "dana"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    for r in [&wrong, &unknown, &disabled] {
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(
+            r.text().contains("The username or the password is wrong."),
+            "{}",
+            r.text()
+        );
+        assert!(!r.text().contains("nope nope nope"));
+    }
+    assert_eq!(s.audit_count("person.sign_in_failed").await, 3);
+    // Without the CSRF cookie, or from another origin: refused before any check.
+    let mut stranger = Browser::default();
+    let r = s
+        .submit(
+            &mut stranger,
+            &page,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "dana"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.audit_count("person.sign_in_attempt").await, 0);
+}
+
+#[tokio::test]
+async fn a_first_party_app_skips_consent_and_deny_goes_back_with_access_denied() {
+    let s = setup().await;
+    sqlx::query("UPDATE clients SET first_party = 1 WHERE client_id = $1")
+        .bind(&s.spa)
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    let mut b = Browser::default();
+    let page = s
+        .get(
+            &mut b,
+            &format!("/oauth2/authorize?{}", authorize_query(&s.spa, "")),
+        )
+        .await;
+    let done = s
+        .submit(
+            &mut b,
+            &page,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "dana"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    code_of(&done);
+    let consent = s
+        .get(
+            &mut b,
+            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
+        )
+        .await;
+    assert!(consent.text().contains("Allow Orders web"));
+    let denied = s
+        .submit(&mut b, &consent, &[("clavis_action", "deny")])
+        .await;
+    assert_eq!(
+        param(&location(&denied), "error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(s.audit_count("consent.denied").await, 1);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_goes_back_only_to_a_registered_uri() {
+    let s = setup().await;
+    let (code, mut b) = s.code_for(&s.app).await;
+    let t = tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+    let hint = t["id_token"].as_str().unwrap();
+    let bad = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/logout?id_token_hint={hint}&post_logout_redirect_uri={}",
+                enc("https://evil.example/")
+            ),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let r = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/logout?id_token_hint={hint}&post_logout_redirect_uri={}&state=bye",
+                enc("https://app.example/bye")
+            ),
+        )
+        .await;
+    let u = location(&r);
+    assert_eq!(u.as_str(), "https://app.example/bye?state=bye");
+    // Signed out: prompt=none needs a sign-in now.
+    let r = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&s.app, "&prompt=none")
+            ),
+        )
+        .await;
+    assert_eq!(
+        param(&location(&r), "error").as_deref(),
+        Some("login_required")
+    );
+    assert_eq!(s.audit_count("person.signed_out").await, 1);
+}
+
+#[tokio::test]
+async fn discovery_names_the_endpoints_and_what_they_support() {
+    let s = setup().await;
+    let r =
+        s.h.send(
+            Request::get("/.well-known/openid-configuration")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let d = r.json();
+    assert_eq!(d["issuer"], ISSUER);
+    assert_eq!(
+        d["authorization_endpoint"],
+        format!("{ISSUER}/oauth2/authorize")
+    );
+    assert_eq!(d["userinfo_endpoint"], format!("{ISSUER}/oauth2/userinfo"));
+    assert_eq!(d["end_session_endpoint"], format!("{ISSUER}/oauth2/logout"));
+    assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(d["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(d["subject_types_supported"], serde_json::json!(["public"]));
+    for scope in ["openid", "profile", "email", "offline_access"] {
+        assert!(d["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == scope));
+    }
+}
