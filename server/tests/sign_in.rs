@@ -925,3 +925,69 @@ async fn discovery_names_the_endpoints_and_what_they_support() {
             .any(|s| s == scope));
     }
 }
+
+#[tokio::test]
+async fn an_authorizer_introspects_refresh_tokens_and_the_app_revokes_its_grant() {
+    let s = setup().await;
+    // The app's tokens are for the gateway's API.
+    sqlx::query("UPDATE clients SET audience = 'orders-api' WHERE client_id = $1")
+        .bind(&s.app)
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    let input = app::authorizers::AuthorizerInput {
+        name: "Orders gateway".into(),
+        audience: "orders-api".into(),
+        image: "registry.example/authorizer:1.4".into(),
+        ..Default::default()
+    };
+    let (gw, gw_secret) = app::authorizers::service::create(
+        &s.h.state.db,
+        "root",
+        &RequestMeta::default(),
+        &input,
+        ISSUER,
+    )
+    .await
+    .unwrap();
+    let gw_secret = gw_secret.secret;
+    s.h.remember(&gw_secret);
+    let (code, _) = s.code_for(&s.app).await;
+    let t = tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+    let access = t["access_token"].as_str().unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap();
+    let introspect = |token: String| {
+        let (gw, gw_secret) = (gw.client_id.clone(), gw_secret.clone());
+        let h = &s.h;
+        async move {
+            h.post_form(
+                "/oauth2/introspect",
+                Some((&gw, &gw_secret)),
+                &format!("token={}", enc(&token)),
+            )
+            .await
+            .json()
+        }
+    };
+    let about = introspect(refresh.to_string()).await;
+    assert_eq!(about["active"], true, "{about}");
+    assert_eq!(about["token_type"], "refresh_token");
+    assert_eq!(about["client_id"], s.app.as_str());
+    assert!(about["sub"].as_str().unwrap().starts_with("p_"));
+    assert_eq!(introspect(access.to_string()).await["active"], true);
+    // The app revokes the refresh token: the grant ends, its access token with it.
+    let r =
+        s.h.post_form(
+            "/oauth2/revoke",
+            Some((&s.app, &s.secret)),
+            &format!("token={}", enc(refresh)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(introspect(refresh.to_string()).await["active"], false);
+    assert_eq!(introspect(access.to_string()).await["active"], false);
+    assert_eq!(
+        error_of(&s.refresh(&s.app, Some(&s.secret), refresh).await).1,
+        "invalid_grant"
+    );
+}

@@ -80,10 +80,15 @@ pub async fn still_good(db: &Db, token: &VerifiedToken) -> SvcResult<Vec<String>
         }
         Err(e) => return Err(e),
     };
+    // A person's token (an app's) holds the scopes the person granted, which are no client's.
+    let personal = client.client_type != crate::clients::kind::ClientType::ClientCredentials;
     Ok(token
         .scopes
         .iter()
-        .filter(|s| client.scopes.contains(s))
+        .filter(|s| {
+            client.scopes.contains(s)
+                || (personal && super::authorize::PERSON_SCOPES.contains(&s.as_str()))
+        })
         .cloned()
         .collect())
 }
@@ -116,6 +121,9 @@ pub async fn introspect(
             return Err(TokenError::Server);
         }
     };
+    if !token.contains('.') {
+        return refresh_introspection(cx, token, &audience).await;
+    }
     let Some(t) = access::verify(cx.keys, token, &cx.settings.issuer, &audience) else {
         return Ok(Introspection::inactive());
     };
@@ -148,9 +156,54 @@ pub async fn introspect(
     })
 }
 
+/// Introspection of a refresh token (no dots: not a JWS): active while it can be used, and
+/// only for an authorizer whose audience is the one its client's access tokens are for.
+async fn refresh_introspection(
+    cx: &TokenContext<'_>,
+    token: &str,
+    audience: &str,
+) -> Result<Introspection, TokenError> {
+    let failed = |e: crate::infra::SvcError| {
+        tracing::error!(error = %e, "introspection: could not read a refresh token");
+        TokenError::Server
+    };
+    let Some(r) = super::grant::live_refresh(cx.db, token)
+        .await
+        .map_err(failed)?
+    else {
+        return Ok(Introspection::inactive());
+    };
+    let client = match clients::get(cx.db, &r.client_id).await {
+        Ok(c) if c.enabled => c,
+        _ => return Ok(Introspection::inactive()),
+    };
+    let own = client
+        .audience
+        .as_deref()
+        .or(cx.settings.access_token_audience.as_deref());
+    if own != Some(audience) {
+        return Ok(Introspection::inactive());
+    }
+    Ok(Introspection {
+        active: true,
+        token: Some(ActiveToken {
+            scope: r.scope,
+            client_id: r.client_id,
+            sub: r.subject,
+            aud: None,
+            iss: cx.settings.issuer.clone(),
+            exp: r.expires_at / 1000,
+            iat: r.created_at / 1000,
+            jti: r.family,
+            token_type: "refresh_token",
+        }),
+    })
+}
+
 /// `POST /oauth2/revoke`: authenticates the caller and, if `token` is one of its own unexpired
-/// access tokens, lists it as revoked (audited as `token.revoked`, without the token). Every
-/// other token changes nothing, with the same answer.
+/// access tokens, lists it as revoked (audited as `token.revoked`, without the token); if it
+/// is one of its refresh tokens, revokes that token's whole grant. Every other token changes
+/// nothing, with the same answer.
 pub async fn revoke(
     cx: &TokenContext<'_>,
     caller: &TokenRequest,
@@ -159,6 +212,21 @@ pub async fn revoke(
 ) -> Result<(), TokenError> {
     let ip = meta.ip.clone().unwrap_or_default();
     let verified = authenticate(cx, caller, &ip).await?;
+    if !token.contains('.') {
+        let failed = |e: crate::infra::SvcError| {
+            tracing::error!(error = %e, "revocation: could not revoke a refresh token");
+            TokenError::Server
+        };
+        let live = super::grant::live_refresh(cx.db, token)
+            .await
+            .map_err(failed)?;
+        if let Some(r) = live.filter(|r| r.client_id == verified.client_id) {
+            super::grant::revoke_by_client(cx.db, meta, &r.family, &r.client_id)
+                .await
+                .map_err(failed)?;
+        }
+        return Ok(());
+    }
     let Some(t) = access::verify_any_audience(cx.keys, token, &cx.settings.issuer) else {
         return Ok(());
     };
