@@ -112,7 +112,13 @@ enum ClientsCommand {
         /// A redirect URI (PKCE types); repeat it for several.
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
-        /// The `aud` of its access tokens (client credentials only).
+        /// Where RP-initiated logout may send people back to (PKCE types); repeat it for several.
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// First-party: people signing in are not asked for consent (PKCE types).
+        #[arg(long)]
+        first_party: bool,
+        /// The `aud` of its access tokens.
         #[arg(long, default_value = "")]
         audience: String,
         /// `env`: CLAVIS_CLIENT_ID=… lines for a shell or an env file; `json`: one object.
@@ -186,6 +192,8 @@ fn main() -> ExitCode {
                         scope,
                         description,
                         redirect_uris,
+                        post_logout_redirect_uris,
+                        first_party,
                         audience,
                         format,
                     },
@@ -200,6 +208,8 @@ fn main() -> ExitCode {
                     description,
                     client_type: kind.into(),
                     redirect_uris: redirect_uris.join("\n"),
+                    post_logout_redirect_uris: post_logout_redirect_uris.join("\n"),
+                    first_party,
                     scopes: scope,
                     audience,
                     ..Default::default()
