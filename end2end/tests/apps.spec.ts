@@ -119,6 +119,7 @@ for (const kind of ['confidential-pkce', 'public-pkce'] as const) {
     await expect(page.getByText('Dana Scully')).toBeVisible();
     await page.getByRole('button', { name: 'Allow' }).click();
     const callback = await back.url;
+    await expect(page.getByRole('heading', { name: 'Back at the app' })).toBeVisible();
     expect(callback.searchParams.get('iss')).toBe(baseURL!.replace(/\/$/, ''));
 
     const tokens = await oidc.authorizationCodeGrant(config, callback, {
@@ -187,6 +188,7 @@ test('a wrong password shows its message, and a disabled person cannot sign in',
   await password.fill(person.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   const callback = await back.url;
+    await expect(page.getByRole('heading', { name: 'Back at the app' })).toBeVisible();
   expect(callback.searchParams.get('state')).toBe('st');
   record(port, [callback.searchParams.get('code')!]);
 

@@ -9,6 +9,7 @@
 
 use app::infra::edge::no_store_headers;
 use app::infra::hosts;
+use app::infra::session::{self as app_session, cookie_value};
 use app::infra::state::AppState;
 use app::infra::RequestMeta;
 use app::oauth::flow::{self, Action, FlowContext, Step, OWN_FIELDS};
@@ -19,7 +20,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use cookie::{Cookie, SameSite};
+use cookie::SameSite;
 use subtle::ConstantTimeEq;
 
 /// Largest authorization request body read (a form with the request and a password).
@@ -36,17 +37,6 @@ fn csrf_name(state: &AppState) -> &'static str {
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_string())
-}
-
 /// The page's CSRF token: the cookie's, when it has one that looks right, else a new one
 /// (then `Some` cookie to set).
 fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
@@ -54,13 +44,13 @@ fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>)
         return (v, None);
     }
     let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let cookie = Cookie::build((csrf_name(state), token.clone()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.settings.cookie_secure)
-        .build()
-        .to_string();
+    let cookie = app_session::cookie(
+        &state.settings,
+        csrf_name(state),
+        &token,
+        SameSite::Strict,
+        None,
+    );
     (token, Some(cookie))
 }
 

@@ -53,7 +53,16 @@ fn token_hash(token: &str) -> String {
 /// been set by a sibling subdomain or over plain http, and accepting it would let someone fix
 /// the session of a victim.
 pub fn token_from_headers(headers: &HeaderMap, settings: &Settings) -> Option<String> {
-    let name = cookie_name(settings);
+    cookie_value(headers, cookie_name(settings)).filter(|v| is_token(v))
+}
+
+/// A session token's shape: 256 bits in hex.
+pub fn is_token(v: &str) -> bool {
+    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The value of the first cookie named `name` in the `Cookie` headers.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -62,7 +71,26 @@ pub fn token_from_headers(headers: &HeaderMap, settings: &Settings) -> Option<St
         .filter_map(Result::ok)
         .find(|c| c.name() == name)
         .map(|c| c.value().to_string())
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A `Set-Cookie` value of Clavis: HttpOnly, path `/`, `Secure` with secure cookies, living
+/// `max_age_secs` (none: until the browser closes).
+pub fn cookie(
+    settings: &Settings,
+    name: &'static str,
+    value: &str,
+    same_site: SameSite,
+    max_age_secs: Option<i64>,
+) -> String {
+    let mut c = Cookie::build((name, value.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(same_site)
+        .secure(settings.cookie_secure);
+    if let Some(secs) = max_age_secs {
+        c = c.max_age(cookie::time::Duration::seconds(secs));
+    }
+    c.build().to_string()
 }
 
 /// The session cookie's name: `__Host-clavis_session` with secure cookies.
@@ -77,14 +105,13 @@ fn cookie_name(settings: &Settings) -> &'static str {
 /// The session cookie with `value`, living `max_age_secs`: HttpOnly, SameSite=Strict, path `/`,
 /// and on https `Secure` with the `__Host-` name, which also pins it to this host.
 fn session_cookie(settings: &Settings, value: &str, max_age_secs: i64) -> String {
-    Cookie::build((cookie_name(settings), value))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(settings.cookie_secure)
-        .max_age(cookie::time::Duration::seconds(max_age_secs))
-        .build()
-        .to_string()
+    cookie(
+        settings,
+        cookie_name(settings),
+        value,
+        SameSite::Strict,
+        Some(max_age_secs),
+    )
 }
 
 pub fn set_cookie(settings: &Settings, token: &SessionToken) -> String {

@@ -10,7 +10,7 @@
 //! The cookie is `SameSite=Lax`: an app sends the person here by a top-level navigation from
 //! its own site, which must carry the session for `prompt=none` and single sign-on to work.
 
-use cookie::{Cookie, SameSite};
+use cookie::SameSite;
 use futures::FutureExt;
 use http::HeaderMap;
 use rand::RngCore;
@@ -22,6 +22,7 @@ use crate::accounts::password::PasswordHasher;
 use crate::audit::service as audit;
 use crate::error::AppError;
 use crate::infra::db::{now_ms, Db};
+use crate::infra::session as infra_session;
 use crate::infra::settings::Settings;
 use crate::infra::{RequestMeta, SvcError, SvcResult};
 use crate::signin::service::{reserve_attempt, PERSON};
@@ -64,14 +65,13 @@ fn cookie_name(settings: &Settings) -> &'static str {
 }
 
 fn cookie(settings: &Settings, value: &str, max_age_secs: i64) -> String {
-    Cookie::build((cookie_name(settings), value))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(settings.cookie_secure)
-        .max_age(cookie::time::Duration::seconds(max_age_secs))
-        .build()
-        .to_string()
+    infra_session::cookie(
+        settings,
+        cookie_name(settings),
+        value,
+        SameSite::Lax,
+        Some(max_age_secs),
+    )
 }
 
 pub fn set_cookie(settings: &Settings, token: &PersonToken) -> String {
@@ -85,16 +85,8 @@ pub fn clear_cookie(settings: &Settings) -> String {
 /// The person's session token from the `Cookie` headers, if well-formed. With secure cookies
 /// only the `__Host-` name counts (see `infra::session::token_from_headers`).
 pub fn token_from_headers(headers: &HeaderMap, settings: &Settings) -> Option<String> {
-    let name = cookie_name(settings);
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_string())
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+    infra_session::cookie_value(headers, cookie_name(settings))
+        .filter(|v| infra_session::is_token(v))
 }
 
 /// The person of a live session: unexpired, and the person still enabled.
