@@ -90,13 +90,10 @@ for (const kind of ['confidential-pkce', 'public-pkce'] as const) {
     const app = newApp(port, kind);
     const person = newPerson(port);
     const auth = app.secret ? oidc.ClientSecretBasic(app.secret) : oidc.None();
-    const config = await oidc.discovery(
-      new URL(baseURL!),
-      app.id,
-      { id_token_signed_response_alg: 'EdDSA' },
-      auth,
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    // The client's defaults: ID tokens signed with RS256, as OpenID Connect expects.
+    const config = await oidc.discovery(new URL(baseURL!), app.id, undefined, auth, {
+      execute: [oidc.allowInsecureRequests],
+    });
     // ID tokens are checked against the JWKS, not only trusted for coming over TLS.
     oidc.enableNonRepudiationChecks(config);
     const verifier = oidc.randomPKCECodeVerifier();

@@ -418,7 +418,7 @@ async fn discovery(state: &AppState) -> Response {
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [keys::ALG],
+        "id_token_signing_alg_values_supported": [app::oauth::id_keys::RS256],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
         "introspection_endpoint_auth_methods_supported": client_auth,

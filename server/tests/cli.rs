@@ -412,7 +412,8 @@ fn keys_rotate_adds_a_key_that_the_running_server_publishes() {
     let port = free_port();
     let (mut child, _rx) = start(dir.path(), port, &[]);
     let before = http_get(port, "/.well-known/jwks.json");
-    assert_eq!(before.matches("\"kid\"").count(), 1, "{before}");
+    // One key per kind: Ed25519 (access tokens) and RS256 (ID tokens).
+    assert_eq!(before.matches("\"kid\"").count(), 2, "{before}");
     let (code, out, err) = run(clavis(dir.path()).args(["keys", "rotate"]), None);
     assert_eq!(code, 0, "{err}");
     let kid = out
@@ -423,7 +424,7 @@ fn keys_rotate_adds_a_key_that_the_running_server_publishes() {
         .to_string();
     // Both keys are published: tokens of the old one stay verifiable.
     let after = http_get(port, "/.well-known/jwks.json");
-    assert_eq!(after.matches("\"kid\"").count(), 2, "{after}");
+    assert_eq!(after.matches("\"kid\"").count(), 4, "{after}");
     assert!(after.contains(&kid), "{after}");
     assert!(
         !after.contains("\"d\""),
@@ -459,8 +460,11 @@ fn the_signing_keys_are_sealed_under_a_key_file_made_on_the_first_start() {
         db.pool.close().await;
         rows.into_iter().map(|r| r.0).collect()
     });
-    assert_eq!(stored.len(), 1);
-    assert!(stored[0].starts_with("sealed:v1:"), "{}", stored[0]);
+    assert_eq!(stored.len(), 2);
+    assert!(
+        stored.iter().all(|s| s.starts_with("sealed:v1:")),
+        "{stored:?}"
+    );
     // `clavis keys rotate` seals its key with the same file.
     let (code, _, err) = run(clavis(dir.path()).args(["keys", "rotate"]), None);
     assert_eq!(code, 0, "{err}");

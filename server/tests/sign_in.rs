@@ -300,7 +300,8 @@ impl Setup {
             .unwrap()
     }
 
-    async fn jwks_key(&self) -> Ed25519PublicKey {
+    /// The RS256 key of the served JWKS, named by the token's `kid`.
+    async fn jwks_key(&self, token: &str) -> RS256PublicKey {
         let r = self
             .h
             .send(
@@ -309,8 +310,19 @@ impl Setup {
                     .unwrap(),
             )
             .await;
-        let x = r.json()["keys"][0]["x"].as_str().unwrap().to_string();
-        Ed25519PublicKey::from_bytes(&URL_SAFE_NO_PAD.decode(x).unwrap()).unwrap()
+        let kid = Token::decode_metadata(token)
+            .unwrap()
+            .key_id()
+            .unwrap()
+            .to_string();
+        let keys = r.json()["keys"].as_array().unwrap().clone();
+        let jwk = keys.iter().find(|k| k["kid"] == kid.as_str()).unwrap();
+        assert_eq!(
+            (jwk["kty"].as_str(), jwk["alg"].as_str()),
+            (Some("RSA"), Some("RS256"))
+        );
+        let part = |name: &str| URL_SAFE_NO_PAD.decode(jwk[name].as_str().unwrap()).unwrap();
+        RS256PublicKey::from_components(&part("n"), &part("e")).unwrap()
     }
 }
 
@@ -365,7 +377,7 @@ async fn a_confidential_app_signs_a_person_in_and_gets_verified_tokens() {
     assert_eq!(t["scope"], "openid profile email");
     let id_token = t["id_token"].as_str().unwrap();
     let access = t["access_token"].as_str().unwrap();
-    let key = s.jwks_key().await;
+    let key = s.jwks_key(id_token).await;
     let claims = key
         .verify_token::<IdExtra>(
             id_token,
@@ -383,8 +395,8 @@ async fn a_confidential_app_signs_a_person_in_and_gets_verified_tokens() {
     assert_eq!(claims.custom.name.as_deref(), Some("Dana Scully"));
     assert_eq!(claims.custom.preferred_username.as_deref(), Some("dana"));
     assert_eq!(claims.custom.email.as_deref(), Some("dana@example.com"));
-    let digest = sha2::Sha512::digest(access.as_bytes());
-    assert_eq!(claims.custom.at_hash, URL_SAFE_NO_PAD.encode(&digest[..32]));
+    let digest = sha2::Sha256::digest(access.as_bytes());
+    assert_eq!(claims.custom.at_hash, URL_SAFE_NO_PAD.encode(&digest[..16]));
     assert!((now_secs() - claims.custom.auth_time).abs() < 60);
 
     let info = s.userinfo(access).await;

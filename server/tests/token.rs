@@ -905,9 +905,13 @@ async fn signing_keys_are_sealed_at_rest_and_keys_stored_in_the_clear_get_sealed
                 .unwrap();
         rows
     };
+    // One key per algorithm: Ed25519 for access tokens, RS256 for ID tokens.
     let rows = stored().await;
-    assert_eq!(rows.len(), 1);
-    assert!(rows[0].1.starts_with("sealed:v1:"), "{}", rows[0].1);
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter().all(|(_, s)| s.starts_with("sealed:v1:")),
+        "{rows:?}"
+    );
     // Tokens are signed with it (the ring opened it), and a ring with another key cannot.
     token_of(
         &h.with_basic(&h.worker, &h.secret, "grant_type=client_credentials")
@@ -920,7 +924,8 @@ async fn signing_keys_are_sealed_at_rest_and_keys_stored_in_the_clear_get_sealed
         .await
         .unwrap();
     let rows = stored().await;
-    assert!(!rows[1].1.starts_with("sealed:"), "stored in the clear");
+    assert!(!rows[2].1.starts_with("sealed:"), "stored in the clear");
+    assert!(!rows[3].1.starts_with("sealed:"), "stored in the clear");
     server::prepare_signing(&h.state).await.unwrap();
     let rows = stored().await;
     assert!(
@@ -991,9 +996,19 @@ async fn metadata_and_key_rotation() {
         ["billing:read", "reports:read", "reports:write"]
     );
     // No private key material is published.
+    // One key per algorithm, public parts only.
     let jwks = h.jwks().await;
-    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
-    assert!(jwks["keys"][0].get("d").is_none());
+    let published = jwks["keys"].as_array().unwrap();
+    let algs: Vec<&str> = published
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["RS256", "EdDSA"]);
+    for k in published {
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(k.get(private).is_none(), "{private} in {k}");
+        }
+    }
 
     let old = token_of(
         &h.with_basic(&h.worker, &h.secret, "grant_type=client_credentials")
@@ -1059,7 +1074,7 @@ async fn metadata_and_key_rotation() {
         Some(new_kid.as_str())
     );
     // Both keys are published, so old and new tokens verify.
-    assert_eq!(h.jwks().await["keys"].as_array().unwrap().len(), 2);
+    assert_eq!(h.jwks().await["keys"].as_array().unwrap().len(), 4);
     h.verify(&old).await;
     h.verify(&new).await;
     // Once every token of the old key has expired, it leaves the JWKS.
@@ -1069,6 +1084,10 @@ async fn metadata_and_key_rotation() {
         .await
         .unwrap();
     let keys = h.jwks().await;
-    assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
-    assert_eq!(keys["keys"][0]["kid"], new_kid.as_str());
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 2);
+    assert!(keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["kid"] == new_kid.as_str()));
 }

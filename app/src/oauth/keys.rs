@@ -1,4 +1,4 @@
-//! Signing keys: Ed25519 (RFC 8037), kept in the database so that every replica signs with the
+//! Signing keys: Ed25519 (RFC 8037) for access tokens and RS256 for ID tokens (`id_keys`), kept in the database so that every replica signs with the
 //! same key; the active one is held in memory, parsed once. Also the JWS of an access token and
 //! the JWKS of the keys that verify tokens still in use.
 //!
@@ -24,6 +24,7 @@ use rand::RngCore;
 use serde::Serialize;
 use sqlx::Row;
 
+use super::id_keys::{self, IdKey};
 use crate::audit::service::{self as audit, Event};
 use crate::infra::db::{now_ms, Db};
 use crate::infra::seal::{is_sealed, Kek};
@@ -38,21 +39,16 @@ pub struct ActiveKey {
     signing: ed25519_dalek::SigningKey,
     /// The JWS header (`{"alg":"EdDSA","typ":"at+jwt","kid":…}`), base64url-encoded once.
     header_b64: String,
-    /// The same for ID tokens (`"typ":"JWT"`).
-    id_header_b64: String,
 }
 
 impl ActiveKey {
     fn new(kid: String, signing: ed25519_dalek::SigningKey) -> Self {
         let header = serde_json::json!({ "alg": ALG, "typ": "at+jwt", "kid": kid });
         let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
-        let id_header = serde_json::json!({ "alg": ALG, "typ": "JWT", "kid": kid });
-        let id_header_b64 = URL_SAFE_NO_PAD.encode(id_header.to_string());
         ActiveKey {
             kid,
             signing,
             header_b64,
-            id_header_b64,
         }
     }
 
@@ -61,11 +57,6 @@ impl ActiveKey {
     /// base64url without padding.
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, serde_json::Error> {
         self.sign_with(&self.header_b64, claims)
-    }
-
-    /// An ID token (OpenID Connect Core §2), signed like an access token, typed `JWT`.
-    pub fn sign_id_token<T: Serialize>(&self, claims: &T) -> Result<String, serde_json::Error> {
-        self.sign_with(&self.id_header_b64, claims)
     }
 
     fn sign_with<T: Serialize>(
@@ -108,6 +99,10 @@ pub struct KeyRing {
     verifying: RwLock<VerifyingKeys>,
     /// How long a retired key still verifies: the access tokens' lifetime.
     token_ttl_secs: i64,
+    /// The RS256 key that signs ID tokens now.
+    id_key: RwLock<Option<Arc<IdKey>>>,
+    /// The published RS256 public keys (`kid`, base64url DER), for `id_token_hint`.
+    id_public: RwLock<Arc<Vec<(String, String)>>>,
 }
 
 fn new_kid() -> String {
@@ -185,26 +180,39 @@ pub async fn any_sealed(db: &Db) -> SvcResult<bool> {
     }))
 }
 
-/// Generates an Ed25519 key and stores it as the newest signing key, signing from `activates_at`.
+/// The algorithms of the store: Ed25519 for access tokens, RS256 for ID tokens. Each has one
+/// key signing at a time.
+pub const ALGS: [&str; 2] = [ALG, id_keys::RS256];
+
+/// Generates a key for `alg` and stores it as the newest signing key of that algorithm,
+/// signing from `activates_at`.
 async fn insert_key(
     conn: &mut sqlx::AnyConnection,
     kek: Option<&Kek>,
     now: i64,
     activates_at: i64,
+    alg: &'static str,
 ) -> SvcResult<String> {
-    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-    let der = key
-        .to_pkcs8_der()
-        .map_err(|e| SvcError::Internal(format!("encoding a new signing key: {e}")))?;
-    let public_x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
+    let (der, public_x) = if alg == ALG {
+        let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+        let der = key
+            .to_pkcs8_der()
+            .map_err(|e| SvcError::Internal(format!("encoding a new signing key: {e}")))?;
+        (
+            der.as_bytes().to_vec(),
+            URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()),
+        )
+    } else {
+        id_keys::generate()?
+    };
     let kid = new_kid();
     sqlx::query(
         "INSERT INTO signing_keys (kid, alg, private_pkcs8, public_x, created_at, activates_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(kid.clone())
-    .bind(ALG)
-    .bind(stored_form(kek, &kid, der.as_bytes()))
+    .bind(alg)
+    .bind(stored_form(kek, &kid, &der))
     .bind(public_x)
     .bind(now)
     .bind(activates_at)
@@ -213,18 +221,24 @@ async fn insert_key(
     Ok(kid)
 }
 
-/// Makes sure a signing key exists (first start). Safe when several replicas start at once.
+/// Makes sure a signing key of each algorithm exists (first start, or the first start of a
+/// version that signs ID tokens). Safe when several replicas start at once.
 pub async fn ensure_signing_key(db: &Db, kek: Option<&Kek>) -> SvcResult<()> {
     db.write(|conn| {
         let kek = kek.cloned();
         async move {
-            let any = sqlx::query("SELECT kid FROM signing_keys WHERE retired_at IS NULL")
+            for alg in ALGS {
+                let any = sqlx::query(
+                    "SELECT kid FROM signing_keys WHERE retired_at IS NULL AND alg = $1",
+                )
+                .bind(alg)
                 .fetch_optional(&mut *conn)
                 .await?;
-            if any.is_none() {
-                // The first key has no predecessor to wait for: it signs at once.
-                let now = now_ms();
-                insert_key(conn, kek.as_ref(), now, now).await?;
+                if any.is_none() {
+                    // The first key has no predecessor to wait for: it signs at once.
+                    let now = now_ms();
+                    insert_key(conn, kek.as_ref(), now, now, alg).await?;
+                }
             }
             Ok(())
         }
@@ -233,9 +247,9 @@ pub async fn ensure_signing_key(db: &Db, kek: Option<&Kek>) -> SvcResult<()> {
     .await
 }
 
-/// Adds a new signing key, published at once and signing `JWKS_MAX_AGE_SECS` later, when the
-/// keys that sign now retire. The old keys stay in the JWKS until every token they signed has
-/// expired. Returns the new `kid`.
+/// Adds a new signing key of each algorithm, published at once and signing `JWKS_MAX_AGE_SECS`
+/// later, when the keys that sign now retire. The old keys stay in the JWKS until every token
+/// they signed has expired. Returns the new `kid` of the access tokens' key.
 pub async fn rotate_signing_key(
     db: &Db,
     kek: Option<&Kek>,
@@ -261,15 +275,19 @@ pub async fn rotate_signing_key_at(
                 .bind(activates_at)
                 .execute(&mut *conn)
                 .await?;
-            let kid = insert_key(conn, kek.as_ref(), now, activates_at).await?;
-            let ev = Event {
-                actor: &actor,
-                action: "signing_key.rotated",
-                target: Some(&kid),
-                detail: None,
-            };
-            audit::record(conn, &meta, ev).await?;
-            Ok(kid)
+            let mut first = None;
+            for alg in ALGS {
+                let kid = insert_key(conn, kek.as_ref(), now, activates_at, alg).await?;
+                let ev = Event {
+                    actor: &actor,
+                    action: "signing_key.rotated",
+                    target: Some(&kid),
+                    detail: Some(format!("a new {alg} key")),
+                };
+                audit::record(conn, &meta, ev).await?;
+                first.get_or_insert(kid);
+            }
+            first.ok_or_else(|| SvcError::Internal("no key algorithm".into()))
         }
         .boxed()
     })
@@ -283,6 +301,8 @@ impl KeyRing {
             kek,
             verifying: RwLock::default(),
             token_ttl_secs: 3600,
+            id_key: RwLock::new(None),
+            id_public: RwLock::default(),
         }
     }
 
@@ -304,15 +324,20 @@ impl KeyRing {
     async fn reload_verifying(&self, db: &Db, now: i64) -> SvcResult<()> {
         let since = now - self.token_ttl_secs * 1000;
         let rows = sqlx::query(
-            "SELECT kid, public_x FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1",
+            "SELECT kid, alg, public_x FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1",
         )
         .bind(since)
         .fetch_all(&db.pool)
         .await?;
         let mut keys = Vec::with_capacity(rows.len());
+        let mut id_public = Vec::new();
         for r in rows {
             let kid: String = r.try_get("kid")?;
             let x: String = r.try_get("public_x")?;
+            if r.try_get::<String, _>("alg")? != ALG {
+                id_public.push((kid, x));
+                continue;
+            }
             let bytes = URL_SAFE_NO_PAD.decode(x.as_bytes()).ok();
             match bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()) {
                 Some(public) => keys.push((kid, public)),
@@ -321,6 +346,52 @@ impl KeyRing {
         }
         if let Ok(mut slot) = self.verifying.write() {
             *slot = Arc::new(keys);
+        }
+        if let Ok(mut slot) = self.id_public.write() {
+            *slot = Arc::new(id_public);
+        }
+        Ok(())
+    }
+
+    /// The published RS256 public keys, by `kid` (base64url DER).
+    pub fn id_public_keys(&self) -> Arc<Vec<(String, String)>> {
+        self.id_public
+            .read()
+            .map(|k| Arc::clone(&k))
+            .unwrap_or_default()
+    }
+
+    /// The key that signs ID tokens now.
+    pub fn id_key(&self) -> Option<Arc<IdKey>> {
+        self.id_key.read().ok().and_then(|k| k.clone())
+    }
+
+    /// The newest key of `alg` active at `now`: its `kid` and stored private key.
+    async fn active_row(db: &Db, alg: &str, now: i64) -> SvcResult<Option<(String, String)>> {
+        let row = sqlx::query(
+            "SELECT kid, private_pkcs8 FROM signing_keys WHERE alg = $2 AND activates_at <= $1 \
+             AND (retired_at IS NULL OR retired_at > $1) ORDER BY activates_at DESC, id DESC LIMIT 1",
+        )
+        .bind(now)
+        .bind(alg.to_string())
+        .fetch_optional(&db.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("kid")?, r.try_get("private_pkcs8")?)))
+            .transpose()
+            .map_err(|e: sqlx::Error| e.into())
+    }
+
+    async fn reload_id_key(&self, db: &Db, now: i64) -> SvcResult<()> {
+        let Some((kid, stored)) = Self::active_row(db, id_keys::RS256, now).await? else {
+            return Ok(());
+        };
+        if self.id_key().is_some_and(|k| k.kid == kid) {
+            return Ok(());
+        }
+        let der = open_stored(self.kek.as_ref(), &kid, &stored)?;
+        let key = IdKey::from_der(kid, &der)?;
+        if let Ok(mut slot) = self.id_key.write() {
+            *slot = Some(Arc::new(key));
         }
         Ok(())
     }
@@ -332,24 +403,15 @@ impl KeyRing {
 
     /// `reload` with the clock given: the newest key active at `now`.
     pub async fn reload_at(&self, db: &Db, now: i64) -> SvcResult<()> {
-        let row = sqlx::query(
-            "SELECT kid, private_pkcs8 FROM signing_keys WHERE activates_at <= $1 \
-             AND (retired_at IS NULL OR retired_at > $1) ORDER BY activates_at DESC, id DESC LIMIT 1",
-        )
-        .bind(now)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| SvcError::Internal("no signing key in the database".into()))?;
-        let kid: String = row.try_get("kid")?;
+        let (kid, stored) = Self::active_row(db, ALG, now)
+            .await?
+            .ok_or_else(|| SvcError::Internal("no signing key in the database".into()))?;
         self.reload_verifying(db, now).await?;
+        self.reload_id_key(db, now).await?;
         if self.current().is_some_and(|k| k.kid == kid) {
             return Ok(());
         }
-        let der = open_stored(
-            self.kek.as_ref(),
-            &kid,
-            &row.try_get::<String, _>("private_pkcs8")?,
-        )?;
+        let der = open_stored(self.kek.as_ref(), &kid, &stored)?;
         let signing = ed25519_dalek::SigningKey::from_pkcs8_der(&der)
             .map_err(|_| SvcError::Internal(format!("signing key {kid} is not an Ed25519 key")))?;
         let key = ActiveKey::new(kid, signing);
@@ -379,18 +441,25 @@ pub async fn jwks_at(db: &Db, token_ttl_secs: i64, now: i64) -> SvcResult<serde_
     .bind(since)
     .fetch_all(&db.pool)
     .await?;
-    let keys = rows
-        .iter()
-        .map(|r| {
-            Ok(serde_json::json!({
+    let mut keys = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let (kid, alg): (String, String) = (r.try_get("kid")?, r.try_get("alg")?);
+        let public: String = r.try_get("public_x")?;
+        if alg == ALG {
+            keys.push(serde_json::json!({
                 "kty": "OKP",
                 "crv": "Ed25519",
                 "use": "sig",
-                "alg": r.try_get::<String, _>("alg")?,
-                "kid": r.try_get::<String, _>("kid")?,
-                "x": r.try_get::<String, _>("public_x")?,
-            }))
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+                "alg": alg,
+                "kid": kid,
+                "x": public,
+            }));
+        } else {
+            match id_keys::jwk(&kid, &public) {
+                Some(jwk) => keys.push(jwk),
+                None => tracing::warn!(%kid, "signing key with an unreadable public key"),
+            }
+        }
+    }
     Ok(serde_json::json!({ "keys": keys }))
 }

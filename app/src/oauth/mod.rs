@@ -19,6 +19,7 @@ pub mod access;
 pub mod authorize;
 pub mod flow;
 pub mod grant;
+pub mod id_keys;
 pub mod introspect;
 pub mod keys;
 pub mod limits;

@@ -11,10 +11,11 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Serialize;
-use sha2::{Digest, Sha512};
+use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::grant::{self, Granted, Issue};
+use super::id_keys::IdTokenClaims;
 use super::token::{authenticate, new_jti, Audience, Claims, TokenContext};
 use super::{Grant, TokenError, TokenRequest, TokenResponse};
 use crate::clients::kind::ClientType;
@@ -60,18 +61,12 @@ async fn authenticate_app(
     }
 }
 
-/// The claims of an ID token (OpenID Connect Core §2, §5.1).
+/// The claims of an ID token (OpenID Connect Core §2, §5.1) besides the registered ones
+/// (`id_keys::IdTokenClaims`).
 #[derive(Serialize)]
-struct IdClaims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
+struct IdExtra<'a> {
     azp: &'a str,
-    exp: i64,
-    iat: i64,
     auth_time: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nonce: Option<&'a str>,
     at_hash: String,
     #[serde(flatten)]
     person: PersonClaims,
@@ -129,11 +124,11 @@ pub async fn person_claims(
     }))
 }
 
-/// `at_hash` for an EdDSA (Ed25519) ID token: the left half of the access token's SHA-512,
-/// base64url (OpenID Connect Core §3.1.3.6, with the hash Ed25519 itself uses).
+/// `at_hash` for an RS256 ID token: the left half of the access token's SHA-256, base64url
+/// (OpenID Connect Core §3.1.3.6).
 fn at_hash(access_token: &str) -> String {
-    let digest = Sha512::digest(access_token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..32])
+    let digest = Sha256::digest(access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
 fn fresh_issue(cx: &TokenContext<'_>) -> Issue {
@@ -248,19 +243,25 @@ async fn answer(
     };
     let access_token = key.sign(&claims).map_err(signing_failed)?;
     let id_token = if scope.split(' ').any(|s| s == "openid") {
-        let id = IdClaims {
+        let id_key = cx.keys.id_key().ok_or(TokenError::Server)?;
+        let registered = IdTokenClaims {
             iss: &p.issuer,
             sub: &person.subject,
             aud: &client.client_id,
-            azp: &client.client_id,
-            exp,
-            iat,
-            auth_time: granted.auth_time / 1000,
+            iat: iat.max(0) as u64,
+            exp: exp.max(0) as u64,
             nonce: granted.nonce.as_deref(),
+        };
+        let extra = IdExtra {
+            azp: &client.client_id,
+            auth_time: granted.auth_time / 1000,
             at_hash: at_hash(&access_token),
             person: person.claims,
         };
-        Some(key.sign_id_token(&id).map_err(signing_failed)?)
+        Some(id_key.sign(&registered, extra).map_err(|e| {
+            tracing::error!(error = %e, "token endpoint: signing an ID token failed");
+            TokenError::Server
+        })?)
     } else {
         None
     };

@@ -1,10 +1,7 @@
 //! The userinfo endpoint (OpenID Connect Core §5.3) and the `id_token_hint` of RP-initiated
 //! logout: Clavis reading its own tokens about people.
 
-use std::collections::HashSet;
-
-use jwt_simple::prelude::{Ed25519PublicKey, EdDSAPublicKeyLike, Token, VerificationOptions};
-use serde::Deserialize;
+use jwt_simple::prelude::Token;
 use sqlx::Row;
 
 use super::access;
@@ -58,32 +55,19 @@ pub async fn userinfo(
     }))
 }
 
-#[derive(Deserialize)]
-struct IdTokenExtra {}
-
-/// The client (`aud`) and the person (`sub`) of an ID token Clavis signed, expired or not (RP-
-/// initiated logout accepts an expired `id_token_hint`). `None` if it is not one.
+/// The client (`aud`) and the person (`sub`) of an ID token Clavis signed (RS256, by a
+/// published key), expired or not: RP-initiated logout accepts an expired `id_token_hint`.
+/// `None` if it is not one.
 pub fn id_token_hint(keys: &KeyRing, token: &str, issuer: &str) -> Option<(String, String)> {
     if token.len() > 8 * 1024 {
         return None;
     }
     let meta = Token::decode_metadata(token).ok()?;
-    if meta.algorithm() != super::keys::ALG || meta.content_type().is_some() {
+    if meta.algorithm() != super::id_keys::RS256 {
         return None;
     }
     let kid = meta.key_id()?;
-    let ring = keys.verifying_keys();
+    let ring = keys.id_public_keys();
     let (_, public) = ring.iter().find(|(k, _)| k == kid)?;
-    let key = Ed25519PublicKey::from_bytes(public).ok()?;
-    let options = VerificationOptions {
-        allowed_issuers: Some(HashSet::from([issuer.to_string()])),
-        // Expired hints are fine: a year of tolerance.
-        time_tolerance: Some(jwt_simple::prelude::Duration::from_days(365)),
-        ..Default::default()
-    };
-    let claims = key
-        .verify_token::<IdTokenExtra>(token, Some(options))
-        .ok()?;
-    let aud = claims.audiences?.into_set().into_iter().next()?;
-    Some((aud, claims.subject?))
+    super::id_keys::verify_hint(public, token, issuer)
 }
