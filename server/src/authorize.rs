@@ -4,7 +4,7 @@
 //! (query or form, cookies, the CSRF token) and writes the answer (a page, or a 303).
 //!
 //! Every answer is `no-store` and cannot be framed. The pages' forms carry a CSRF token that
-//! must equal the one in a `SameSite=Strict` cookie (double submit), and a `POST` from another
+//! must equal the one in a `SameSite=Lax` cookie (double submit), and a `POST` from another
 //! origin is refused.
 
 use app::infra::edge::no_store_headers;
@@ -44,11 +44,14 @@ fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>)
         return (v, None);
     }
     let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    // Lax, not Strict: an app sends the person here from its own site, and a Strict cookie
+    // would not come along, so each arrival would replace it and break the forms of other
+    // tabs. Cross-site POSTs still carry no Lax cookie.
     let cookie = app_session::cookie(
         &state.settings,
         csrf_name(state),
         &token,
-        SameSite::Strict,
+        SameSite::Lax,
         None,
     );
     (token, Some(cookie))
@@ -175,8 +178,12 @@ pub async fn authorize(State(state): State<AppState>, req: Request) -> Response 
                 username: field("username"),
                 password: field("password"),
             },
-            "allow" => Action::Allow,
-            "deny" => Action::Deny,
+            "allow" => Action::Allow {
+                subject: field("subject"),
+            },
+            "deny" => Action::Deny {
+                subject: field("subject"),
+            },
             _ => Action::None,
         }
     } else {
@@ -236,7 +243,7 @@ pub async fn authorize(State(state): State<AppState>, req: Request) -> Response 
             client,
             person,
         } => {
-            let body = pages::consent(&req, &client, &pairs, &csrf, &person.display_name);
+            let body = pages::consent(&req, &client, &pairs, &csrf, &person);
             html(StatusCode::OK, body, &form_action(&req.redirect_uri))
         }
     };

@@ -593,6 +593,35 @@ async fn a_revoked_secret_a_disabled_client_or_person_stop_refreshing() {
     people::set_disabled(&s.h.state.db, "root", &m, s.person_id, false)
         .await
         .unwrap();
+    // Enabled again, the grant stays revoked: the app must sign the person in again.
+    assert_eq!(
+        error_of(&s.refresh(&s.app, Some(&new), &refresh).await).1,
+        "invalid_grant"
+    );
+    // Consent was given before: signing in is enough.
+    let mut b = Browser::default();
+    let page = s
+        .get(
+            &mut b,
+            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
+        )
+        .await;
+    let signed_in = s
+        .submit(
+            &mut b,
+            &page,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "dana"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let code = code_of(&signed_in);
+    refresh = tokens(&s.exchange(&s.app, Some(&new), &code, VERIFIER).await)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // A disabled client.
     sqlx::query("UPDATE clients SET enabled = 0 WHERE client_id = $1")
         .bind(&s.app)
@@ -1001,5 +1030,105 @@ async fn an_authorizer_introspects_refresh_tokens_and_the_app_revokes_its_grant(
     assert_eq!(
         error_of(&s.refresh(&s.app, Some(&s.secret), refresh).await).1,
         "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_the_grants_and_a_refused_scope_keeps_the_token() {
+    let s = setup().await;
+    let (code, _) = s.code_for(&s.spa).await;
+    let t = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
+    let refresh = t["refresh_token"].as_str().unwrap().to_string();
+    // A scope beyond the grant: refused, and the token has not rotated.
+    let wider = s
+        .h
+        .post_form(
+            "/oauth2/token",
+            None,
+            &format!(
+                "grant_type=refresh_token&refresh_token={}&client_id={}&scope=openid%20offline_access",
+                enc(&refresh),
+                s.spa
+            ),
+        )
+        .await;
+    assert_eq!(error_of(&wider).1, "invalid_scope");
+    let narrower =
+        s.h.post_form(
+            "/oauth2/token",
+            None,
+            &format!(
+                "grant_type=refresh_token&refresh_token={}&client_id={}&scope=openid",
+                enc(&refresh),
+                s.spa
+            ),
+        )
+        .await;
+    let t = tokens(&narrower);
+    assert_eq!(t["scope"], "openid");
+    let access = t["access_token"].as_str().unwrap().to_string();
+    let refresh = t["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(s.userinfo(&access).await.status, StatusCode::OK);
+    // A new password: the grant and its access token end at once.
+    let new_password = "another correct horse staple";
+    s.h.remember(new_password);
+    people::reset_password(
+        &s.h.state.db,
+        &s.h.state.passwords,
+        "root",
+        &RequestMeta::default(),
+        s.person_id,
+        new_password,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.userinfo(&access).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        error_of(&s.refresh(&s.spa, None, &refresh).await).1,
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn consent_counts_only_for_the_person_it_was_shown_to() {
+    let s = setup().await;
+    let mut b = Browser::default();
+    let page = s
+        .get(
+            &mut b,
+            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
+        )
+        .await;
+    let consent = s
+        .submit(
+            &mut b,
+            &page,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "dana"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    // The page names the person it asks; an answer for someone else shows it again.
+    let forged = consent.text().replace("value=\"p_", "value=\"x_");
+    let forged = Reply {
+        status: consent.status,
+        headers: consent.headers.clone(),
+        body: forged.into_bytes(),
+    };
+    let again = s
+        .submit(&mut b, &forged, &[("clavis_action", "allow")])
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(
+        again.text().contains("Allow Orders web"),
+        "{}",
+        again.text()
+    );
+    assert_eq!(s.audit_count("consent.granted").await, 0);
+    code_of(
+        &s.submit(&mut b, &again, &[("clavis_action", "allow")])
+            .await,
     );
 }

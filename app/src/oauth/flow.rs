@@ -28,10 +28,10 @@ use crate::people::session::{self, PersonToken, SignedIn};
 
 /// The fields of Clavis's own pages, posted back to the endpoint with the request's
 /// parameters; never part of the request the app sent.
-pub const OWN_FIELDS: [&str; 4] = ["clavis_action", "username", "password", "csrf"];
+pub const OWN_FIELDS: [&str; 5] = ["clavis_action", "username", "password", "csrf", "subject"];
 
 /// What the person did on one of Clavis's pages (a `POST` with a valid CSRF token).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Action {
     /// Opened the endpoint (a `GET`, or a `POST` from the app).
     None,
@@ -40,8 +40,28 @@ pub enum Action {
         username: String,
         password: String,
     },
-    Allow,
-    Deny,
+    /// Allowed (or denied) on the consent page shown to the person `subject`.
+    Allow {
+        subject: String,
+    },
+    Deny {
+        subject: String,
+    },
+}
+
+impl std::fmt::Debug for Action {
+    // CAUTION: never the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::None => f.write_str("None"),
+            Action::SignIn { username, .. } => f
+                .debug_struct("SignIn")
+                .field("username", username)
+                .finish_non_exhaustive(),
+            Action::Allow { subject } => f.debug_struct("Allow").field("subject", subject).finish(),
+            Action::Deny { subject } => f.debug_struct("Deny").field("subject", subject).finish(),
+        }
+    }
 }
 
 /// The next step.
@@ -194,9 +214,16 @@ pub async fn decide(
         session: new_session,
     };
 
-    // 3. Consent.
+    // 3. Consent. An answer given on the page of someone else (another person signed in in
+    // another tab since) counts for nothing: the page is shown again, for who is signed in now.
+    let action = match action {
+        Action::Allow { subject } | Action::Deny { subject } if subject != person.subject => {
+            Action::None
+        }
+        other => other,
+    };
     match action {
-        Action::Deny => {
+        Action::Deny { .. } => {
             record_consent(cx.db, meta, &person, &req, false).await?;
             return Ok(with(error_back(
                 &req,
@@ -205,7 +232,7 @@ pub async fn decide(
                 "The person did not allow it.",
             )));
         }
-        Action::Allow => record_consent(cx.db, meta, &person, &req, true).await?,
+        Action::Allow { .. } => record_consent(cx.db, meta, &person, &req, true).await?,
         _ => {
             let granted = !req.prompt.consent
                 && (client.first_party || consented(cx.db, &person, &req).await?);

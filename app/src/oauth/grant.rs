@@ -143,6 +143,28 @@ async fn revoke_family(conn: &mut AnyConnection, family: &str, now: i64) -> SvcR
     Ok(())
 }
 
+/// Revokes every grant of a person, and the codes not exchanged yet: they were disabled, or
+/// their password was reset. In the caller's transaction.
+pub async fn revoke_person(conn: &mut AnyConnection, person_id: i64, now: i64) -> SvcResult<()> {
+    let families: Vec<String> = sqlx::query(
+        "SELECT DISTINCT family FROM refresh_tokens WHERE person_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get("family"))
+    .collect::<Result<_, _>>()?;
+    for family in families {
+        revoke_family(conn, &family, now).await?;
+    }
+    sqlx::query("DELETE FROM authorization_codes WHERE person_id = $1 AND used_at IS NULL")
+        .bind(person_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 async fn store_refresh(
     conn: &mut AnyConnection,
     g: &Granted,

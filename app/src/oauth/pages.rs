@@ -140,19 +140,21 @@ pub fn consent(
     client: &ClientView,
     pairs: &[(String, String)],
     csrf: &str,
-    display_name: &str,
+    person: &crate::people::session::SignedIn,
 ) -> String {
     let body = format!(
         "<h1>Allow {name}?</h1>\
          <p>You are signed in as <strong>{person}</strong>. <strong>{name}</strong> asks to:</p>\
          {asks}<p>It will get you back at <code>{host}</code>.</p>\
          <form method=\"post\" action=\"/oauth2/authorize\">{hidden}\
+         <input type=\"hidden\" name=\"subject\" value=\"{subject}\">\
          <div class=\"actions\">\
          <button type=\"submit\" name=\"clavis_action\" value=\"allow\" autofocus>Allow</button>\
          <button type=\"submit\" name=\"clavis_action\" value=\"deny\" class=\"secondary\">\
          Deny</button></div></form>",
         name = text(&client.name),
-        person = text(display_name),
+        person = text(&person.display_name),
+        subject = attr(&person.subject),
         asks = asks(req),
         host = text(&redirect_host(req)),
         hidden = hidden(pairs, csrf),

@@ -166,6 +166,19 @@ pub async fn issue(
             .await
         }
         Grant::RefreshToken { refresh_token } => {
+            // A narrower scope that is not a subset is refused before the token rotates: the
+            // client keeps a token it can use.
+            let live = grant::live_refresh(cx.db, refresh_token).await;
+            if let Ok(Some(live)) = &live {
+                let stored = Granted {
+                    family: String::new(),
+                    person_id: 0,
+                    scope: live.scope.clone(),
+                    nonce: None,
+                    auth_time: 0,
+                };
+                narrowed_scope(&stored, req)?;
+            }
             grant::rotate_refresh(cx.db, meta, &client.client_id, refresh_token, &issue).await
         }
         Grant::ClientCredentials => return Err(TokenError::UnsupportedGrantType),

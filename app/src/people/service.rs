@@ -153,10 +153,11 @@ where
             .bind(id)
             .execute(&mut *conn)
             .await?;
-            // Disabled, or a new password: their sessions at Clavis end now (their apps'
-            // refresh tokens stop at the next refresh, which checks the person).
+            // Disabled, or a new password: their sessions at Clavis end now, and so does every
+            // grant their apps hold (refresh tokens, and the access tokens issued with them).
             if action != "person.enabled" {
                 super::session::end_all(conn, id).await?;
+                crate::oauth::grant::revoke_person(conn, id, now_ms()).await?;
             }
             let ev = Event {
                 actor: &actor,
