@@ -24,7 +24,7 @@ use cookie::SameSite;
 use subtle::ConstantTimeEq;
 
 /// Largest authorization request body read (a form with the request and a password).
-const MAX_FORM: usize = 16 * 1024;
+pub(crate) const MAX_FORM: usize = 16 * 1024;
 
 const CSRF_COOKIE: &str = "clavis_csrf";
 const SECURE_CSRF_COOKIE: &str = "__Host-clavis_csrf";
@@ -39,7 +39,7 @@ fn csrf_name(state: &AppState) -> &'static str {
 
 /// The page's CSRF token: the cookie's, when it has one that looks right, else a new one
 /// (then `Some` cookie to set).
-fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
+pub(crate) fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
     if let Some(v) = cookie_value(headers, csrf_name(state)).filter(|v| v.len() == 43) {
         return (v, None);
     }
@@ -59,7 +59,7 @@ fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>)
 
 /// Whether a form from Clavis's own page is genuine: same origin, and the CSRF field equals
 /// the cookie.
-fn csrf_ok(state: &AppState, headers: &HeaderMap, sent: &str) -> bool {
+pub(crate) fn csrf_ok(state: &AppState, headers: &HeaderMap, sent: &str) -> bool {
     let origin_ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => true,
         Some(origin) => {
@@ -73,7 +73,7 @@ fn csrf_ok(state: &AppState, headers: &HeaderMap, sent: &str) -> bool {
 
 /// The `form-action` sources of a page whose form ends in a redirect to `redirect_uri`
 /// (browsers check the redirect against it too).
-fn form_action(redirect_uri: &str) -> String {
+pub(crate) fn form_action(redirect_uri: &str) -> String {
     match url::Url::parse(redirect_uri) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {
             format!("'self' {}", u.origin().ascii_serialization())
@@ -83,7 +83,7 @@ fn form_action(redirect_uri: &str) -> String {
     }
 }
 
-fn html(status: StatusCode, body: String, form_action_src: &str) -> Response {
+pub(crate) fn html(status: StatusCode, body: String, form_action_src: &str) -> Response {
     let mut res = (status, body).into_response();
     let h = res.headers_mut();
     h.insert(
@@ -101,7 +101,7 @@ fn html(status: StatusCode, body: String, form_action_src: &str) -> Response {
     res
 }
 
-fn see_other(location: &str) -> Response {
+pub(crate) fn see_other(location: &str) -> Response {
     let mut res = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         res.headers_mut().insert(header::LOCATION, v);
@@ -110,7 +110,7 @@ fn see_other(location: &str) -> Response {
     res
 }
 
-fn meta(headers: &HeaderMap, ip: String) -> RequestMeta {
+pub(crate) fn meta(headers: &HeaderMap, ip: String) -> RequestMeta {
     RequestMeta {
         ip: Some(ip),
         request_id: headers
@@ -121,14 +121,14 @@ fn meta(headers: &HeaderMap, ip: String) -> RequestMeta {
     }
 }
 
-fn peer_ip(req: &Request) -> String {
+pub(crate) fn peer_ip(req: &Request) -> String {
     req.extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default()
 }
 
-fn server_error() -> Response {
+pub(crate) fn server_error() -> Response {
     html(
         StatusCode::INTERNAL_SERVER_ERROR,
         pages::error("Something went wrong at Clavis. Try again in a moment."),
@@ -280,12 +280,17 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
     )
     .await
     {
-        Ok(Some(info)) => {
+        Ok(Ok(info)) => {
             let mut res = axum::Json(info).into_response();
             no_store_headers(res.headers_mut());
             res
         }
-        Ok(None) => bearer_error(Some("invalid_token")),
+        Ok(Err(userinfo::Refusal::InvalidToken)) => bearer_error(Some("invalid_token")),
+        Ok(Err(userinfo::Refusal::InsufficientScope)) => {
+            let mut res = bearer_error(Some("insufficient_scope"));
+            *res.status_mut() = StatusCode::FORBIDDEN;
+            res
+        }
         Err(e) => {
             tracing::error!(error = %e, "userinfo failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -304,91 +309,6 @@ fn bearer_error(error: Option<&str>) -> Response {
         res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
     no_store_headers(res.headers_mut());
-    res
-}
-
-/// `GET /oauth2/logout` (OpenID Connect RP-Initiated Logout 1.0): ends the person's session at
-/// Clavis, then goes back to `post_logout_redirect_uri` (with `state`) when the app named by
-/// `id_token_hint` or `client_id` registered it; otherwise shows that they are signed out.
-pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
-    let ip = peer_ip(&req);
-    let headers = req.headers().clone();
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-            .into_owned()
-            .collect();
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty())
-    };
-    let hint = get("id_token_hint")
-        .map(|t| userinfo::id_token_hint(&state.signing_keys, &t, &state.settings.issuer));
-    if matches!(hint, Some(None)) {
-        return html(
-            StatusCode::BAD_REQUEST,
-            pages::error("The id_token_hint is not an ID token from here."),
-            "'none'",
-        );
-    }
-    let hinted_client = hint.flatten().map(|(aud, _)| aud);
-    let client_id = match (hinted_client, get("client_id")) {
-        (Some(a), Some(c)) if a != c => {
-            return html(
-                StatusCode::BAD_REQUEST,
-                pages::error("client_id differs from the app of the id_token_hint."),
-                "'none'",
-            )
-        }
-        (Some(a), _) => Some(a),
-        (None, c) => c,
-    };
-    let back = match get("post_logout_redirect_uri") {
-        None => None,
-        Some(uri) => {
-            let registered = match &client_id {
-                Some(id) => app::clients::service::get(&state.db, id)
-                    .await
-                    .ok()
-                    .filter(|c| c.enabled)
-                    .map(|c| c.post_logout_redirect_uris)
-                    .unwrap_or_default(),
-                None => Vec::new(),
-            };
-            // Exact match only: logout has no loopback exception.
-            if !registered.contains(&uri) {
-                return html(
-                    StatusCode::BAD_REQUEST,
-                    pages::error(
-                        "The post_logout_redirect_uri is not one this app registered (or the request names no app).",
-                    ),
-                    "'none'",
-                );
-            }
-            let mut params: Vec<(&str, String)> = Vec::new();
-            if let Some(s) = get("state") {
-                params.push(("state", s));
-            }
-            let borrowed: Vec<(&str, &str)> =
-                params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app::oauth::authorize::redirect_with(&uri, &borrowed)
-        }
-    };
-    if let Some(token) = session::token_from_headers(&headers, &state.settings) {
-        if let Err(e) = session::sign_out(&state.db, &meta(&headers, ip), &token).await {
-            tracing::error!(error = %e, "logout failed");
-            return server_error();
-        }
-    }
-    let mut res = match back {
-        Some(uri) => see_other(&uri),
-        None => html(StatusCode::OK, pages::signed_out(), "'none'"),
-    };
-    if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(&state.settings)) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
     res
 }
 

@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod config;
 mod config_keys;
 mod layers;
+pub mod logout;
 pub mod oauth;
 
 use std::time::Duration;

@@ -22,7 +22,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
-use crate::authorize;
+use crate::{authorize, logout};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
@@ -43,7 +43,7 @@ pub fn routes() -> Router<AppState> {
             "/oauth2/userinfo",
             get(authorize::userinfo).post(authorize::userinfo),
         )
-        .route("/oauth2/logout", get(authorize::logout))
+        .route("/oauth2/logout", get(logout::logout).post(logout::logout))
         .route(app::oauth::pages::STYLESHEET, get(authorize::stylesheet))
         .route(
             "/.well-known/openid-configuration",
@@ -404,6 +404,7 @@ async fn discovery(state: &AppState) -> Response {
         .collect();
     all_scopes.extend(scopes.iter().cloned());
     let client_auth = ["client_secret_basic", "client_secret_post"];
+    let app_auth = ["client_secret_basic", "client_secret_post", "none"];
     let doc = serde_json::json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
@@ -419,11 +420,11 @@ async fn discovery(state: &AppState) -> Response {
         "prompt_values_supported": ["none", "login", "consent"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [app::oauth::id_keys::RS256],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": app_auth,
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
         "introspection_endpoint_auth_methods_supported": client_auth,
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
-        "revocation_endpoint_auth_methods_supported": client_auth,
+        "revocation_endpoint_auth_methods_supported": app_auth,
         "scopes_supported": all_scopes,
         "claims_supported": [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash",

@@ -389,8 +389,14 @@ async fn the_metadata_names_both_endpoints() {
         doc["revocation_endpoint"],
         format!("{ISSUER}/oauth2/revoke")
     );
+    // Public apps revoke their own tokens with their client_id alone; introspection is for
+    // clients with a secret.
     assert_eq!(
         doc["revocation_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(
+        doc["introspection_endpoint_auth_methods_supported"],
         json!(["client_secret_basic", "client_secret_post"])
     );
 }

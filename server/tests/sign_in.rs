@@ -123,7 +123,7 @@ async fn setup() -> Setup {
 
 fn authorize_query(client: &str, extra: &str) -> String {
     format!(
-        "response_type=code&client_id={client}&redirect_uri={}&scope=openid%20profile%20email\
+        "response_type=code&client_id={client}&redirect_uri={}&scope=openid%20profile%20email%20offline_access\
          &state=s-123&nonce=n-456&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
         enc(CB)
     )
@@ -177,9 +177,17 @@ impl Setup {
         r
     }
 
-    /// Posts the page's form with `fields` added (the button, the username and password).
+    /// Posts the page's form (to its `action`) with `fields` added (the button, the username
+    /// and password).
     async fn submit(&self, b: &mut Browser, page: &Reply, fields: &[(&str, &str)]) -> Reply {
-        let mut all = form_fields(&page.text());
+        let html = page.text();
+        let action = html
+            .split("<form method=\"post\" action=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no form on the page: {html}"))
+            .to_string();
+        let mut all = form_fields(&html);
         all.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(all)
@@ -187,7 +195,7 @@ impl Setup {
         let r = self
             .h
             .send(
-                Request::post("/oauth2/authorize")
+                Request::post(action.as_str())
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                     .header(header::ORIGIN, ISSUER)
                     .header(header::COOKIE, b.header())
@@ -276,6 +284,20 @@ impl Setup {
                 self.h.post_form("/oauth2/token", None, &form).await
             }
         }
+    }
+
+    /// Whether the browser's person is signed in: `prompt=none` gives a code.
+    async fn signed_in(&self, b: &mut Browser) -> bool {
+        let r = self
+            .get(
+                b,
+                &format!(
+                    "/oauth2/authorize?{}",
+                    authorize_query(&self.app, "&prompt=none")
+                ),
+            )
+            .await;
+        param(&location(&r), "code").is_some()
     }
 
     async fn userinfo(&self, access_token: &str) -> Reply {
@@ -374,7 +396,7 @@ async fn a_confidential_app_signs_a_person_in_and_gets_verified_tokens() {
     let (code, _) = s.code_for(&s.app).await;
     let t = tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
     assert_eq!(t["token_type"], "Bearer");
-    assert_eq!(t["scope"], "openid profile email");
+    assert_eq!(t["scope"], "openid profile email offline_access");
     let id_token = t["id_token"].as_str().unwrap();
     let access = t["access_token"].as_str().unwrap();
     let key = s.jwks_key(id_token).await;
@@ -772,6 +794,71 @@ async fn a_session_signs_in_again_with_prompt_none_and_max_age_asks_again() {
 }
 
 #[tokio::test]
+async fn a_consent_slower_than_max_age_asks_for_the_password_once_more() {
+    let s = setup().await;
+    let mut b = Browser::default();
+    let query = authorize_query(&s.spa, "&max_age=60");
+    let page = s.get(&mut b, &format!("/oauth2/authorize?{query}")).await;
+    let consent = s
+        .submit(
+            &mut b,
+            &page,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "dana"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(
+        consent.text().contains("Allow Orders"),
+        "{}",
+        consent.text()
+    );
+    // The person spent two minutes on the consent page: the sign-in is now older than
+    // max_age, so a code now would carry an auth_time the app must refuse.
+    sqlx::query("UPDATE person_sessions SET auth_time = auth_time - 120000")
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    let again = s
+        .submit(&mut b, &consent, &[("clavis_action", "allow")])
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text());
+    assert!(
+        again.text().contains("<h1>Sign in</h1>"),
+        "{}",
+        again.text()
+    );
+    assert_eq!(s.audit_count("consent.granted").await, 1);
+    // The consent is kept: signing in again gives the code at once.
+    let done = s
+        .submit(
+            &mut b,
+            &again,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "dana"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let code = code_of(&done);
+    let t = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
+    let claims: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(t["id_token"].as_str().unwrap().split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let auth_time = claims["auth_time"].as_i64().unwrap();
+    assert!(
+        now_secs() - auth_time <= 60,
+        "auth_time {auth_time} is older than max_age"
+    );
+}
+
+#[tokio::test]
 async fn wrong_passwords_unknown_and_disabled_people_get_one_message() {
     let s = setup().await;
     let m = RequestMeta::default();
@@ -934,6 +1021,315 @@ async fn logout_ends_the_session_and_goes_back_only_to_a_registered_uri() {
 }
 
 #[tokio::test]
+async fn a_logout_that_does_not_show_it_comes_from_the_app_asks_the_person_first() {
+    let s = setup().await;
+    let (_, mut b) = s.code_for(&s.app).await;
+    let ask = format!(
+        "/oauth2/logout?client_id={}&post_logout_redirect_uri={}&state=bye",
+        s.app,
+        enc("https://app.example/bye")
+    );
+    // No id_token_hint: a question, and nothing has changed yet.
+    let page = s.get(&mut b, &ask).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(
+        page.text().contains("<h1>Sign out?</h1>"),
+        "{}",
+        page.text()
+    );
+    assert!(page
+        .text()
+        .contains("<strong>Orders web</strong> asks to sign you out"));
+    assert!(
+        s.signed_in(&mut b).await,
+        "a link alone signed the person out"
+    );
+    // "Stay signed in" goes back and keeps the session.
+    let r = s.submit(&mut b, &page, &[("clavis_action", "stay")]).await;
+    assert_eq!(location(&r).as_str(), "https://app.example/bye?state=bye");
+    assert!(s.signed_in(&mut b).await);
+    assert_eq!(s.audit_count("person.signed_out").await, 0);
+    // The answer must come from the page: without its CSRF token it is refused.
+    let forged =
+        s.h.send(
+            Request::post("/oauth2/logout")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, b.header())
+                .body(Body::from(format!(
+                    "client_id={}&clavis_action=sign_out",
+                    s.app
+                )))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.audit_count("person.signed_out").await, 0);
+    // "Sign out" ends the session and goes back.
+    let page = s.get(&mut b, &ask).await;
+    let r = s
+        .submit(&mut b, &page, &[("clavis_action", "sign_out")])
+        .await;
+    assert_eq!(location(&r).as_str(), "https://app.example/bye?state=bye");
+    assert!(!s.signed_in(&mut b).await);
+    assert_eq!(s.audit_count("person.signed_out").await, 1);
+}
+
+#[tokio::test]
+async fn a_hint_about_someone_else_asks_and_a_posted_hint_signs_out() {
+    let s = setup().await;
+    let fox_password = "the truth is out there 1013";
+    s.h.remember(fox_password);
+    people::create(
+        &s.h.state.db,
+        &s.h.state.passwords,
+        "root",
+        &RequestMeta::default(),
+        &PersonInput {
+            username: "fox".into(),
+            display_name: "Fox Mulder".into(),
+            email: "fox@example.com".into(),
+            password: fox_password.into(),
+        },
+    )
+    .await
+    .unwrap();
+    // Fox signs in in one browser and gets an ID token.
+    let mut fox = Browser::default();
+    let page = s
+        .get(
+            &mut fox,
+            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
+        )
+        .await;
+    let consent = s
+        .submit(
+            &mut fox,
+            &page,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "fox"),
+                ("password", fox_password),
+            ],
+        )
+        .await;
+    let done = s
+        .submit(&mut fox, &consent, &[("clavis_action", "allow")])
+        .await;
+    let t = tokens(
+        &s.exchange(&s.app, Some(&s.secret), &code_of(&done), VERIFIER)
+            .await,
+    );
+    let fox_hint = t["id_token"].as_str().unwrap().to_string();
+    // Dana is signed in in another; a logout with Fox's hint asks Dana, and the page does
+    // not carry the ID token on.
+    let (code, mut dana) = s.code_for(&s.app).await;
+    let t = tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+    let dana_hint = t["id_token"].as_str().unwrap().to_string();
+    let r = s
+        .get(
+            &mut dana,
+            &format!("/oauth2/logout?id_token_hint={fox_hint}"),
+        )
+        .await;
+    assert!(r.text().contains("<h1>Sign out?</h1>"), "{}", r.text());
+    assert!(r.text().contains("Dana Scully"));
+    assert!(!r.text().contains(&fox_hint));
+    assert_eq!(s.audit_count("person.signed_out").await, 0);
+    // The app posts the logout with Dana's own hint: signed out at once (OpenID Connect
+    // RP-Initiated Logout §2 asks for GET and POST).
+    let body = format!(
+        "id_token_hint={dana_hint}&post_logout_redirect_uri={}&state=s1",
+        enc("https://app.example/bye")
+    );
+    let r =
+        s.h.send(
+            Request::post("/oauth2/logout")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ORIGIN, "https://app.example")
+                .header(header::COOKIE, dana.header())
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(location(&r).as_str(), "https://app.example/bye?state=s1");
+    assert_eq!(s.audit_count("person.signed_out").await, 1);
+}
+
+#[tokio::test]
+async fn without_offline_access_there_is_no_refresh_token_and_a_replay_still_revokes() {
+    let s = setup().await;
+    let mut b = Browser::default();
+    let query = authorize_query(&s.spa, "").replace("%20offline_access", "");
+    let page = s.get(&mut b, &format!("/oauth2/authorize?{query}")).await;
+    let done = s.sign_in_and_allow(&mut b, page).await;
+    let code = code_of(&done);
+    let t = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
+    assert_eq!(t["scope"], "openid profile email");
+    assert!(t.get("refresh_token").is_none(), "{t}");
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(s.userinfo(access).await.status, StatusCode::OK);
+    // A replay revokes the access token that the code gave, refresh token or not.
+    assert_eq!(
+        error_of(&s.exchange(&s.spa, None, &code, VERIFIER).await).1,
+        "invalid_grant"
+    );
+    assert_eq!(s.userinfo(access).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn userinfo_without_openid_is_insufficient_scope_and_a_public_app_revokes_its_grant() {
+    let s = setup().await;
+    let (code, _) = s.code_for(&s.spa).await;
+    let t = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
+    let refresh = t["refresh_token"].as_str().unwrap().to_string();
+    // An access token narrowed to profile: a good token, but not for userinfo.
+    let narrowed = tokens(
+        &s.h.post_form(
+            "/oauth2/token",
+            None,
+            &format!(
+                "grant_type=refresh_token&refresh_token={}&client_id={}&scope=profile",
+                enc(&refresh),
+                s.spa
+            ),
+        )
+        .await,
+    );
+    let r = s.userinfo(narrowed["access_token"].as_str().unwrap()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let challenge = r.headers[header::WWW_AUTHENTICATE].to_str().unwrap();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    // Another app's revocation does nothing to it: it still refreshes.
+    let refresh = narrowed["refresh_token"].as_str().unwrap();
+    let other =
+        s.h.post_form(
+            "/oauth2/revoke",
+            Some((&s.app, &s.secret)),
+            &format!("token={}", enc(refresh)),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+    let t = tokens(&s.refresh(&s.spa, None, refresh).await);
+    let refresh = t["refresh_token"].as_str().unwrap();
+    // The public app revokes its refresh token with its client_id alone (RFC 7009 §2.1
+    // allows public clients), and the grant ends.
+    let r =
+        s.h.post_form(
+            "/oauth2/revoke",
+            None,
+            &format!("token={}&client_id={}", enc(refresh), s.spa),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        error_of(&s.refresh(&s.spa, None, refresh).await).1,
+        "invalid_grant"
+    );
+    assert_eq!(s.audit_count("token.revoked").await, 1);
+}
+
+#[tokio::test]
+async fn a_grant_ends_ninety_days_after_its_code_however_often_it_refreshes() {
+    use sqlx::Row;
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    let s = setup().await;
+    let (code, _) = s.code_for(&s.spa).await;
+    let t = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
+    // 89 days in: the next token lives one more day, not thirty.
+    sqlx::query("UPDATE refresh_tokens SET granted_at = granted_at - $1")
+        .bind(89 * DAY_MS)
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    let t = tokens(
+        &s.refresh(&s.spa, None, t["refresh_token"].as_str().unwrap())
+            .await,
+    );
+    let left: i64 = sqlx::query(
+        "SELECT MAX(expires_at) - MAX(created_at) AS left FROM refresh_tokens \
+         WHERE used_at IS NULL",
+    )
+    .fetch_one(&s.h.state.db.pool)
+    .await
+    .unwrap()
+    .try_get("left")
+    .unwrap();
+    assert!((DAY_MS - 5000..=DAY_MS).contains(&left), "{left}");
+    // Past 90 days: refused, however fresh the token itself.
+    sqlx::query("UPDATE refresh_tokens SET granted_at = granted_at - $1")
+        .bind(2 * DAY_MS)
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(
+            &s.refresh(&s.spa, None, t["refresh_token"].as_str().unwrap())
+                .await
+        )
+        .1,
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_and_then_even_the_right_password_waits() {
+    let s = setup().await;
+    let mut b = Browser::default();
+    let mut page = s
+        .get(
+            &mut b,
+            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
+        )
+        .await;
+    // The default limit: five failures per username in the window.
+    for _ in 0..5 {
+        page = s
+            .submit(
+                &mut b,
+                &page,
+                &[
+                    ("clavis_action", "sign_in"),
+                    ("username", "dana"),
+                    ("password", "not dana's password"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.text());
+    }
+    let r = s
+        .submit(
+            &mut b,
+            &page,
+            &[
+                ("clavis_action", "sign_in"),
+                ("username", "dana"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    let retry: u64 = r.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    assert!(
+        r.text().contains("Too many failed attempts"),
+        "{}",
+        r.text()
+    );
+    // The form is still there, with the username kept, and no session was made.
+    assert!(r.text().contains("value=\"dana\""));
+    assert!(!s.signed_in(&mut b).await);
+    assert_eq!(s.audit_count("person.sign_in_failed").await, 5);
+    assert_eq!(s.audit_count("person.signed_in").await, 0);
+}
+
+#[tokio::test]
 async fn discovery_names_the_endpoints_and_what_they_support() {
     let s = setup().await;
     let r =
@@ -1040,13 +1436,12 @@ async fn a_password_reset_ends_the_grants_and_a_refused_scope_keeps_the_token() 
     let t = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
     let refresh = t["refresh_token"].as_str().unwrap().to_string();
     // A scope beyond the grant: refused, and the token has not rotated.
-    let wider = s
-        .h
-        .post_form(
+    let wider =
+        s.h.post_form(
             "/oauth2/token",
             None,
             &format!(
-                "grant_type=refresh_token&refresh_token={}&client_id={}&scope=openid%20offline_access",
+                "grant_type=refresh_token&refresh_token={}&client_id={}&scope=openid%20address",
                 enc(&refresh),
                 s.spa
             ),

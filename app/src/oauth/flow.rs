@@ -187,9 +187,11 @@ pub async fn decide(
         req.max_age
             .is_some_and(|m| now - p.auth_time > (m as i64).saturating_mul(1000))
     };
+    // A posted answer (consent) is not sent back to sign-in for `max_age` here: that would
+    // loop for `max_age=0`. Step 4 checks `max_age` again before the code is issued.
     let needs_sign_in = match &person {
         None => true,
-        Some(p) => (req.prompt.login && !fresh(p)) || (too_old(p) && !fresh(p)),
+        Some(p) => (req.prompt.login && !fresh(p)) || (too_old(p) && !posted),
     };
     if needs_sign_in {
         if req.prompt.none {
@@ -209,6 +211,7 @@ pub async fn decide(
         }));
     }
     let person = person.ok_or_else(|| SvcError::Internal("no person after sign-in".into()))?;
+    let just_signed_in = new_session.is_some();
     let with = |step| Outcome {
         step,
         session: new_session,
@@ -254,7 +257,19 @@ pub async fn decide(
         }
     }
 
-    // 4. The code.
+    // 4. The code. Its ID token's `auth_time` must still meet `max_age` (the app checks it):
+    // a consent that took longer asks for the password once more, and the consent just
+    // given is kept. With `prompt=consent` that would ask for consent again, without end, so
+    // there the time spent on the consent page counts as part of the sign-in.
+    if too_old(&person) && !just_signed_in && !req.prompt.consent {
+        return Ok(with(Step::SignIn {
+            req,
+            client,
+            username: person.username,
+            error: None,
+            retry_after: None,
+        }));
+    }
     let code = grant::issue_code(cx.db, &req, person.person_id, person.auth_time).await?;
     Ok(with(back(&req, issuer, &[("code", &code)])))
 }

@@ -30,6 +30,14 @@ pub const CODE_TTL_MS: i64 = 60_000;
 /// How long a refresh token lives unused. Each rotation starts a new one.
 pub const REFRESH_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
+/// How long a grant lasts from its code's exchange, however often it is refreshed: then the
+/// person signs in again.
+pub const GRANT_TTL_MS: i64 = 90 * 24 * 60 * 60 * 1000;
+
+/// The scope that asks for refresh tokens (OpenID Connect Core §11). Without it an exchange
+/// gives an access token and an ID token only.
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
 /// 256 random bits, base64url without padding (43 characters): a code, a refresh token, a
 /// family id.
 pub fn random_token() -> String {
@@ -51,6 +59,15 @@ pub struct Granted {
     pub nonce: Option<String>,
     /// Unix milliseconds.
     pub auth_time: i64,
+    /// Unix milliseconds: when the code was exchanged.
+    pub granted_at: i64,
+}
+
+impl Granted {
+    /// Whether the grant gives refresh tokens.
+    pub fn offline(&self) -> bool {
+        self.scope.split(' ').any(|s| s == OFFLINE_ACCESS)
+    }
 }
 
 /// The new refresh token and the id of the access token issued with it, chosen before the
@@ -115,7 +132,9 @@ pub fn verifier_matches(verifier: &str, challenge: &str) -> bool {
 async fn revoke_family(conn: &mut AnyConnection, family: &str, now: i64) -> SvcResult<()> {
     let rows = sqlx::query(
         "SELECT client_id, access_jti, access_expires_at FROM refresh_tokens \
-         WHERE family = $1 AND access_expires_at > $2",
+         WHERE family = $1 AND access_expires_at > $2 \
+         UNION SELECT client_id, access_jti, access_expires_at FROM authorization_codes \
+         WHERE family = $1 AND access_jti IS NOT NULL AND access_expires_at > $2",
     )
     .bind(family.to_string())
     .bind(now)
@@ -147,9 +166,12 @@ async fn revoke_family(conn: &mut AnyConnection, family: &str, now: i64) -> SvcR
 /// their password was reset. In the caller's transaction.
 pub async fn revoke_person(conn: &mut AnyConnection, person_id: i64, now: i64) -> SvcResult<()> {
     let families: Vec<String> = sqlx::query(
-        "SELECT DISTINCT family FROM refresh_tokens WHERE person_id = $1 AND revoked_at IS NULL",
+        "SELECT family FROM refresh_tokens WHERE person_id = $1 AND revoked_at IS NULL \
+         UNION SELECT family FROM authorization_codes \
+         WHERE person_id = $1 AND access_jti IS NOT NULL AND access_expires_at > $2",
     )
     .bind(person_id)
+    .bind(now)
     .fetch_all(&mut *conn)
     .await?
     .iter()
@@ -172,10 +194,13 @@ async fn store_refresh(
     issue: &Issue,
     now: i64,
 ) -> SvcResult<()> {
+    if !g.offline() {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, family, client_id, person_id, scope, auth_time, \
-         created_at, expires_at, access_jti, access_expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         created_at, expires_at, access_jti, access_expires_at, granted_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(hash(&issue.refresh_token))
     .bind(g.family.clone())
@@ -184,9 +209,10 @@ async fn store_refresh(
     .bind(g.scope.clone())
     .bind(g.auth_time)
     .bind(now)
-    .bind(now + REFRESH_TTL_MS)
+    .bind((now + REFRESH_TTL_MS).min(g.granted_at + GRANT_TTL_MS))
     .bind(issue.access_jti.clone())
     .bind(issue.access_expires_at)
+    .bind(g.granted_at)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -272,9 +298,12 @@ pub async fn redeem_code(
                 return Ok(Err("The person is disabled."));
             }
             let used = sqlx::query(
-                "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
+                "UPDATE authorization_codes SET used_at = $1, access_jti = $2, \
+                 access_expires_at = $3 WHERE code_hash = $4 AND used_at IS NULL",
             )
             .bind(now)
+            .bind(issue.access_jti.clone())
+            .bind(issue.access_expires_at)
             .bind(code)
             .execute(&mut *conn)
             .await?
@@ -288,6 +317,7 @@ pub async fn redeem_code(
                 scope: r.try_get("scope")?,
                 nonce: r.try_get("nonce")?,
                 auth_time: r.try_get("auth_time")?,
+                granted_at: now,
             };
             store_refresh(conn, &granted, &client_id, &issue, now).await?;
             Ok(Ok(granted))
@@ -325,7 +355,7 @@ pub async fn rotate_refresh(
             let now = now_ms();
             let Some(r) = sqlx::query(
                 "SELECT family, client_id, person_id, scope, auth_time, expires_at, used_at, \
-                 revoked_at FROM refresh_tokens WHERE token_hash = $1",
+                 revoked_at, granted_at FROM refresh_tokens WHERE token_hash = $1",
             )
             .bind(token.clone())
             .fetch_optional(&mut *conn)
@@ -355,6 +385,10 @@ pub async fn rotate_refresh(
             if r.try_get::<i64, _>("expires_at")? <= now {
                 return Ok(Err("The refresh token has expired."));
             }
+            let granted_at: i64 = r.try_get("granted_at")?;
+            if granted_at + GRANT_TTL_MS <= now {
+                return Ok(Err("The grant has ended: the person must sign in again."));
+            }
             let person_id: i64 = r.try_get("person_id")?;
             if !person_enabled(conn, person_id).await? {
                 return Ok(Err("The person is disabled."));
@@ -370,6 +404,7 @@ pub async fn rotate_refresh(
                 scope: r.try_get("scope")?,
                 nonce: None,
                 auth_time: r.try_get("auth_time")?,
+                granted_at,
             };
             store_refresh(conn, &granted, &client_id, &issue, now).await?;
             Ok(Ok(granted))

@@ -211,7 +211,14 @@ pub async fn revoke(
     meta: &RequestMeta,
 ) -> Result<(), TokenError> {
     let ip = meta.ip.clone().unwrap_or_default();
-    let verified = authenticate(cx, caller, &ip).await?;
+    // A public client revokes with its client_id alone (`none`), as it signs in with it.
+    let caller_id = if caller.basic || !caller.client_secret.is_empty() {
+        authenticate(cx, caller, &ip).await?.client_id
+    } else {
+        super::person_token::authenticate_app(cx, caller, &ip)
+            .await?
+            .client_id
+    };
     if !token.contains('.') {
         let failed = |e: crate::infra::SvcError| {
             tracing::error!(error = %e, "revocation: could not revoke a refresh token");
@@ -220,7 +227,7 @@ pub async fn revoke(
         let live = super::grant::live_refresh(cx.db, token)
             .await
             .map_err(failed)?;
-        if let Some(r) = live.filter(|r| r.client_id == verified.client_id) {
+        if let Some(r) = live.filter(|r| r.client_id == caller_id) {
             super::grant::revoke_by_client(cx.db, meta, &r.family, &r.client_id)
                 .await
                 .map_err(failed)?;
@@ -230,7 +237,7 @@ pub async fn revoke(
     let Some(t) = access::verify_any_audience(cx.keys, token, &cx.settings.issuer) else {
         return Ok(());
     };
-    if t.client_id != verified.client_id {
+    if t.client_id != caller_id {
         return Ok(());
     }
     list_revoked(cx.db, &t.jti, &t.client_id, t.exp * 1000, meta)

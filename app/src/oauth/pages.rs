@@ -1,8 +1,8 @@
-//! The pages a person sees at the authorization endpoint: sign-in, consent, an error, and the
-//! end of a sign-out. Plain server-rendered HTML forms that work without JavaScript and carry
-//! none; every value is HTML-escaped. Each form posts back to `/oauth2/authorize` with the
-//! app's request in hidden fields, so a reload or a failed attempt loses nothing, and with the
-//! CSRF token of the page.
+//! The pages a person sees at the authorization endpoint (sign-in, consent, an error) and at
+//! the logout endpoint (the question, the end of a sign-out). Plain server-rendered HTML forms
+//! that work without JavaScript and carry none; every value is HTML-escaped. Each form posts
+//! back to its endpoint with the app's request in hidden fields, so a reload or a failed
+//! attempt loses nothing, and with the CSRF token of the page.
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
@@ -178,6 +178,42 @@ pub fn signed_out() -> String {
     page(
         "Signed out",
         "<h1>You are signed out</h1><p>You can close this page.</p>",
+    )
+}
+
+/// The question of RP-initiated logout when the request cannot show that it comes from the
+/// app the person signed in to (no `id_token_hint`, or one about someone else): a link on
+/// any site could otherwise sign people out. `app` is the app's name, when the request
+/// names one; `pairs` the request to carry on.
+pub fn sign_out_confirm(
+    person: &str,
+    app: Option<&str>,
+    pairs: &[(String, String)],
+    csrf: &str,
+) -> String {
+    let asking = match app {
+        Some(name) => format!("<strong>{}</strong> asks to sign you out.", text(name)),
+        None => "A page asks to sign you out.".to_string(),
+    };
+    let body = format!(
+        "<h1>Sign out?</h1><p>You are signed in as <strong>{person}</strong>. {asking} \
+         Signing out here signs you out of every app that uses this sign-in.</p>\
+         <form method=\"post\" action=\"/oauth2/logout\">{hidden}\
+         <div class=\"actions\">\
+         <button type=\"submit\" name=\"clavis_action\" value=\"sign_out\" autofocus>Sign out\
+         </button><button type=\"submit\" name=\"clavis_action\" value=\"stay\" \
+         class=\"secondary\">Stay signed in</button></div></form>",
+        person = text(person),
+        hidden = hidden(pairs, csrf),
+    );
+    page("Sign out?", &body)
+}
+
+/// The end of a declined sign-out without a way back to an app.
+pub fn still_signed_in() -> String {
+    page(
+        "Still signed in",
+        "<h1>You are still signed in</h1><p>You can close this page.</p>",
     )
 }
 

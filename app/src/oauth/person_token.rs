@@ -1,7 +1,8 @@
 //! The token endpoint for apps that people sign in to: the authorization-code grant with PKCE
 //! (RFC 6749 §4.1.3, RFC 7636 §4.6) and the refresh-token grant (RFC 6749 §6), each answering
-//! with an access token, a new refresh token and, for `openid`, an ID token (OpenID Connect
-//! Core §3.1.3.3). The stored side (codes, refresh tokens, families) is `grant`.
+//! with an access token, a new refresh token when the grant has `offline_access`, and, for
+//! `openid`, an ID token (OpenID Connect Core §3.1.3.3). The stored side (codes, refresh
+//! tokens, families) is `grant`.
 //!
 //! Client authentication: a confidential PKCE client with its secret (the current one or a
 //! rotated one still valid, as at every endpoint, so a rotation or a revocation takes effect
@@ -24,12 +25,12 @@ use crate::infra::db::now_ms;
 use crate::infra::RequestMeta;
 
 /// The client of a code or refresh request, authenticated as its type requires.
-struct AppClient {
-    client_id: String,
+pub(super) struct AppClient {
+    pub(super) client_id: String,
     audience: Option<String>,
 }
 
-async fn authenticate_app(
+pub(super) async fn authenticate_app(
     cx: &TokenContext<'_>,
     req: &TokenRequest,
     ip: &str,
@@ -170,14 +171,7 @@ pub async fn issue(
             // client keeps a token it can use.
             let live = grant::live_refresh(cx.db, refresh_token).await;
             if let Ok(Some(live)) = &live {
-                let stored = Granted {
-                    family: String::new(),
-                    person_id: 0,
-                    scope: live.scope.clone(),
-                    nonce: None,
-                    auth_time: 0,
-                };
-                narrowed_scope(&stored, req)?;
+                narrowed_scope(&live.scope, req)?;
             }
             grant::rotate_refresh(cx.db, meta, &client.client_id, refresh_token, &issue).await
         }
@@ -191,20 +185,20 @@ pub async fn issue(
             return Err(TokenError::Server);
         }
     };
-    let scope = narrowed_scope(&granted, req)?;
+    let scope = narrowed_scope(&granted.scope, req)?;
     answer(cx, &client, &granted, scope, issue).await
 }
 
 /// The scope of the new access token: the grant's, or for a refresh a subset of it that the
 /// request names (RFC 6749 §6).
-fn narrowed_scope(granted: &Granted, req: &TokenRequest) -> Result<String, TokenError> {
+fn narrowed_scope(granted: &str, req: &TokenRequest) -> Result<String, TokenError> {
     let Some(asked) = req.scope.as_deref().filter(|s| !s.trim().is_empty()) else {
-        return Ok(granted.scope.clone());
+        return Ok(granted.to_string());
     };
     if !matches!(req.grant, Grant::RefreshToken { .. }) {
-        return Ok(granted.scope.clone());
+        return Ok(granted.to_string());
     }
-    let have: Vec<&str> = granted.scope.split(' ').collect();
+    let have: Vec<&str> = granted.split(' ').collect();
     let mut out: Vec<&str> = Vec::new();
     for s in asked.split(' ').filter(|s| !s.is_empty()) {
         if !have.contains(&s) {
@@ -283,7 +277,9 @@ async fn answer(
         token_type: "Bearer",
         expires_in: exp - iat,
         scope,
-        refresh_token: Some(issue.refresh_token),
+        // The grant's scope, not the narrowed one: a refresh that leaves offline_access out
+        // of its access token still rotates the grant's refresh token.
+        refresh_token: granted.offline().then_some(issue.refresh_token),
         id_token,
     })
 }

@@ -19,40 +19,53 @@ pub struct UserInfo {
     pub claims: PersonClaims,
 }
 
+/// Why userinfo refuses a bearer token (RFC 6750 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not an access token of Clavis about a person, expired, revoked, or its client or
+    /// person disabled: 401, without saying which.
+    InvalidToken,
+    /// A good token without `openid`: 403.
+    InsufficientScope,
+}
+
 /// The claims of the person behind `token`: an access token of Clavis about a person, with
-/// `openid`, unexpired, unrevoked, its client enabled and the person enabled. `None` for any
-/// other token, without saying why.
+/// `openid`, unexpired, unrevoked, its client enabled and the person enabled.
 pub async fn userinfo(
     db: &Db,
     keys: &KeyRing,
     issuer: &str,
     token: &str,
-) -> SvcResult<Option<UserInfo>> {
+) -> SvcResult<Result<UserInfo, Refusal>> {
     let Some(t) = access::verify_any_audience(keys, token, issuer) else {
-        return Ok(None);
+        return Ok(Err(Refusal::InvalidToken));
     };
-    if !t.scopes.iter().any(|s| s == "openid") || !t.sub.starts_with("p_") {
-        return Ok(None);
-    }
-    if super::introspect::is_revoked(db, &t.jti).await? {
-        return Ok(None);
+    if !t.sub.starts_with("p_") || super::introspect::is_revoked(db, &t.jti).await? {
+        return Ok(Err(Refusal::InvalidToken));
     }
     match clients::get(db, &t.client_id).await {
         Ok(c) if c.enabled => {}
-        Ok(_) | Err(crate::infra::SvcError::App(_)) => return Ok(None),
+        Ok(_) | Err(crate::infra::SvcError::App(_)) => return Ok(Err(Refusal::InvalidToken)),
         Err(e) => return Err(e),
     }
     let row = sqlx::query("SELECT id FROM people WHERE subject = $1 AND disabled = 0")
         .bind(t.sub.clone())
         .fetch_optional(&db.pool)
         .await?;
-    let Some(r) = row else { return Ok(None) };
+    let Some(r) = row else {
+        return Ok(Err(Refusal::InvalidToken));
+    };
+    if !t.scopes.iter().any(|s| s == "openid") {
+        return Ok(Err(Refusal::InsufficientScope));
+    }
     let scope = t.scopes.join(" ");
     let person = super::person_token::person_claims(db, r.try_get("id")?, &scope).await?;
-    Ok(person.map(|p| UserInfo {
-        sub: p.subject,
-        claims: p.claims,
-    }))
+    Ok(person
+        .map(|p| UserInfo {
+            sub: p.subject,
+            claims: p.claims,
+        })
+        .ok_or(Refusal::InvalidToken))
 }
 
 /// The client (`aud`) and the person (`sub`) of an ID token Clavis signed (RS256, by a

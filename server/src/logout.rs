@@ -1,0 +1,194 @@
+//! `GET` and `POST /oauth2/logout`: RP-initiated logout (OpenID Connect RP-Initiated Logout
+//! 1.0). It ends the person's session at Clavis and goes back to the app's registered
+//! `post_logout_redirect_uri` (with `state`), or shows that they are signed out.
+//!
+//! A request must show that it comes from the app the person signed in to: an `id_token_hint`
+//! that Clavis signed, about the person signed in now. Any other request (no hint, or a hint
+//! about someone else) first asks the person, on a page whose form carries the CSRF token of
+//! the sign-in pages, so that a link on any site cannot sign people out (§2, "the OP MUST ask
+//! the End-User"). The page carries the app and the way back on, never the ID token.
+
+use app::infra::state::AppState;
+use app::oauth::{pages, userinfo};
+use app::people::session;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+
+use crate::authorize::{
+    csrf_ok, csrf_token, form_action, html, meta, peer_ip, see_other, server_error, MAX_FORM,
+};
+
+/// What the person answered on the question page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    SignOut,
+    Stay,
+}
+
+fn bad(message: &str) -> Response {
+    html(StatusCode::BAD_REQUEST, pages::error(message), "'none'")
+}
+
+pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
+    let ip = peer_ip(&req);
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let raw: Vec<u8> = if parts.method == Method::POST {
+        match axum::body::to_bytes(body, MAX_FORM).await {
+            Ok(b) => b.to_vec(),
+            Err(_) => {
+                return html(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    pages::error("The request is too large."),
+                    "'none'",
+                )
+            }
+        }
+    } else {
+        parts.uri.query().unwrap_or("").as_bytes().to_vec()
+    };
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&raw).into_owned().collect();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+
+    // The answer of Clavis's own question page, only from that page.
+    let answer = match get("clavis_action").as_deref() {
+        None => None,
+        Some(a) => {
+            let genuine = parts.method == Method::POST
+                && csrf_ok(&state, &headers, &get("csrf").unwrap_or_default());
+            if !genuine {
+                return html(
+                    StatusCode::FORBIDDEN,
+                    pages::error(
+                        "This page was open too long or came from another site. Sign out again from the app.",
+                    ),
+                    "'none'",
+                );
+            }
+            match a {
+                "sign_out" => Some(Answer::SignOut),
+                _ => Some(Answer::Stay),
+            }
+        }
+    };
+
+    // The app: by the hint, or by client_id; both must agree.
+    let hint = get("id_token_hint")
+        .map(|t| userinfo::id_token_hint(&state.signing_keys, &t, &state.settings.issuer));
+    if matches!(hint, Some(None)) {
+        return bad("The id_token_hint is not an ID token from here.");
+    }
+    let (hinted_client, hinted_subject) = hint.flatten().unzip();
+    let client_id = match (hinted_client, get("client_id")) {
+        (Some(a), Some(c)) if a != c => {
+            return bad("client_id differs from the app of the id_token_hint.")
+        }
+        (Some(a), _) => Some(a),
+        (None, c) => c,
+    };
+    let client = match &client_id {
+        Some(id) => match app::clients::service::get(&state.db, id).await {
+            Ok(c) if c.enabled => Some(c),
+            Ok(_) | Err(app::infra::SvcError::App(_)) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "logout: could not read the client");
+                return server_error();
+            }
+        },
+        None => None,
+    };
+
+    // The way back: registered by that app, exactly (no loopback exception here).
+    let back_uri = get("post_logout_redirect_uri");
+    let back = match &back_uri {
+        None => None,
+        Some(uri) => {
+            let registered = client
+                .as_ref()
+                .is_some_and(|c| c.post_logout_redirect_uris.contains(uri));
+            if !registered {
+                return bad(
+                    "The post_logout_redirect_uri is not one this app registered (or the request names no app).",
+                );
+            }
+            let state_param = get("state");
+            let params: Vec<(&str, &str)> = state_param
+                .as_deref()
+                .map(|s| vec![("state", s)])
+                .unwrap_or_default();
+            app::oauth::authorize::redirect_with(uri, &params)
+        }
+    };
+
+    let token = session::token_from_headers(&headers, &state.settings);
+    let person = match &token {
+        Some(t) => match session::lookup(&state.db, t).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "logout: could not read the session");
+                return server_error();
+            }
+        },
+        None => None,
+    };
+
+    if answer == Some(Answer::Stay) {
+        return match back {
+            Some(uri) => see_other(&uri),
+            None => html(StatusCode::OK, pages::still_signed_in(), "'none'"),
+        };
+    }
+    if let Some(p) = &person {
+        let from_the_app = hinted_subject.as_deref() == Some(p.subject.as_str());
+        if !from_the_app && answer != Some(Answer::SignOut) {
+            let mut carry: Vec<(String, String)> = Vec::new();
+            for (name, value) in [
+                ("client_id", client.as_ref().map(|c| c.client_id.clone())),
+                ("post_logout_redirect_uri", back_uri.clone()),
+                ("state", get("state")),
+            ] {
+                if let Some(v) = value {
+                    carry.push((name.to_string(), v));
+                }
+            }
+            let (csrf, csrf_cookie) = csrf_token(&state, &headers);
+            let body = pages::sign_out_confirm(
+                &p.display_name,
+                client.as_ref().map(|c| c.name.as_str()),
+                &carry,
+                &csrf,
+            );
+            let sources = back
+                .as_deref()
+                .map(form_action)
+                .unwrap_or_else(|| "'self'".to_string());
+            let mut res = html(StatusCode::OK, body, &sources);
+            if let Some(v) = csrf_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            return res;
+        }
+    }
+
+    if let Some(t) = &token {
+        if let Err(e) = session::sign_out(&state.db, &meta(&headers, ip), t).await {
+            tracing::error!(error = %e, "logout failed");
+            return server_error();
+        }
+    }
+    let mut res = match back {
+        Some(uri) => see_other(&uri),
+        None => html(StatusCode::OK, pages::signed_out(), "'none'"),
+    };
+    if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(&state.settings)) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
