@@ -7,9 +7,10 @@
 //! - `ui.rs` or `ui/`: the components and pages;
 //! - `service.rs` (server only): the rules that need the store, its transactions and queries.
 //!
-//! Domains: `accounts`, `audit`, `signin` (console sign-in), `clients`, `secrets`, and `oauth`
-//! (server only: the token endpoint's rules and keys; its HTTP handlers are in the `server`
-//! crate). Shared pieces: `error` (the one error type on the wire), `ui` (components that know
+//! Domains: `accounts`, `audit`, `signin` (console sign-in), `clients`, `secrets`,
+//! `authorizers` (gateways and their system clients), `people` (who signs in to apps), and
+//! `oauth` (server only: the authorization server's rules, store and keys; its HTTP edge is in
+//! the `server` crate). Shared pieces: `error` (the one error type on the wire), `ui` (components that know
 //! no domain) and `infra` (server only: database, state, settings, edge checks, sessions,
 //! metrics). This file: the HTML shell, the layout and the routes.
 #![deny(clippy::unwrap_used, clippy::expect_used)]

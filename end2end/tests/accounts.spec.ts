@@ -14,7 +14,7 @@ test('the last active administrator cannot be disabled or demoted', async ({ pag
   await expect(accountsPage.row('admin')).toContainText('Administrator');
 });
 
-test('an administrator creates an account, changes its role and disables it', async ({ page, signInPage, accountsPage, browser }) => {
+test('an administrator creates an account, changes its role and disables it', async ({ page, signInPage, accountsPage, browser, js }) => {
   const name = unique('user');
   const password = 'a fresh long password';
   await signInPage.signInAs(ADMIN);
@@ -31,6 +31,16 @@ test('an administrator creates an account, changes its role and disables it', as
   // The password typed for the new account does not linger in the form.
   await expect(page.locator('#new-password')).toHaveValue('');
 
+  if (js) {
+    // The role change's confirmation takes the focus; Escape closes it, changes nothing, and
+    // gives the focus back to its summary.
+    const r = accountsPage.row(name);
+    await r.getByText('Make Administrator…').click();
+    await expect(r.locator('p.confirm-text')).toBeFocused();
+    await page.keyboard.press('Escape');
+    await expect(r.locator('summary', { hasText: 'Make Administrator…' })).toBeFocused();
+    await expect(r).toContainText('Support');
+  }
   await accountsPage.changeRole(name, 'Administrator');
   await expect(accountsPage.status()).toHaveText(`${name} is now Administrator.`);
   await expect(accountsPage.row(name)).toContainText('Administrator');

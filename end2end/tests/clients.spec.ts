@@ -275,6 +275,13 @@ for (const [key, title, clients] of [
     const appName = unique(key);
     await page.getByLabel('Application name').fill(appName);
     await page.getByRole('button', { name: 'Create application and clients' }).click();
+    // With several secrets shown at once, every button and link names its client: no two
+    // share an accessible name.
+    await expect(oneTime.dialog()).toBeVisible();
+    const names = await oneTime.dialog().locator('button, a').evaluateAll((els) =>
+      els.map((e) => e.getAttribute('aria-label') ?? (e.textContent ?? '').trim()));
+    expect(names.length).toBeGreaterThan(2);
+    expect(new Set(names).size, names.join(' | ')).toBe(names.length);
     // Every confidential client of the preset got its first secret, shown once.
     expect((await oneTime.done()).length).toBeGreaterThan(0);
     await expect(page).toHaveURL(/\/clients\?application=\d+$/);

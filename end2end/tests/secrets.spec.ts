@@ -126,6 +126,8 @@ test('rotation keeps the old secret as previously used, and the cap revokes the 
   await again.getByLabel('For 1 day').check();
   await again.getByRole('button', { name: 'Rotate secret' }).click();
   const third = (await oneTime.done())[0];
+  // "Done" gives the focus back to the button that started the rotation.
+  if (js) await expect(page.getByRole('button', { name: 'Rotate secret' })).toBeFocused();
   await expect(page.getByRole('region', { name: 'Secret', exact: true })).toContainText(`…${third.slice(-4)}`);
   await expect(row(page, first)).toContainText('Revoked (rotation limit)');
   await expect(row(page, first).getByText('Revoke…')).toHaveCount(0);
@@ -143,6 +145,15 @@ test('"Revoke" revokes one rotated secret and "Revoke all rotated" the rest', as
   await signInPage.signInAs(ADMIN);
   const { secret: first } = await newWorker(page, js, oneTime, unique('Revoking worker'));
   const second = await rotate(page, oneTime);
+  if (js) {
+    // Escape closes a row's confirmation, revokes nothing, and gives the focus back to it.
+    const r = row(page, first);
+    await r.getByText('Revoke…').click();
+    await expect(r.locator('p.confirm-text')).toBeFocused();
+    await page.keyboard.press('Escape');
+    await expect(r.locator('summary', { hasText: 'Revoke…' })).toBeFocused();
+    await expect(r).toContainText('Rotated, still valid');
+  }
   await revokeOne(page, js, first);
   await expect(page.getByRole('status').filter({ hasText: 'was revoked' })).toBeVisible();
   await expect(row(page, first)).toContainText('Revoked by admin');
@@ -150,8 +161,17 @@ test('"Revoke" revokes one rotated secret and "Revoke all rotated" the rest', as
 
   await rotate(page, oneTime);
   await expect(row(page, second)).toContainText('Rotated, still valid');
-  await previous(page).getByRole('button', { name: 'Revoke all rotated' }).click();
+  const revokeAll = previous(page).getByRole('button', { name: 'Revoke all rotated' });
   const confirm = page.getByRole('dialog', { name: 'Revoke 1 rotated secret?' });
+  if (js) {
+    // The focus moves into the confirmation, and back to its button on Cancel.
+    await revokeAll.click();
+    await expect(confirm.getByRole('heading', { name: 'Revoke 1 rotated secret?' })).toBeFocused();
+    await confirm.getByRole('link', { name: 'Cancel' }).click();
+    await expect(confirm).toHaveCount(0);
+    await expect(revokeAll).toBeFocused();
+  }
+  await revokeAll.click();
   await expect(confirm).toContainText('The current secret keeps working');
   await confirm.getByRole('button', { name: 'Revoke all rotated' }).click();
   await expect(confirm).toHaveCount(0);

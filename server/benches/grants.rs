@@ -6,7 +6,9 @@
 //! - `authorization_code`: a confidential PKCE client exchanging a fresh code (the codes are
 //!   made before each round, outside the timing, as the authorization endpoint would);
 //! - `refresh_token`: the same client refreshing, each request with the token the previous one
-//!   returned (rotation).
+//!   returned (rotation);
+//! - `RS256 signature alone`: one ID token's signature (2048-bit RSA, jwt-simple as the server
+//!   uses it), outside the router: how much of a grant's time is that signature.
 //!
 //! The cases interleave in each round, so a slow spell of the machine falls on all of them;
 //! each figure is the median of the rounds, and the ratios to client credentials are what to
@@ -149,7 +151,12 @@ fn main() {
         let req = AuthorizeRequest {
             client_id: app.client_id.clone(),
             redirect_uri: CB.into(),
-            scopes: vec!["openid".into(), "profile".into(), "email".into()],
+            scopes: vec![
+                "openid".into(),
+                "profile".into(),
+                "email".into(),
+                "offline_access".into(),
+            ],
             state: None,
             code_challenge: CHALLENGE.into(),
             nonce: Some("n".into()),
@@ -171,7 +178,8 @@ fn main() {
             .unwrap()
             .to_string();
 
-        let (mut cc, mut code, mut rt_) = (Vec::new(), Vec::new(), Vec::new());
+        let rsa = jwt_simple::prelude::RS256KeyPair::generate(2048).unwrap();
+        let (mut cc, mut code, mut rt_, mut sig) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             let mut codes = Vec::with_capacity(CALLS);
             for _ in 0..CALLS {
@@ -197,6 +205,11 @@ fn main() {
                 .await;
                 refresh = t["refresh_token"].as_str().unwrap().to_string();
             }));
+            sig.push(rate!({
+                use jwt_simple::prelude::*;
+                let claims = Claims::create(Duration::from_mins(5)).with_subject("p_bench");
+                std::hint::black_box(rsa.sign(claims).unwrap());
+            }));
         }
         let ratios = |v: &[f64]| median(v.iter().zip(&cc).map(|(x, b)| x / b).collect());
         println!("grant                 requests/s (median of {ROUNDS} rounds of {CALLS})   ratio to client_credentials");
@@ -210,6 +223,11 @@ fn main() {
             "refresh_token          {:>8.0}   {:.2}",
             median(rt_.clone()),
             ratios(&rt_)
+        );
+        println!(
+            "RS256 signature alone  {:>8.0}   {:.2}",
+            median(sig.clone()),
+            ratios(&sig)
         );
     });
 }

@@ -287,8 +287,14 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
         }
         Ok(Err(userinfo::Refusal::InvalidToken)) => bearer_error(Some("invalid_token")),
         Ok(Err(userinfo::Refusal::InsufficientScope)) => {
-            let mut res = bearer_error(Some("insufficient_scope"));
+            let mut res = bearer_error(None);
             *res.status_mut() = StatusCode::FORBIDDEN;
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(
+                    "Bearer realm=\"clavis\", error=\"insufficient_scope\", scope=\"openid\"",
+                ),
+            );
             res
         }
         Err(e) => {

@@ -1,5 +1,8 @@
-//! The `clavis` server: configuration, the axum router around the Leptos app, operations
-//! endpoints (`/healthz`, `/metrics`), and start-up (migrations, first admin, shutdown).
+//! The `clavis` server: the axum router around the Leptos app, operations endpoints
+//! (`/healthz`, `/metrics`), and start-up (migrations, first admin, keys, shutdown).
+//! Beside it: `config` (the file and `CLAVIS_*`), `layers` (middleware), `assets`, the OAuth
+//! HTTP edge (`oauth`, `authorize`, `logout`), the admin REST API (`api/`); the CLI is
+//! `main.rs`.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod api;

@@ -7,6 +7,10 @@
 //! about someone else) first asks the person, on a page whose form carries the CSRF token of
 //! the sign-in pages, so that a link on any site cannot sign people out (§2, "the OP MUST ask
 //! the End-User"). The page carries the app and the way back on, never the ID token.
+//!
+//! An app's `POST` (a form on its own site) arrives without the person's `SameSite=Lax`
+//! cookie, so it is answered with a 303 to the same request as a `GET`, which has it. A
+//! cross-site `POST` therefore decides nothing and clears no cookie by itself.
 
 use app::infra::state::AppState;
 use app::oauth::{pages, userinfo};
@@ -49,6 +53,12 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
         parts.uri.query().unwrap_or("").as_bytes().to_vec()
     };
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&raw).into_owned().collect();
+    if parts.method == Method::POST && !pairs.iter().any(|(k, _)| k == "clavis_action") {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
+        return see_other(&format!("/oauth2/logout?{query}"));
+    }
     let get = |name: &str| {
         pairs
             .iter()
@@ -187,8 +197,10 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
         Some(uri) => see_other(&uri),
         None => html(StatusCode::OK, pages::signed_out(), "'none'"),
     };
-    if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(&state.settings)) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    if token.is_some() {
+        if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(&state.settings)) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     res
 }

@@ -856,6 +856,33 @@ async fn a_consent_slower_than_max_age_asks_for_the_password_once_more() {
         now_secs() - auth_time <= 60,
         "auth_time {auth_time} is older than max_age"
     );
+
+    // A day later, with prompt=consent: an "allow" posted by whoever is at the browser (the
+    // page's CSRF token and the person's subject are easy to get there) is no sign-in.
+    sqlx::query("UPDATE person_sessions SET auth_time = auth_time - 86400000")
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    let query = authorize_query(&s.spa, "&max_age=300&prompt=consent");
+    let page = s.get(&mut b, &format!("/oauth2/authorize?{query}")).await;
+    assert!(page.text().contains("<h1>Sign in</h1>"), "{}", page.text());
+    let subject: String = sqlx::query_scalar("SELECT subject FROM people WHERE username = 'dana'")
+        .fetch_one(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    let forged = s
+        .submit(
+            &mut b,
+            &page,
+            &[("clavis_action", "allow"), ("subject", &subject)],
+        )
+        .await;
+    assert!(
+        forged.text().contains("<h1>Sign in</h1>"),
+        "{}",
+        forged.text()
+    );
+    assert!(forged.headers.get(header::LOCATION).is_none());
 }
 
 #[tokio::test]
@@ -1135,8 +1162,9 @@ async fn a_hint_about_someone_else_asks_and_a_posted_hint_signs_out() {
     assert!(r.text().contains("Dana Scully"));
     assert!(!r.text().contains(&fox_hint));
     assert_eq!(s.audit_count("person.signed_out").await, 0);
-    // The app posts the logout with Dana's own hint: signed out at once (OpenID Connect
-    // RP-Initiated Logout §2 asks for GET and POST).
+    // The app posts the logout with Dana's own hint (OpenID Connect RP-Initiated Logout §2
+    // asks for GET and POST). A form on the app's site arrives without the SameSite=Lax
+    // cookie: the answer is the same request as a GET, and it decides nothing by itself.
     let body = format!(
         "id_token_hint={dana_hint}&post_logout_redirect_uri={}&state=s1",
         enc("https://app.example/bye")
@@ -1146,13 +1174,26 @@ async fn a_hint_about_someone_else_asks_and_a_posted_hint_signs_out() {
             Request::post("/oauth2/logout")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::ORIGIN, "https://app.example")
-                .header(header::COOKIE, dana.header())
                 .body(Body::from(body))
                 .unwrap(),
         )
         .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.headers.get(header::SET_COOKIE).is_none(),
+        "a cross-site POST cleared a cookie"
+    );
+    let again = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    assert!(
+        again.starts_with("/oauth2/logout?id_token_hint="),
+        "{again}"
+    );
+    assert_eq!(s.audit_count("person.signed_out").await, 0);
+    // The browser follows it with its cookie: signed out at once, back to the app.
+    let r = s.get(&mut dana, &again).await;
     assert_eq!(location(&r).as_str(), "https://app.example/bye?state=s1");
     assert_eq!(s.audit_count("person.signed_out").await, 1);
+    assert!(!s.signed_in(&mut dana).await);
 }
 
 #[tokio::test]
@@ -1174,12 +1215,34 @@ async fn without_offline_access_there_is_no_refresh_token_and_a_replay_still_rev
         "invalid_grant"
     );
     assert_eq!(s.userinfo(access).await.status, StatusCode::UNAUTHORIZED);
+
+    // A refresh token from before refresh tokens needed offline_access ends, unchanged.
+    let (code, _) = s.code_for(&s.app).await;
+    let t = tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+    sqlx::query("UPDATE refresh_tokens SET scope = 'openid profile email'")
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    let old = t["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        error_of(&s.refresh(&s.app, Some(&s.secret), old).await).1,
+        "invalid_grant"
+    );
+    let used: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens WHERE used_at IS NOT NULL")
+            .fetch_one(&s.h.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        used, 0,
+        "the old token was not rotated into a grant without refresh tokens"
+    );
 }
 
 #[tokio::test]
 async fn userinfo_without_openid_is_insufficient_scope_and_a_public_app_revokes_its_grant() {
     let s = setup().await;
-    let (code, _) = s.code_for(&s.spa).await;
+    let (code, mut b) = s.code_for(&s.spa).await;
     let t = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
     let refresh = t["refresh_token"].as_str().unwrap().to_string();
     // An access token narrowed to profile: a good token, but not for userinfo.
@@ -1199,7 +1262,7 @@ async fn userinfo_without_openid_is_insufficient_scope_and_a_public_app_revokes_
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let challenge = r.headers[header::WWW_AUTHENTICATE].to_str().unwrap();
     assert!(
-        challenge.contains("error=\"insufficient_scope\""),
+        challenge.contains("error=\"insufficient_scope\", scope=\"openid\""),
         "{challenge}"
     );
     // Another app's revocation does nothing to it: it still refreshes.
@@ -1229,6 +1292,44 @@ async fn userinfo_without_openid_is_insufficient_scope_and_a_public_app_revokes_
         "invalid_grant"
     );
     assert_eq!(s.audit_count("token.revoked").await, 1);
+
+    // The confidential app's grant: the public app's client_id cannot revoke it, and the
+    // confidential app cannot revoke without its secret.
+    let (code, _) = s.code_for(&s.app).await;
+    let t = tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+    let theirs = t["refresh_token"].as_str().unwrap().to_string();
+    let by_public = format!("token={}&client_id={}", enc(&theirs), s.spa);
+    let r = s.h.post_form("/oauth2/revoke", None, &by_public).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let without_secret = format!("token={}&client_id={}", enc(&theirs), s.app);
+    let r = s.h.post_form("/oauth2/revoke", None, &without_secret).await;
+    assert_eq!(
+        error_of(&r),
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
+    let t = tokens(&s.refresh(&s.app, Some(&s.secret), &theirs).await);
+    assert!(t["refresh_token"].is_string(), "the grant was revoked");
+    assert_eq!(s.audit_count("token.revoked").await, 1);
+
+    // HTTP Basic with an empty secret is how some libraries say `none`.
+    let r = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&s.spa, "&prompt=none")
+            ),
+        )
+        .await;
+    let form = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+        enc(&code_of(&r)),
+        enc(CB)
+    );
+    let r =
+        s.h.post_form("/oauth2/token", Some((&s.spa, "")), &form)
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
 #[tokio::test]

@@ -882,6 +882,8 @@ async fn batched_writes_survive_a_failed_flush_and_a_second_flush_waits_for_the_
     let usage = UsageRecorder::default();
     let secret_id = scalar("SELECT MIN(id) FROM client_secrets").await;
     usage.record(secret_id, 1_234_000);
+    // A failed write puts the mark back: the flushes below still write it.
+    assert!(usage.flush(&broken).await.is_err());
     let (first, (second, seen)) = tokio::join!(usage.flush(&h.state.db), async {
         let second = usage.flush(&h.state.db).await;
         (

@@ -15,7 +15,8 @@
 //! - `metrics`: Prometheus counters.
 //! - `once`: single-use keys, so that a re-sent form changes nothing.
 //!
-//! This file holds only the service error type and the request facts services record.
+//! This file: the service error type, the request facts services record (`RequestMeta`), and
+//! the single-use key of a request (`SingleUse`, how long keys are kept, `fingerprint`).
 
 pub mod assets;
 pub mod csp;

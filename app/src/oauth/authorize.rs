@@ -9,8 +9,13 @@
 //! - `Redirect`: everything else. The error goes back to the client's redirect URI with
 //!   `error`, `error_description`, `state` and `iss` (RFC 9207).
 //!
-//! Not yet wired to an endpoint: `/oauth2/authorize`, the sign-in page for people and the code
-//! exchange come with it.
+//! The steps after these checks (the person, consent, the code) are `flow`; the PKCE check of
+//! the code exchange is `verifier_matches`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::clients::kind::ClientType;
 use crate::clients::rules::loopback;
@@ -264,9 +269,28 @@ pub fn check(
     })
 }
 
+/// Whether `verifier` is the PKCE verifier of `challenge` (S256, RFC 7636 §4.6).
+pub fn verifier_matches(verifier: &str, challenge: &str) -> bool {
+    if !is_pkce_string(verifier) {
+        return false;
+    }
+    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    computed.as_bytes().ct_eq(challenge.as_bytes()).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_s256_verifier_of_rfc_7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(verifier_matches(verifier, challenge));
+        assert!(!verifier_matches(challenge, challenge));
+        assert!(!verifier_matches("short", challenge));
+        assert!(!verifier_matches("", challenge));
+    }
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 

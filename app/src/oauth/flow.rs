@@ -187,11 +187,17 @@ pub async fn decide(
         req.max_age
             .is_some_and(|m| now - p.auth_time > (m as i64).saturating_mul(1000))
     };
-    // A posted answer (consent) is not sent back to sign-in for `max_age` here: that would
-    // loop for `max_age=0`. Step 4 checks `max_age` again before the code is issued.
+    // A posted answer (consent) to a page shown when the sign-in still met `max_age` is not
+    // sent back to sign-in here (that would loop for `max_age=0`): it gets the few minutes a
+    // person may spend on the page. Step 4 checks `max_age` again before the code is issued.
+    let page_time = |p: &SignedIn| {
+        req.max_age.is_some_and(|m| {
+            now - p.auth_time <= (m as i64).saturating_mul(1000) + FRESH_SIGN_IN_MS
+        })
+    };
     let needs_sign_in = match &person {
         None => true,
-        Some(p) => (req.prompt.login && !fresh(p)) || (too_old(p) && !posted),
+        Some(p) => (req.prompt.login && !fresh(p)) || (too_old(p) && !(posted && page_time(p))),
     };
     if needs_sign_in {
         if req.prompt.none {
@@ -260,7 +266,8 @@ pub async fn decide(
     // 4. The code. Its ID token's `auth_time` must still meet `max_age` (the app checks it):
     // a consent that took longer asks for the password once more, and the consent just
     // given is kept. With `prompt=consent` that would ask for consent again, without end, so
-    // there the time spent on the consent page counts as part of the sign-in.
+    // there the time spent on the consent page (at most `FRESH_SIGN_IN_MS`, step 2) counts as
+    // part of the sign-in.
     if too_old(&person) && !just_signed_in && !req.prompt.consent {
         return Ok(with(Step::SignIn {
             req,

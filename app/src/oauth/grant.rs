@@ -18,7 +18,6 @@ use futures::FutureExt;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
-use subtle::ConstantTimeEq;
 
 use super::authorize::AuthorizeRequest;
 use crate::audit::service::{self as audit, Event};
@@ -116,15 +115,6 @@ pub async fn issue_code(
     .execute(&db.pool)
     .await?;
     Ok(code)
-}
-
-/// Whether `verifier` is the PKCE verifier of `challenge` (S256, RFC 7636 §4.6).
-pub fn verifier_matches(verifier: &str, challenge: &str) -> bool {
-    if !super::authorize::is_pkce_string(verifier) {
-        return false;
-    }
-    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    computed.as_bytes().ct_eq(challenge.as_bytes()).into()
 }
 
 /// Revokes a family: its refresh tokens, and the access tokens issued with them that have
@@ -290,7 +280,10 @@ pub async fn redeem_code(
                     "redirect_uri differs from the one of the authorization request.",
                 ));
             }
-            if !verifier_matches(&verifier, &r.try_get::<String, _>("code_challenge")?) {
+            if !super::authorize::verifier_matches(
+                &verifier,
+                &r.try_get::<String, _>("code_challenge")?,
+            ) {
                 return Ok(Err("The code_verifier does not match the code_challenge."));
             }
             let person_id: i64 = r.try_get("person_id")?;
@@ -389,6 +382,13 @@ pub async fn rotate_refresh(
             if granted_at + GRANT_TTL_MS <= now {
                 return Ok(Err("The grant has ended: the person must sign in again."));
             }
+            let scope: String = r.try_get("scope")?;
+            if !scope.split(' ').any(|s| s == OFFLINE_ACCESS) {
+                // From before refresh tokens needed offline_access: it ends here, unchanged.
+                return Ok(Err(
+                    "The grant has no offline_access: the person must sign in again.",
+                ));
+            }
             let person_id: i64 = r.try_get("person_id")?;
             if !person_enabled(conn, person_id).await? {
                 return Ok(Err("The person is disabled."));
@@ -401,7 +401,7 @@ pub async fn rotate_refresh(
             let granted = Granted {
                 family,
                 person_id,
-                scope: r.try_get("scope")?,
+                scope,
                 nonce: None,
                 auth_time: r.try_get("auth_time")?,
                 granted_at,
@@ -501,16 +501,6 @@ const REPLAY_MEMORY_MS: i64 = 24 * 60 * 60 * 1000;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_s256_verifier_of_rfc_7636_appendix_b() {
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-        assert!(verifier_matches(verifier, challenge));
-        assert!(!verifier_matches(challenge, challenge));
-        assert!(!verifier_matches("short", challenge));
-        assert!(!verifier_matches("", challenge));
-    }
 
     #[test]
     fn tokens_are_256_bits() {

@@ -12,7 +12,6 @@
 //! revocation is seen by the next check on every replica; `prune` forgets them afterwards.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::access::{self, VerifiedToken};
 use super::token::{authenticate, TokenContext};
@@ -212,7 +211,7 @@ pub async fn revoke(
 ) -> Result<(), TokenError> {
     let ip = meta.ip.clone().unwrap_or_default();
     // A public client revokes with its client_id alone (`none`), as it signs in with it.
-    let caller_id = if caller.basic || !caller.client_secret.is_empty() {
+    let caller_id = if !caller.client_secret.is_empty() {
         authenticate(cx, caller, &ip).await?.client_id
     } else {
         super::person_token::authenticate_app(cx, caller, &ip)
@@ -300,12 +299,4 @@ pub async fn prune(db: &Db, now: i64) -> SvcResult<u64> {
         .execute(&db.pool)
         .await?;
     Ok(done.rows_affected())
-}
-
-/// How many tokens are listed as revoked now (for tests and the log).
-pub async fn revoked_count(db: &Db) -> SvcResult<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM revoked_tokens")
-        .fetch_one(&db.pool)
-        .await?;
-    Ok(row.try_get("n")?)
 }

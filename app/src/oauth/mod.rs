@@ -1,17 +1,23 @@
-//! The OAuth authorization server (server only): what the token endpoint, the JWKS and the
-//! metadata document need, apart from HTTP. Its HTTP handlers are `server::oauth`, which parse
-//! the request and write the answer; client secrets are checked by `secrets::verify`.
+//! The OAuth authorization server and OpenID provider (server only): its rules and its store,
+//! apart from HTTP. Its HTTP edge is `server::oauth` (token, introspection, revocation, JWKS,
+//! metadata), `server::authorize` (authorization endpoint, userinfo) and `server::logout`,
+//! which parse the request and write the answer; client secrets are checked by
+//! `secrets::verify`. The domain has no `service.rs`: its store code is split by grant.
 //!
 //! This file: the token endpoint's request, answer and errors (RFC 6749 §5).
 //!
 //! - `access`: checking its own tokens, for the admin API (`/api/v1`).
-//! - `authorize`: the authorization request's rules (PKCE, redirect URIs, scopes, prompt).
+//! - `authorize`: the authorization request's rules (PKCE, redirect URIs, scopes, prompt);
+//!   `flow`: its steps (the person, consent, the code); `pages`: the HTML people see.
+//! - `grant`: codes, refresh tokens and their families in the store; `person_token`: the
+//!   authorization-code and refresh-token grants; `userinfo`: the userinfo answer and the
+//!   `id_token_hint` of logout.
 //! - `token`: client authentication, and issuing an access token for the client-credentials
 //!   grant (RFC 6749 §4.4).
 //! - `introspect`: token introspection (RFC 7662) and revocation (RFC 7009), with the list of
 //!   revoked tokens.
 //! - `keys`: the Ed25519 signing keys (in the database, so that every replica signs with the
-//!   same key), the JWS, and the JWKS.
+//!   same key), the JWS, and the JWKS; `id_keys`: the RS256 keys of ID tokens.
 //! - `limits`: the failure limits of client authentication, and the aggregated audit of failures.
 //! - `metadata`: `scopes_supported` of the metadata document, read at most every few seconds.
 

@@ -35,7 +35,9 @@ pub(super) async fn authenticate_app(
     req: &TokenRequest,
     ip: &str,
 ) -> Result<AppClient, TokenError> {
-    if req.basic || !req.client_secret.is_empty() {
+    // A client that sends a secret authenticates with it. An empty one (Basic `client_id:`,
+    // as some libraries send for a public client) counts as none.
+    if !req.client_secret.is_empty() {
         let v = authenticate(cx, req, ip).await?;
         return match v.client_type {
             ClientType::ConfidentialPkce => Ok(AppClient {
@@ -54,7 +56,7 @@ pub(super) async fn authenticate_app(
         }),
         Ok(_) | Err(crate::infra::SvcError::App(_)) => authenticate(cx, req, ip)
             .await
-            .and(Err(TokenError::InvalidClient { basic: false })),
+            .and(Err(TokenError::InvalidClient { basic: req.basic })),
         Err(e) => {
             tracing::error!(error = %e, "token endpoint: could not read the client");
             Err(TokenError::Server)

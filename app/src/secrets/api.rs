@@ -52,10 +52,8 @@ pub async fn rotate_secret(
 }
 
 /// Reveals a readable secret (the storage flag false) to an administrator who gives their
-/// password again. The answer is the one-time dialog's (or, without JavaScript, its page).
-/// Reveals a readable secret after the administrator's password. `file` empty: the secret
-/// alone; otherwise the secret and that one of an authorizer's files that hold it, filled in:
-/// each file is its own audited reveal, which names it.
+/// password again; `file` empty: the secret alone, otherwise also that one of an authorizer's
+/// files that hold it. The answer is the one-time dialog's (or, without JavaScript, its page).
 #[server(endpoint = "secrets/reveal")]
 pub async fn reveal_secret(
     client_id: String,
@@ -64,10 +62,7 @@ pub async fn reveal_secret(
     password: String,
     form_token: String,
 ) -> Result<OneTimeSecrets, AppError> {
-    use super::sealed;
-    use crate::authorizers::{self, service::for_client};
     use crate::infra::edge;
-    use crate::signin::service::confirm_password;
     edge::no_store();
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
@@ -78,53 +73,13 @@ pub async fn reveal_secret(
             &form_token,
             &(&client_id, secret_id, &file),
         )?;
-        let authorizer = for_client(&st.db, &client_id).await?;
-        let file = match (file.trim(), &authorizer) {
-            ("", _) => None,
-            (f, Some(_)) if authorizers::FILES_WITH_SECRET.contains(&f) => Some(f.to_string()),
-            (f, _) => {
-                let f: String = f.chars().take(40).collect();
-                return Err(AppError::validation(
-                    "file",
-                    format!("{f} is not a configuration file of this client. Reload the page and choose a file again."),
-                )
-                .into());
-            }
-        };
-        confirm_password(
-            &st.db,
-            &st.settings,
-            &st.passwords,
-            &meta,
-            &me.username,
-            &password,
-        )
-        .await?;
-        let shown = sealed::reveal(
-            &st.db,
-            &me.username,
-            &meta,
-            &client_id,
+        let asked = super::reveal::Asked {
+            client_id: &client_id,
             secret_id,
-            file.as_deref(),
-        )
-        .await?;
-        let (files, done_href) = match &authorizer {
-            Some(a) => {
-                let all = authorizers::config_files(a, Some(&shown.secret), &st.settings.issuer);
-                let files = all
-                    .into_iter()
-                    .filter(|f| file.as_ref() == Some(&f.label))
-                    .collect();
-                (files, format!("/authorizers/{client_id}"))
-            }
-            None => (Vec::new(), format!("/clients/{client_id}")),
+            file: &file,
+            password: &password,
         };
-        Ok(OneTimeSecrets {
-            one_time_secrets: vec![shown],
-            done_href,
-            files,
-        })
+        super::reveal::reveal(&st, &me.username, &meta, asked).await
     })
     .await
 }

@@ -10,7 +10,8 @@
 //! - `format` (server): the secret format, its checksum, and its one-way hash.
 //! - `service` (server): issue, rotate with the cap, revoke, expire, and the overview.
 //! - `verify` (server): checking a presented secret, for the token endpoint.
-//! - `sealed` (server): the storage flag's sealed copies: revealing one, erasing them all.
+//! - `sealed` (server): the storage flag's sealed copies: revealing one, erasing them all;
+//!   `reveal` (server): the console's reveal (password again, the authorizer file asked for).
 //! - `one_time_page` (server): the answer that shows new secrets when JavaScript is off.
 
 pub mod api;
@@ -20,6 +21,8 @@ pub mod files;
 pub mod format;
 #[cfg(feature = "ssr")]
 pub mod one_time_page;
+#[cfg(feature = "ssr")]
+pub mod reveal;
 #[cfg(feature = "ssr")]
 pub mod sealed;
 #[cfg(feature = "ssr")]

@@ -1,5 +1,6 @@
 //! Small building blocks shared by every page: field and form errors, the alert for a read
-//! that failed, status pages, the time format, and (in `clipboard`) copying to the clipboard.
+//! that failed, status pages, the time format, `Confirm`, copying to the clipboard
+//! (`clipboard`), and the single-use token of forms that change something (`form_token`).
 //! Nothing here knows a domain.
 
 pub mod clipboard;
@@ -122,6 +123,42 @@ pub fn focus_first(root: &web_sys::Element, selector: &str) {
     {
         let _ = el.focus();
     }
+}
+
+/// The element that has the focus now, unless that is the page itself.
+#[cfg(feature = "hydrate")]
+pub fn focused_element() -> Option<web_sys::HtmlElement> {
+    use wasm_bindgen::JsCast;
+    let doc = web_sys::window()?.document()?;
+    let el = doc
+        .active_element()?
+        .dyn_into::<web_sys::HtmlElement>()
+        .ok()?;
+    let body: Option<web_sys::Element> = doc.body().map(Into::into);
+    (Some(el.clone().into()) != body).then_some(el)
+}
+
+/// After a dialog is gone: the focus goes back to `opener` if it is still on the page and
+/// shown, else to the page's heading, so that it is never left on nothing. Runs on the next
+/// frame, once the dialog (modal, so the rest of the page is inert) is removed.
+#[cfg(feature = "hydrate")]
+pub fn give_focus_back(opener: Option<web_sys::HtmlElement>) {
+    request_animation_frame(move || {
+        if let Some(el) = opener.filter(|e| e.is_connected() && e.offset_parent().is_some()) {
+            let _ = el.focus();
+            return;
+        }
+        let heading = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector("main h1").ok().flatten());
+        if let Some(h) = heading {
+            use wasm_bindgen::JsCast;
+            let _ = h.set_attribute("tabindex", "-1");
+            if let Ok(h) = h.dyn_into::<web_sys::HtmlElement>() {
+                let _ = h.focus();
+            }
+        }
+    });
 }
 
 /// With JavaScript: moves the focus into a confirmation panel once it is shown, to its

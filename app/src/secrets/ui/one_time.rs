@@ -77,16 +77,25 @@ fn OneTimeDialogBody(
     holder: RwSignal<Option<OneTimeSecrets>>,
 ) -> impl IntoView {
     let dialog = NodeRef::<leptos::html::Dialog>::new();
+    // What had the focus when the dialog opened (the button that rotated, say), to give it
+    // back after "Done".
+    #[cfg(feature = "hydrate")]
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(d) = dialog.get() {
             if !d.open() {
+                opener.set_value(crate::ui::focused_element());
                 let _ = d.show_modal();
             }
         }
     });
     // Dropping the value from the slot drops the last copy this page holds.
-    let done = move || holder.set(None);
+    let done = move || {
+        holder.set(None);
+        #[cfg(feature = "hydrate")]
+        crate::ui::give_focus_back(opener.get_value());
+    };
     // Escape asks first: closing drops a secret that cannot be shown again.
     let asking = RwSignal::new(false);
     let keep_button = NodeRef::<leptos::html::Button>::new();
