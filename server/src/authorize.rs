@@ -24,7 +24,7 @@ use cookie::SameSite;
 use subtle::ConstantTimeEq;
 
 /// Largest authorization request body read (a form with the request and a password).
-pub(crate) const MAX_FORM: usize = 16 * 1024;
+const MAX_FORM: usize = 16 * 1024;
 
 const CSRF_COOKIE: &str = "clavis_csrf";
 const SECURE_CSRF_COOKIE: &str = "__Host-clavis_csrf";
@@ -136,26 +136,37 @@ pub(crate) fn server_error() -> Response {
     )
 }
 
-/// `GET` and `POST /oauth2/authorize`.
-pub async fn authorize(State(state): State<AppState>, req: Request) -> Response {
-    let ip = peer_ip(&req);
-    let (parts, body) = req.into_parts();
-    let headers = parts.headers;
+/// The request's parameters: the form of a `POST` (at most `MAX_FORM` bytes), else the query.
+pub(crate) async fn params(
+    parts: &axum::http::request::Parts,
+    body: axum::body::Body,
+) -> Result<Vec<(String, String)>, Response> {
     let raw: Vec<u8> = if parts.method == Method::POST {
         match axum::body::to_bytes(body, MAX_FORM).await {
             Ok(b) => b.to_vec(),
             Err(_) => {
-                return html(
+                return Err(html(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     pages::error("The request is too large."),
                     "'none'",
-                )
+                ))
             }
         }
     } else {
         parts.uri.query().unwrap_or("").as_bytes().to_vec()
     };
-    let all: Vec<(String, String)> = url::form_urlencoded::parse(&raw).into_owned().collect();
+    Ok(url::form_urlencoded::parse(&raw).into_owned().collect())
+}
+
+/// `GET` and `POST /oauth2/authorize`.
+pub async fn authorize(State(state): State<AppState>, req: Request) -> Response {
+    let ip = peer_ip(&req);
+    let (parts, body) = req.into_parts();
+    let all = match params(&parts, body).await {
+        Ok(all) => all,
+        Err(res) => return res,
+    };
+    let headers = parts.headers;
     let field = |name: &str| {
         all.iter()
             .find(|(k, _)| k == name)

@@ -20,7 +20,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 
 use crate::authorize::{
-    csrf_ok, csrf_token, form_action, html, meta, peer_ip, see_other, server_error, MAX_FORM,
+    csrf_ok, csrf_token, form_action, html, meta, params, peer_ip, see_other, server_error,
 };
 
 /// What the person answered on the question page.
@@ -37,22 +37,11 @@ fn bad(message: &str) -> Response {
 pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
     let ip = peer_ip(&req);
     let (parts, body) = req.into_parts();
-    let headers = parts.headers;
-    let raw: Vec<u8> = if parts.method == Method::POST {
-        match axum::body::to_bytes(body, MAX_FORM).await {
-            Ok(b) => b.to_vec(),
-            Err(_) => {
-                return html(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    pages::error("The request is too large."),
-                    "'none'",
-                )
-            }
-        }
-    } else {
-        parts.uri.query().unwrap_or("").as_bytes().to_vec()
+    let pairs = match params(&parts, body).await {
+        Ok(p) => p,
+        Err(res) => return res,
     };
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&raw).into_owned().collect();
+    let headers = parts.headers;
     if parts.method == Method::POST && !pairs.iter().any(|(k, _)| k == "clavis_action") {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&pairs)

@@ -207,22 +207,34 @@ impl Setup {
         r
     }
 
+    /// The browser `b` arriving from `client` with the usual request and `extra` parameters.
+    async fn authorize(&self, b: &mut Browser, client: &str, extra: &str) -> Reply {
+        let path = format!("/oauth2/authorize?{}", authorize_query(client, extra));
+        self.get(b, &path).await
+    }
+
+    /// Submits the sign-in form of `page` as `username` with `password`.
+    async fn sign_in_on(
+        &self,
+        b: &mut Browser,
+        page: &Reply,
+        username: &str,
+        password: &str,
+    ) -> Reply {
+        let fields = [
+            ("clavis_action", "sign_in"),
+            ("username", username),
+            ("password", password),
+        ];
+        self.submit(b, page, &fields).await
+    }
+
     /// Signs in on the page `r` (the sign-in page) and allows on the consent page; the final
     /// redirect.
     async fn sign_in_and_allow(&self, b: &mut Browser, r: Reply) -> Reply {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         assert!(r.text().contains("<h1>Sign in</h1>"), "{}", r.text());
-        let consent = self
-            .submit(
-                b,
-                &r,
-                &[
-                    ("clavis_action", "sign_in"),
-                    ("username", "dana"),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await;
+        let consent = self.sign_in_on(b, &r, "dana", PASSWORD).await;
         assert_eq!(consent.status, StatusCode::OK, "{}", consent.text());
         assert!(
             consent.text().contains("Allow Orders"),
@@ -236,12 +248,7 @@ impl Setup {
     /// A code for `client` through the whole flow in a new browser.
     async fn code_for(&self, client: &str) -> (String, Browser) {
         let mut b = Browser::default();
-        let page = self
-            .get(
-                &mut b,
-                &format!("/oauth2/authorize?{}", authorize_query(client, "")),
-            )
-            .await;
+        let page = self.authorize(&mut b, client, "").await;
         let done = self.sign_in_and_allow(&mut b, page).await;
         (code_of(&done), b)
     }
@@ -288,15 +295,7 @@ impl Setup {
 
     /// Whether the browser's person is signed in: `prompt=none` gives a code.
     async fn signed_in(&self, b: &mut Browser) -> bool {
-        let r = self
-            .get(
-                b,
-                &format!(
-                    "/oauth2/authorize?{}",
-                    authorize_query(&self.app, "&prompt=none")
-                ),
-            )
-            .await;
+        let r = self.authorize(b, &self.app, "&prompt=none").await;
         param(&location(&r), "code").is_some()
     }
 
@@ -622,23 +621,8 @@ async fn a_revoked_secret_a_disabled_client_or_person_stop_refreshing() {
     );
     // Consent was given before: signing in is enough.
     let mut b = Browser::default();
-    let page = s
-        .get(
-            &mut b,
-            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
-        )
-        .await;
-    let signed_in = s
-        .submit(
-            &mut b,
-            &page,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "dana"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let page = s.authorize(&mut b, &s.app, "").await;
+    let signed_in = s.sign_in_on(&mut b, &page, "dana", PASSWORD).await;
     let code = code_of(&signed_in);
     refresh = tokens(&s.exchange(&s.app, Some(&new), &code, VERIFIER).await)["refresh_token"]
         .as_str()
@@ -716,26 +700,10 @@ async fn a_session_signs_in_again_with_prompt_none_and_max_age_asks_again() {
     let s = setup().await;
     let (_, mut b) = s.code_for(&s.app).await;
     // Signed in and consented: prompt=none gives a code at once.
-    let r = s
-        .get(
-            &mut b,
-            &format!(
-                "/oauth2/authorize?{}",
-                authorize_query(&s.app, "&prompt=none")
-            ),
-        )
-        .await;
+    let r = s.authorize(&mut b, &s.app, "&prompt=none").await;
     code_of(&r);
     // Another app not yet allowed: consent_required.
-    let r = s
-        .get(
-            &mut b,
-            &format!(
-                "/oauth2/authorize?{}",
-                authorize_query(&s.spa, "&prompt=none")
-            ),
-        )
-        .await;
+    let r = s.authorize(&mut b, &s.spa, "&prompt=none").await;
     assert_eq!(
         param(&location(&r), "error").as_deref(),
         Some("consent_required")
@@ -745,51 +713,17 @@ async fn a_session_signs_in_again_with_prompt_none_and_max_age_asks_again() {
         .execute(&s.h.state.db.pool)
         .await
         .unwrap();
-    let r = s
-        .get(
-            &mut b,
-            &format!(
-                "/oauth2/authorize?{}",
-                authorize_query(&s.app, "&max_age=60")
-            ),
-        )
-        .await;
+    let r = s.authorize(&mut b, &s.app, "&max_age=60").await;
     assert!(r.text().contains("<h1>Sign in</h1>"), "{}", r.text());
-    let r = s
-        .get(
-            &mut b,
-            &format!(
-                "/oauth2/authorize?{}",
-                authorize_query(&s.app, "&max_age=60&prompt=none")
-            ),
-        )
-        .await;
+    let r = s.authorize(&mut b, &s.app, "&max_age=60&prompt=none").await;
     assert_eq!(
         param(&location(&r), "error").as_deref(),
         Some("login_required")
     );
     // prompt=login asks again even for a fresh session, and is then satisfied.
-    let r = s
-        .get(
-            &mut b,
-            &format!(
-                "/oauth2/authorize?{}",
-                authorize_query(&s.app, "&prompt=login")
-            ),
-        )
-        .await;
+    let r = s.authorize(&mut b, &s.app, "&prompt=login").await;
     assert!(r.text().contains("<h1>Sign in</h1>"));
-    let done = s
-        .submit(
-            &mut b,
-            &r,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "dana"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let done = s.sign_in_on(&mut b, &r, "dana", PASSWORD).await;
     code_of(&done);
 }
 
@@ -799,17 +733,7 @@ async fn a_consent_slower_than_max_age_asks_for_the_password_once_more() {
     let mut b = Browser::default();
     let query = authorize_query(&s.spa, "&max_age=60");
     let page = s.get(&mut b, &format!("/oauth2/authorize?{query}")).await;
-    let consent = s
-        .submit(
-            &mut b,
-            &page,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "dana"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let consent = s.sign_in_on(&mut b, &page, "dana", PASSWORD).await;
     assert!(
         consent.text().contains("Allow Orders"),
         "{}",
@@ -832,17 +756,7 @@ async fn a_consent_slower_than_max_age_asks_for_the_password_once_more() {
     );
     assert_eq!(s.audit_count("consent.granted").await, 1);
     // The consent is kept: signing in again gives the code at once.
-    let done = s
-        .submit(
-            &mut b,
-            &again,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "dana"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let done = s.sign_in_on(&mut b, &again, "dana", PASSWORD).await;
     let code = code_of(&done);
     let t = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
     let claims: serde_json::Value = serde_json::from_slice(
@@ -890,48 +804,13 @@ async fn wrong_passwords_unknown_and_disabled_people_get_one_message() {
     let s = setup().await;
     let m = RequestMeta::default();
     let mut b = Browser::default();
-    let page = s
-        .get(
-            &mut b,
-            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
-        )
-        .await;
-    let wrong = s
-        .submit(
-            &mut b,
-            &page,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "dana"),
-                ("password", "nope nope nope"),
-            ],
-        )
-        .await;
-    let unknown = s
-        .submit(
-            &mut b,
-            &page,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "mulder"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let page = s.authorize(&mut b, &s.app, "").await;
+    let wrong = s.sign_in_on(&mut b, &page, "dana", "nope nope nope").await;
+    let unknown = s.sign_in_on(&mut b, &page, "mulder", PASSWORD).await;
     people::set_disabled(&s.h.state.db, "root", &m, s.person_id, true)
         .await
         .unwrap();
-    let disabled = s
-        .submit(
-            &mut b,
-            &page,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "dana"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let disabled = s.sign_in_on(&mut b, &page, "dana", PASSWORD).await;
     for r in [&wrong, &unknown, &disabled] {
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(
@@ -944,17 +823,7 @@ async fn wrong_passwords_unknown_and_disabled_people_get_one_message() {
     assert_eq!(s.audit_count("person.sign_in_failed").await, 3);
     // Without the CSRF cookie, or from another origin: refused before any check.
     let mut stranger = Browser::default();
-    let r = s
-        .submit(
-            &mut stranger,
-            &page,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "dana"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let r = s.sign_in_on(&mut stranger, &page, "dana", PASSWORD).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(s.audit_count("person.sign_in_attempt").await, 0);
 }
@@ -968,30 +837,10 @@ async fn a_first_party_app_skips_consent_and_deny_goes_back_with_access_denied()
         .await
         .unwrap();
     let mut b = Browser::default();
-    let page = s
-        .get(
-            &mut b,
-            &format!("/oauth2/authorize?{}", authorize_query(&s.spa, "")),
-        )
-        .await;
-    let done = s
-        .submit(
-            &mut b,
-            &page,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "dana"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let page = s.authorize(&mut b, &s.spa, "").await;
+    let done = s.sign_in_on(&mut b, &page, "dana", PASSWORD).await;
     code_of(&done);
-    let consent = s
-        .get(
-            &mut b,
-            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
-        )
-        .await;
+    let consent = s.authorize(&mut b, &s.app, "").await;
     assert!(consent.text().contains("Allow Orders web"));
     let denied = s
         .submit(&mut b, &consent, &[("clavis_action", "deny")])
@@ -1031,15 +880,7 @@ async fn logout_ends_the_session_and_goes_back_only_to_a_registered_uri() {
     let u = location(&r);
     assert_eq!(u.as_str(), "https://app.example/bye?state=bye");
     // Signed out: prompt=none needs a sign-in now.
-    let r = s
-        .get(
-            &mut b,
-            &format!(
-                "/oauth2/authorize?{}",
-                authorize_query(&s.app, "&prompt=none")
-            ),
-        )
-        .await;
+    let r = s.authorize(&mut b, &s.app, "&prompt=none").await;
     assert_eq!(
         param(&location(&r), "error").as_deref(),
         Some("login_required")
@@ -1122,23 +963,8 @@ async fn a_hint_about_someone_else_asks_and_a_posted_hint_signs_out() {
     .unwrap();
     // Fox signs in in one browser and gets an ID token.
     let mut fox = Browser::default();
-    let page = s
-        .get(
-            &mut fox,
-            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
-        )
-        .await;
-    let consent = s
-        .submit(
-            &mut fox,
-            &page,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "fox"),
-                ("password", fox_password),
-            ],
-        )
-        .await;
+    let page = s.authorize(&mut fox, &s.app, "").await;
+    let consent = s.sign_in_on(&mut fox, &page, "fox", fox_password).await;
     let done = s
         .submit(&mut fox, &consent, &[("clavis_action", "allow")])
         .await;
@@ -1312,15 +1138,7 @@ async fn userinfo_without_openid_is_insufficient_scope_and_a_public_app_revokes_
     assert_eq!(s.audit_count("token.revoked").await, 1);
 
     // HTTP Basic with an empty secret is how some libraries say `none`.
-    let r = s
-        .get(
-            &mut b,
-            &format!(
-                "/oauth2/authorize?{}",
-                authorize_query(&s.spa, "&prompt=none")
-            ),
-        )
-        .await;
+    let r = s.authorize(&mut b, &s.spa, "&prompt=none").await;
     let form = format!(
         "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}",
         enc(&code_of(&r)),
@@ -1379,38 +1197,15 @@ async fn a_grant_ends_ninety_days_after_its_code_however_often_it_refreshes() {
 async fn failed_sign_ins_are_throttled_and_then_even_the_right_password_waits() {
     let s = setup().await;
     let mut b = Browser::default();
-    let mut page = s
-        .get(
-            &mut b,
-            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
-        )
-        .await;
+    let mut page = s.authorize(&mut b, &s.app, "").await;
     // The default limit: five failures per username in the window.
     for _ in 0..5 {
         page = s
-            .submit(
-                &mut b,
-                &page,
-                &[
-                    ("clavis_action", "sign_in"),
-                    ("username", "dana"),
-                    ("password", "not dana's password"),
-                ],
-            )
+            .sign_in_on(&mut b, &page, "dana", "not dana's password")
             .await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.text());
     }
-    let r = s
-        .submit(
-            &mut b,
-            &page,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "dana"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let r = s.sign_in_on(&mut b, &page, "dana", PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
     let retry: u64 = r.headers[header::RETRY_AFTER]
         .to_str()
@@ -1589,23 +1384,8 @@ async fn a_password_reset_ends_the_grants_and_a_refused_scope_keeps_the_token() 
 async fn consent_counts_only_for_the_person_it_was_shown_to() {
     let s = setup().await;
     let mut b = Browser::default();
-    let page = s
-        .get(
-            &mut b,
-            &format!("/oauth2/authorize?{}", authorize_query(&s.app, "")),
-        )
-        .await;
-    let consent = s
-        .submit(
-            &mut b,
-            &page,
-            &[
-                ("clavis_action", "sign_in"),
-                ("username", "dana"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let page = s.authorize(&mut b, &s.app, "").await;
+    let consent = s.sign_in_on(&mut b, &page, "dana", PASSWORD).await;
     // The page names the person it asks; an answer for someone else shows it again.
     let forged = consent.text().replace("value=\"p_", "value=\"x_");
     let forged = Reply {
