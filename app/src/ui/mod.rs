@@ -139,8 +139,10 @@ pub fn focused_element() -> Option<web_sys::HtmlElement> {
 }
 
 /// After a dialog is gone: the focus goes back to `opener` if it is still on the page and
-/// shown, else to the page's heading, so that it is never left on nothing. Runs on the next
-/// frame, once the dialog (modal, so the rest of the page is inert) is removed.
+/// shown; else to the page's `data-return-focus` element (the trigger of what opened the
+/// dialog, when the page was re-rendered meanwhile); else to the page's heading, so that it is
+/// never left on nothing. Runs on the next frame, once the dialog (modal, so the rest of the
+/// page is inert) is removed.
 #[cfg(feature = "hydrate")]
 pub fn give_focus_back(opener: Option<web_sys::HtmlElement>) {
     request_animation_frame(move || {
@@ -148,15 +150,22 @@ pub fn give_focus_back(opener: Option<web_sys::HtmlElement>) {
             let _ = el.focus();
             return;
         }
-        let heading = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.query_selector("main h1").ok().flatten());
-        if let Some(h) = heading {
-            use wasm_bindgen::JsCast;
+        use wasm_bindgen::JsCast;
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let find = |selector: &str| {
+            doc.query_selector(selector)
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                .filter(|e| e.offset_parent().is_some())
+        };
+        if let Some(trigger) = find("[data-return-focus]") {
+            let _ = trigger.focus();
+        } else if let Some(h) = find("main h1") {
             let _ = h.set_attribute("tabindex", "-1");
-            if let Ok(h) = h.dyn_into::<web_sys::HtmlElement>() {
-                let _ = h.focus();
-            }
+            let _ = h.focus();
         }
     });
 }

@@ -81,13 +81,19 @@ fn OneTimeDialogBody(
     // back after "Done".
     #[cfg(feature = "hydrate")]
     let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    // Opened on the next frame: by then the page has moved the focus where it belongs after
+    // the action (a confirmation step closing gives it back to its trigger), and that is the
+    // element to remember.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(d) = dialog.get() {
-            if !d.open() {
-                opener.set_value(crate::ui::focused_element());
-                let _ = d.show_modal();
-            }
+            request_animation_frame(move || {
+                if !d.open() {
+                    opener.set_value(crate::ui::focused_element());
+                    let _ = d.show_modal();
+                    crate::ui::focus_first(&d, "button");
+                }
+            });
         }
     });
     // Dropping the value from the slot drops the last copy this page holds.

@@ -167,7 +167,7 @@ pub fn SecretsPanel(
                             view! {
                                 <Form method="GET" action=here() attr:class="inline">
                                     <input type="hidden" name="confirm" value="rotate"/>
-                                    <button type="submit" node_ref=back_to_rotate.trigger>{label}</button>
+                                    <button type="submit" node_ref=back_to_rotate.trigger data-return-focus="">{label}</button>
                                 </Form>
                                 <FormError err=rotate_err/>
                             }.into_any()
