@@ -107,6 +107,68 @@ on_both!(an_authorizer_comes_and_goes_with_its_client, |db| {
     }
 });
 
+// A form sent again (same form token) for an authorizer's secret names the authorizer's page,
+// where its secrets are shown, not the client page.
+on_both!(a_repeated_secret_form_names_the_authorizer_page, |db| {
+    use app::infra::seal::Kek;
+    use app::infra::SingleUse;
+    use app::secrets::sealed;
+    use app::secrets::service::{self as secrets, Grace, Policy};
+    let sealing = db.clone().sealing_secrets(Some(Kek::generate()));
+    let (a, _) = authorizers::create(
+        &sealing,
+        "root",
+        &meta(),
+        &gateway("Orders gateway"),
+        ISSUER,
+    )
+    .await
+    .unwrap();
+    let policy = Policy {
+        max_rotated: 3,
+        default_grace_secs: None,
+        unused_days: 30,
+    };
+    let once = |token: &str| RequestMeta {
+        once: Some(SingleUse::form("root", token, &(&a.client_id, token))),
+        ..meta()
+    };
+    let page = format!("/authorizers/{}", a.client_id);
+    let rotate = once("0123456789abcdef0123456789abcdef");
+    let rotated = || {
+        secrets::rotate(
+            &sealing,
+            policy,
+            "root",
+            &rotate,
+            &a.client_id,
+            Grace::UntilRevoked,
+        )
+    };
+    let issued = rotated().await.unwrap();
+    match app_err(rotated().await) {
+        AppError::AlreadyApplied { href } => {
+            assert!(href.starts_with(&format!("{page}#secret-")), "{href}")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let current = secrets::overview(&sealing, policy, &a.client_id)
+        .await
+        .unwrap()
+        .current
+        .unwrap();
+    let reveal = once("fedcba9876543210fedcba9876543210");
+    let shown = sealed::reveal(&sealing, "root", &reveal, &a.client_id, current.id, None)
+        .await
+        .unwrap();
+    assert_eq!(shown.secret, issued.secret);
+    let again = sealed::reveal(&sealing, "root", &reveal, &a.client_id, current.id, None).await;
+    match app_err(again) {
+        AppError::AlreadyApplied { href } => assert_eq!(href, page),
+        other => panic!("unexpected {other:?}"),
+    }
+});
+
 on_both!(bad_input_names_the_field_and_makes_nothing, |db| {
     authorizers::create(db, "root", &meta(), &gateway("Orders gateway"), ISSUER)
         .await

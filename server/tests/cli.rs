@@ -213,7 +213,13 @@ fn people_create_reads_the_password_from_stdin_and_names_the_flag_of_bad_input()
     assert_eq!(code, 0, "the account name is free: {err}");
 }
 
-/// Starts `clavis serve`, waits until it answers, and returns the child and everything it logged.
+/// Starts `clavis serve`, waits until it says it is serving, and returns the child and
+/// everything it logged.
+///
+/// Readiness is the server's own "Clavis is serving" line (logged after the listener is bound),
+/// not a TCP connect: a connect to a free loopback port can succeed without this server (another
+/// test's process on a reused port, or the kernel connecting the socket to itself), and a SIGTERM
+/// sent on that false signal would reach the server before its handler is installed.
 fn start(
     dir: &std::path::Path,
     port: u16,
@@ -232,21 +238,29 @@ fn start(
         .spawn()
         .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
     for stream in [
         Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
         Box::new(child.stderr.take().unwrap()),
     ] {
         let tx = tx.clone();
+        let ready_tx = ready_tx.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if line.contains("Clavis is serving") {
+                    let _ = ready_tx.send(());
+                }
                 let _ = tx.send(line);
             }
         });
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while ready.recv_timeout(Duration::from_millis(100)).is_err() {
+        if let Some(status) = child.try_wait().unwrap() {
+            let log = rx.try_iter().collect::<Vec<_>>().join("\n");
+            panic!("server exited before serving ({status}):\n{log}");
+        }
         assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(100));
     }
     (child, rx)
 }

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::AccountView;
+use super::Password;
 #[cfg(feature = "ssr")]
 use super::{done_url, Done, Role};
 use crate::error::AppError;
@@ -22,7 +23,7 @@ pub async fn list_accounts() -> Result<Vec<AccountView>, AppError> {
 #[server(endpoint = "accounts/create")]
 pub async fn create_account(
     username: String,
-    password: String,
+    password: Password,
     role: String,
 ) -> Result<AccountView, AppError> {
     use super::service;
@@ -36,7 +37,7 @@ pub async fn create_account(
             &me.username,
             &meta,
             &username,
-            &password,
+            password.expose(),
             role,
         )
         .await?;
@@ -79,14 +80,20 @@ pub async fn set_account_disabled(id: i64, disabled: bool) -> Result<AccountView
 }
 
 #[server(endpoint = "accounts/password")]
-pub async fn reset_password(id: i64, password: String) -> Result<AccountView, AppError> {
+pub async fn reset_password(id: i64, password: Password) -> Result<AccountView, AppError> {
     use super::service;
     use crate::infra::edge;
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        let done =
-            service::reset_password(&st.db, &st.passwords, &me.username, &meta, id, &password)
-                .await?;
+        let done = service::reset_password(
+            &st.db,
+            &st.passwords,
+            &me.username,
+            &meta,
+            id,
+            password.expose(),
+        )
+        .await?;
         edge::redirect_plain_form(&done_url(Done::Password, &done));
         Ok(done)
     })

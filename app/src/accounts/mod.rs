@@ -95,6 +95,33 @@ pub fn normalize_username(raw: &str) -> Result<String, AppError> {
     Ok(name.to_ascii_lowercase())
 }
 
+/// A password as a server function receives it. The `#[server]` macro derives `Debug` for
+/// its argument struct; this type keeps the password out of that output (and out of any log
+/// line made from it). On the wire it is the plain string.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    /// The password itself, for the one check or hash that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Password {
+    fn from(s: String) -> Self {
+        Password(s)
+    }
+}
+
+impl std::fmt::Debug for Password {
+    // CAUTION: never the password, not even its length.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
 /// Passwords: 12–128 characters, not only whitespace. Length beats composition rules.
 pub fn check_password(password: &str) -> Result<(), AppError> {
     let n = password.chars().count();
@@ -174,6 +201,64 @@ pub fn done_url(done: Done, a: &AccountView) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Every server function that takes a password: its generated argument struct's `Debug`
+    // (what a `?args` log line would print) never holds it; the wire form is the plain string.
+    #[test]
+    fn passwords_stay_out_of_server_function_debug_output() {
+        let pw = || Password::from("correct horse battery staple".to_string());
+        let printed = [
+            format!(
+                "{:?}",
+                crate::signin::api::Login {
+                    username: "alice".into(),
+                    password: pw()
+                }
+            ),
+            format!(
+                "{:?}",
+                api::CreateAccount {
+                    username: "alice".into(),
+                    password: pw(),
+                    role: "admin".into()
+                }
+            ),
+            format!(
+                "{:?}",
+                api::ResetPassword {
+                    id: 1,
+                    password: pw()
+                }
+            ),
+            format!(
+                "{:?}",
+                crate::people::api::ResetPersonPassword {
+                    id: 1,
+                    password: pw()
+                }
+            ),
+            format!(
+                "{:?}",
+                crate::secrets::api::RevealSecret {
+                    client_id: "c".into(),
+                    secret_id: 1,
+                    file: String::new(),
+                    password: pw(),
+                    form_token: "t".into(),
+                }
+            ),
+        ];
+        for p in printed {
+            assert!(p.contains("Password(<redacted>)"), "{p}");
+            assert!(!p.contains("horse"), "{p}");
+        }
+        let wire: Password = serde_json::from_str("\"correct horse battery staple\"").unwrap();
+        assert_eq!(wire.expose(), "correct horse battery staple");
+        assert_eq!(
+            serde_json::to_string(&wire).unwrap(),
+            "\"correct horse battery staple\""
+        );
+    }
 
     #[test]
     fn usernames() {

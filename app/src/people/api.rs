@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::{PeoplePage, PersonInput, PersonView};
+use crate::accounts::Password;
 #[cfg(feature = "ssr")]
 use crate::accounts::Role;
 use crate::error::AppError;
@@ -56,13 +57,20 @@ pub async fn set_person_disabled(id: i64, disabled: bool) -> Result<PersonView, 
 }
 
 #[server(endpoint = "people/password")]
-pub async fn reset_person_password(id: i64, password: String) -> Result<PersonView, AppError> {
+pub async fn reset_person_password(id: i64, password: Password) -> Result<PersonView, AppError> {
     use super::service;
     use crate::infra::edge;
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(Some(Role::Admin)).await?;
-        let p = service::reset_password(&st.db, &st.passwords, &me.username, &meta, id, &password)
-            .await?;
+        let p = service::reset_password(
+            &st.db,
+            &st.passwords,
+            &me.username,
+            &meta,
+            id,
+            password.expose(),
+        )
+        .await?;
         edge::redirect_plain_form(&done_url("password", &p));
         Ok(p)
     })

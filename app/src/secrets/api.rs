@@ -6,6 +6,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::parse_grace;
 use super::{OneTimeSecrets, SecretsView};
+use crate::accounts::Password;
 #[cfg(feature = "ssr")]
 use crate::accounts::Role;
 use crate::error::AppError;
@@ -59,7 +60,7 @@ pub async fn reveal_secret(
     client_id: String,
     secret_id: i64,
     #[server(default)] file: String,
-    password: String,
+    password: Password,
     form_token: String,
 ) -> Result<OneTimeSecrets, AppError> {
     use crate::infra::edge;
@@ -77,7 +78,7 @@ pub async fn reveal_secret(
             client_id: &client_id,
             secret_id,
             file: &file,
-            password: &password,
+            password: password.expose(),
         };
         super::reveal::reveal(&st, &me.username, &meta, asked).await
     })

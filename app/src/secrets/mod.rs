@@ -8,7 +8,8 @@
 //!   both roles).
 //! - `ui`: the secrets panel of a client's page, and the one-time secret dialog.
 //! - `format` (server): the secret format, its checksum, and its one-way hash.
-//! - `service` (server): issue, rotate with the cap, revoke, expire, and the overview.
+//! - `service` (server): issue, rotate with the cap, revoke, expire, and the overview;
+//!   `owner` (server): the client row those rules read, and the page that shows its secrets.
 //! - `verify` (server): checking a presented secret, for the token endpoint.
 //! - `sealed` (server): the storage flag's sealed copies: revealing one, erasing them all;
 //!   `reveal` (server): the console's reveal (password again, the authorizer file asked for).
@@ -21,6 +22,8 @@ pub mod files;
 pub mod format;
 #[cfg(feature = "ssr")]
 pub mod one_time_page;
+#[cfg(feature = "ssr")]
+mod owner;
 #[cfg(feature = "ssr")]
 pub mod reveal;
 #[cfg(feature = "ssr")]

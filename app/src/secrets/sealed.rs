@@ -9,7 +9,7 @@
 use sqlx::Row;
 
 use super::format::sealed_aad;
-use super::service::find_client;
+use super::owner::{find_client, secrets_page};
 use super::IssuedSecretOnce;
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
@@ -87,7 +87,8 @@ pub async fn reveal(
                 }),
             };
             audit::record(conn, &meta, ev).await?;
-            once::settle(conn, &meta, &format!("/clients/{client_id}")).await?;
+            let page = secrets_page(conn, &c).await?;
+            once::settle(conn, &meta, &page).await?;
             Ok(IssuedSecretOnce {
                 client_id: c.client_id.clone(),
                 client_name: c.name.clone(),

@@ -17,18 +17,18 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::format::{sealed_aad, SecretPlaintext};
+use super::owner::{find_client, secrets_page, ClientRow};
 pub use super::Grace;
 use super::{
     is_safe_to_revoke, rotation_overflow, IssuedSecretOnce, SecretMeta, SecretState, SecretsView,
 };
 use crate::audit::service::{self as audit, Event};
-use crate::clients::kind::ClientType;
 use crate::error::AppError;
 use crate::infra::db::{now_ms, Db, Engine};
 use crate::infra::once;
 use crate::infra::seal::Kek;
 use crate::infra::settings::Settings;
-use crate::infra::{RequestMeta, SvcError, SvcResult};
+use crate::infra::{RequestMeta, SvcResult};
 
 /// The actor recorded for what the server does by itself (expiry).
 pub const SYSTEM_ACTOR: &str = "system";
@@ -52,13 +52,6 @@ impl From<&Settings> for Policy {
     }
 }
 
-pub(super) struct ClientRow {
-    pub(super) pk: i64,
-    pub(super) client_id: String,
-    pub(super) name: String,
-    pub(super) kind: ClientType,
-}
-
 /// Finds the client and locks its row until the transaction ends (PostgreSQL: `FOR UPDATE`;
 /// SQLite: the whole database is already locked by `BEGIN IMMEDIATE`).
 async fn lock_client(
@@ -67,30 +60,6 @@ async fn lock_client(
     client_id: &str,
 ) -> SvcResult<ClientRow> {
     find_client(conn, client_id, engine == Engine::Postgres).await
-}
-
-/// Finds the client, with `FOR UPDATE` when `for_update` is set.
-pub(super) async fn find_client(
-    conn: &mut AnyConnection,
-    client_id: &str,
-    for_update: bool,
-) -> SvcResult<ClientRow> {
-    let lock = if for_update { " FOR UPDATE" } else { "" };
-    let row = sqlx::query(&format!(
-        "SELECT id, client_id, name, client_type FROM clients WHERE client_id = $1{lock}"
-    ))
-    .bind(client_id.to_string())
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| AppError::NotFound("The client".into()))?;
-    let kind: String = row.try_get("client_type")?;
-    Ok(ClientRow {
-        pk: row.try_get("id")?,
-        client_id: row.try_get("client_id")?,
-        name: row.try_get("name")?,
-        kind: ClientType::parse(&kind)
-            .ok_or_else(|| SvcError::Internal(format!("unknown client type {kind}")))?,
-    })
 }
 
 fn refuse_public(c: &ClientRow) -> SvcResult<()> {
@@ -230,7 +199,8 @@ pub async fn rotate_reporting(
                 let detail = Some(format!("secret …{hint}"));
                 audit::record(conn, &meta, Event { actor: &actor, action: "secret.created", target: Some(&client_id), detail }).await?;
                 let secret_id = current_id(conn, c.pk).await?;
-                once::settle(conn, &meta, &format!("/clients/{}#secret-{secret_id}", c.client_id)).await?;
+                let page = secrets_page(conn, &c).await?;
+                once::settle(conn, &meta, &format!("{page}#secret-{secret_id}")).await?;
                 let done = Rotation { secret_id, auto_revoked: Vec::new() };
                 return Ok((issued(&c.client_id, &c.name, secret, hint), done));
             };
@@ -262,7 +232,8 @@ pub async fn rotate_reporting(
             }
             let secret_id = current_id(conn, c.pk).await?;
             // A repeat names the client's page and this secret.
-            once::settle(conn, &meta, &format!("/clients/{}#secret-{secret_id}", c.client_id)).await?;
+            let page = secrets_page(conn, &c).await?;
+            once::settle(conn, &meta, &format!("{page}#secret-{secret_id}")).await?;
             Ok((issued(&c.client_id, &c.name, secret, hint), Rotation { secret_id, auto_revoked }))
         }
         .boxed()

@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 
 use super::Me;
+use crate::accounts::Password;
 use crate::error::AppError;
 
 #[server(endpoint = "login")]
-pub async fn login(username: String, password: String) -> Result<(), AppError> {
+pub async fn login(username: String, password: Password) -> Result<(), AppError> {
     use super::service;
     use crate::infra::{edge, session};
     edge::edge(async move {
@@ -19,7 +20,7 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
             &st.metrics,
             &meta,
             &username,
-            &password,
+            password.expose(),
         )
         .await?;
         edge::set_cookie(&session::set_cookie(&st.settings, &token));

@@ -200,7 +200,7 @@ fn CurrentSecret(v: SecretsView, admin: bool) -> impl IntoView {
         Some(c) => {
             let reveal = (admin && c.readable).then(|| view! { <RevealButton m=c.clone()/> });
             view! {
-                <dl class="secret-facts">
+                <dl class="secret-facts" id=format!("secret-{}", c.id)>
                     <dt>"Current secret"</dt>
                     <dd><code>{format!("…{}", c.hint)}</code></dd>
                     <dt>"Created"</dt>
@@ -380,7 +380,7 @@ fn PreviousSecrets(
                                     .then(|| view! { <RevealButton m=m.clone()/> });
                                 let id = id.clone();
                                 view! {
-                                    <tr>
+                                    <tr id=format!("secret-{}", m.id)>
                                         <th scope="row"><code>{format!("…{}", m.hint)}</code></th>
                                         <td>{state} " " {safe} " " {readable}</td>
                                         <td>{fmt_time(m.created_at)}</td>
