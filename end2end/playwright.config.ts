@@ -33,7 +33,7 @@ export default defineConfig({
     {
       name: 'ssr',
       use: { ...chromium, javaScriptEnabled: false, baseURL: `http://127.0.0.1:${SSR_PORT}` },
-      testIgnore: [/hydration\.spec\.ts/, /leak-scan\.spec\.ts/, /server-log\.spec\.ts/, READABLE],
+      testIgnore: [/hydration\.spec\.ts/, /before-hydration\.spec\.ts/, /leak-scan\.spec\.ts/, /server-log\.spec\.ts/, READABLE],
     },
     {
       name: 'hydrate',

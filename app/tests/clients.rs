@@ -601,3 +601,42 @@ on_both!(the_application_is_made_chosen_kept_and_cleared, |db| {
     assert_eq!(got.application.as_ref(), Some(&shop));
     assert_eq!(got.name, "Shop storefront");
 });
+
+on_both!(introspection_belongs_to_authorizers_clients_only, |db| {
+    let m = RequestMeta::default();
+    let asking = ClientInput {
+        scopes: "clavis:introspect".into(),
+        ..input("Gateway checker", ClientType::ClientCredentials)
+    };
+    // Made by hand, it could never introspect: refused, naming the scope field, and nothing made.
+    match app_err(clients::create_issuing(db, "root", &m, &asking).await) {
+        AppError::Validation { field, message } => {
+            assert_eq!(field, "scopes");
+            assert!(message.contains("authorizer"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+    // Nor can an existing client be given it.
+    let made = create_client(
+        db,
+        "root",
+        &m,
+        &input("Worker", ClientType::ClientCredentials),
+    )
+    .await
+    .unwrap();
+    let e = app_err(clients::update(db, "root", &m, &made.client_id, &asking).await);
+    assert!(
+        matches!(e, AppError::Validation { ref field, .. } if field == "scopes"),
+        "{e:?}"
+    );
+    assert_eq!(
+        clients::get(db, &made.client_id).await.unwrap().scopes,
+        ["read", "write"]
+    );
+});

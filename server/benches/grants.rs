@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use app::clients::service as clients;
 use app::clients::ClientInput;
-use app::infra::db::{now_ms, Db};
+use app::infra::db::Db;
 use app::infra::seal::Kek;
 use app::infra::settings::Settings;
 use app::infra::state::AppState;
@@ -134,7 +134,7 @@ fn main() {
             .await
             .unwrap();
         let app_auth = basic(&app.client_id, &s.unwrap().secret);
-        let person = people::create(
+        people::create(
             &state.db,
             &state.passwords,
             "b",
@@ -163,9 +163,28 @@ fn main() {
             prompt: Prompt::default(),
             max_age: None,
         };
-        let first_code = grant::issue_code(&state.db, &req, person.id, now_ms())
-            .await
-            .unwrap();
+        // Codes come from a person's session, as at the authorization endpoint.
+        let (session, signed_in) = app::people::session::sign_in(
+            &state.db,
+            &state.settings,
+            &state.passwords,
+            &meta,
+            "bench",
+            "bench password 123",
+            "",
+        )
+        .await
+        .unwrap();
+        let issue = || {
+            grant::issue_code(
+                &state.db,
+                &state.settings,
+                &req,
+                &signed_in,
+                session.expose(),
+            )
+        };
+        let first_code = issue().await.unwrap().unwrap();
         let exchange = |code: &str| {
             format!(
                 "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}",
@@ -183,11 +202,7 @@ fn main() {
         for _ in 0..ROUNDS {
             let mut codes = Vec::with_capacity(CALLS);
             for _ in 0..CALLS {
-                codes.push(
-                    grant::issue_code(&state.db, &req, person.id, now_ms())
-                        .await
-                        .unwrap(),
-                );
+                codes.push(issue().await.unwrap().unwrap());
             }
             cc.push(rate!(
                 post(&router, &worker_auth, "grant_type=client_credentials".into()).await

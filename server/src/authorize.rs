@@ -13,6 +13,7 @@ use app::infra::session::{self as app_session, cookie_value};
 use app::infra::state::AppState;
 use app::infra::RequestMeta;
 use app::oauth::flow::{self, Action, FlowContext, Step, OWN_FIELDS};
+use app::oauth::limits::FailureLimiter;
 use app::oauth::{pages, userinfo};
 use app::people::session;
 use axum::extract::{Request, State};
@@ -21,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use cookie::SameSite;
+use sha2::Digest;
 use subtle::ConstantTimeEq;
 
 /// Largest authorization request body read (a form with the request and a password).
@@ -40,10 +42,13 @@ fn csrf_name(state: &AppState) -> &'static str {
 /// The page's CSRF token: the cookie's, when it has one that looks right, else a new one
 /// (then `Some` cookie to set).
 pub(crate) fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
-    if let Some(v) = cookie_value(headers, csrf_name(state)).filter(|v| v.len() == 43) {
+    // Only a token this server made is kept; any other cookie is replaced, never adopted.
+    if let Some(v) = cookie_value(headers, csrf_name(state))
+        .filter(|v| app::infra::csrf::verify(&state.settings, v))
+    {
         return (v, None);
     }
-    let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let token = app::infra::csrf::issue(&state.settings);
     // Lax, not Strict: an app sends the person here from its own site, and a Strict cookie
     // would not come along, so each arrival would replace it and break the forms of other
     // tabs. Cross-site POSTs still carry no Lax cookie.
@@ -57,8 +62,8 @@ pub(crate) fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Opti
     (token, Some(cookie))
 }
 
-/// Whether a form from Clavis's own page is genuine: same origin, and the CSRF field equals
-/// the cookie.
+/// Whether a form from Clavis's own page is genuine: same origin, the cookie a token this
+/// server made, and the CSRF field equal to it.
 pub(crate) fn csrf_ok(state: &AppState, headers: &HeaderMap, sent: &str) -> bool {
     let origin_ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => true,
@@ -68,7 +73,9 @@ pub(crate) fn csrf_ok(state: &AppState, headers: &HeaderMap, sent: &str) -> bool
         }
     };
     let cookie = cookie_value(headers, csrf_name(state)).unwrap_or_default();
-    origin_ok && !cookie.is_empty() && bool::from(cookie.as_bytes().ct_eq(sent.as_bytes()))
+    origin_ok
+        && app::infra::csrf::verify(&state.settings, &cookie)
+        && bool::from(cookie.as_bytes().ct_eq(sent.as_bytes()))
 }
 
 /// The `form-action` sources of a page whose form ends in a redirect to `redirect_uri`
@@ -158,6 +165,43 @@ pub(crate) async fn params(
     Ok(url::form_urlencoded::parse(&raw).into_owned().collect())
 }
 
+/// Requests to the authorization endpoint allowed per person session, and per address, in
+/// each window of `LIMIT_WINDOW_MS`: far more than a person signing in to their apps makes,
+/// far fewer than a page that loops `prompt=none` to fill the codes table.
+pub const MAX_PER_SESSION: u32 = 30;
+pub const MAX_PER_ADDRESS: u32 = 300;
+const LIMIT_WINDOW_MS: i64 = 60_000;
+
+/// Seconds to wait, when this request's session or address has used up its requests;
+/// otherwise counts the request against both.
+fn over_limit(state: &AppState, ip: &str, token: Option<&str>) -> Option<u64> {
+    let now = app::infra::db::now_ms();
+    let limiter = &state.authorize_limiter;
+    let ip_key = format!("authorize {}", FailureLimiter::ip_key(ip));
+    // The session by a digest of its token: the limiter's keys are not secrets.
+    let session_key = token.map(|t| {
+        let digest = sha2::Sha256::digest(t.as_bytes());
+        format!(
+            "authorize session {}",
+            URL_SAFE_NO_PAD.encode(&digest[..16])
+        )
+    });
+    let blocked = limiter
+        .blocked(&ip_key, MAX_PER_ADDRESS, LIMIT_WINDOW_MS, now)
+        .or_else(|| {
+            session_key
+                .as_ref()
+                .and_then(|k| limiter.blocked(k, MAX_PER_SESSION, LIMIT_WINDOW_MS, now))
+        });
+    if blocked.is_none() {
+        limiter.fail(&ip_key, LIMIT_WINDOW_MS, now);
+        if let Some(k) = &session_key {
+            limiter.fail(k, LIMIT_WINDOW_MS, now);
+        }
+    }
+    blocked
+}
+
 /// `GET` and `POST /oauth2/authorize`.
 pub async fn authorize(State(state): State<AppState>, req: Request) -> Response {
     let ip = peer_ip(&req);
@@ -205,6 +249,18 @@ pub async fn authorize(State(state): State<AppState>, req: Request) -> Response 
         .filter(|(k, _)| !OWN_FIELDS.contains(&k.as_str()))
         .collect();
     let token = session::token_from_headers(&headers, &state.settings);
+    if let Some(secs) = over_limit(&state, &ip, token.as_deref()) {
+        let mut res = html(
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::error(&format!(
+                "Too many sign-in requests came from here in a short time. Wait {secs} seconds, then go back to the app and try again."
+            )),
+            "'none'",
+        );
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return res;
+    }
     let cx = FlowContext {
         db: &state.db,
         settings: &state.settings,

@@ -35,6 +35,8 @@ pub struct Config {
     pub token_failure_window: u64,
     pub session_idle_timeout: u64,
     pub session_absolute_timeout: u64,
+    pub person_session_idle_timeout: u64,
+    pub refresh_token_reuse_interval: u64,
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_ip: u32,
     pub login_failure_window: u64,
@@ -65,6 +67,8 @@ impl Default for Config {
             token_failure_window: secs(s.token_failure_window_secs),
             session_idle_timeout: secs(s.session_idle_timeout_secs),
             session_absolute_timeout: secs(s.session_absolute_timeout_secs),
+            person_session_idle_timeout: secs(s.person_session_idle_timeout_secs),
+            refresh_token_reuse_interval: secs(s.refresh_token_reuse_interval_secs),
             login_max_failures_per_account: s.login_max_failures_per_account,
             login_max_failures_per_ip: s.login_max_failures_per_ip,
             login_failure_window: secs(s.login_failure_window_secs),
@@ -95,6 +99,14 @@ impl std::fmt::Debug for Config {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)
+            .field(
+                "person_session_idle_timeout",
+                &self.person_session_idle_timeout,
+            )
+            .field(
+                "refresh_token_reuse_interval",
+                &self.refresh_token_reuse_interval,
+            )
             .field(
                 "client_secrets_stored_as_one_way_hash",
                 &self.client_secrets_stored_as_one_way_hash,
@@ -332,6 +344,18 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         2_592_000,
     )?;
     in_range(
+        "person_session_idle_timeout",
+        c.person_session_idle_timeout,
+        60,
+        2_592_000,
+    )?;
+    in_range(
+        "refresh_token_reuse_interval",
+        c.refresh_token_reuse_interval,
+        0,
+        60,
+    )?;
+    in_range(
         "login_max_failures_per_account",
         c.login_max_failures_per_account.into(),
         0,
@@ -351,13 +375,16 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         let name = h.trim();
         let plain = !name.is_empty()
             && name.len() <= 253
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
-        if !plain {
+            && name.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+            });
+        // A port, where one is written, must be a port (`name:9443`, `[v6]:9443`).
+        let (host, port) = app::infra::hosts::allowed_entry(name);
+        let port_written = name.matches(':').count() == 1 || name.contains("]:");
+        if !plain || host.is_empty() || (port_written && port.is_none()) {
             return Err(invalid(
                 "allowed_hosts",
-                format!("`{h}` is not a host name (no scheme, port or path)"),
+                format!("`{h}` is not a host name with an optional :port (no scheme or path)"),
             ));
         }
     }
@@ -393,6 +420,8 @@ impl Config {
             cookie_secure: issuer.as_ref().is_some_and(|u| u.scheme() == "https"),
             session_idle_timeout_secs: self.session_idle_timeout as i64,
             session_absolute_timeout_secs: self.session_absolute_timeout as i64,
+            person_session_idle_timeout_secs: self.person_session_idle_timeout as i64,
+            refresh_token_reuse_interval_secs: self.refresh_token_reuse_interval as i64,
             login_max_failures_per_account: self.login_max_failures_per_account,
             login_max_failures_per_ip: self.login_max_failures_per_ip,
             login_failure_window_secs: self.login_failure_window as i64,
@@ -410,12 +439,7 @@ impl Config {
             allowed_hosts: self
                 .allowed_hosts
                 .iter()
-                .map(|h| {
-                    h.trim()
-                        .trim_start_matches('[')
-                        .trim_end_matches(']')
-                        .to_ascii_lowercase()
-                })
+                .map(|h| h.trim().to_ascii_lowercase())
                 .collect(),
             metrics_token: self
                 .metrics_token

@@ -57,6 +57,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "seconds, a whole number from 300 to 2592000",
     ),
     (
+        "person_session_idle_timeout",
+        "seconds, a whole number from 60 to 2592000",
+    ),
+    (
+        "refresh_token_reuse_interval",
+        "seconds, a whole number from 0 (every reuse is theft) to 60",
+    ),
+    (
         "login_max_failures_per_account",
         "a whole number from 0 (no limit) to 1000",
     ),

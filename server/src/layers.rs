@@ -39,27 +39,42 @@ pub(crate) async fn server_fn_error_status(req: Request, next: Next) -> Response
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Refuses a request whose `Host` names a host this server does not answer for (see
-/// `app::infra::hosts`). A request without `Host` (HTTP/1.0, or a test) passes: browsers always
-/// send one, so it cannot carry a rebinding attack.
+/// Refuses a request whose `Host`, or the authority of its URI (HTTP/2's `:authority`, or an
+/// absolute-form request line), names a host this server does not answer for (see
+/// `app::infra::hosts`). Both are checked when both are there. A request with neither
+/// (HTTP/1.0, or a test) passes: browsers always send one, so it cannot carry a rebinding
+/// attack.
 pub(crate) async fn check_host(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
-    let host = req
+    let header_host = req
         .headers()
         .get(header::HOST)
         .map(|v| v.to_str().ok().and_then(hosts::host_name));
-    match host {
+    let authority = req.uri().authority().map(|a| hosts::host_name(a.host()));
+    let refused = |h: &Option<Option<String>>| match h {
+        Some(Some(name)) => !hosts::is_allowed(&state.settings, name),
+        Some(None) => true,
+        None => false,
+    };
+    if refused(&authority) {
+        return refused_host();
+    }
+    match header_host {
         Some(Some(name)) if hosts::is_allowed(&state.settings, &name) => next.run(req).await,
         None => next.run(req).await,
-        Some(_) => (
-            StatusCode::BAD_REQUEST,
-            "This server does not answer for that host name. Add it to allowed_hosts if it should.\n",
-        )
-            .into_response(),
+        Some(_) => refused_host(),
     }
+}
+
+fn refused_host() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        "This server does not answer for that host name. Add it to allowed_hosts if it should.\n",
+    )
+        .into_response()
 }
 
 /// Tells browsers to use https only, when the issuer is https (one year).

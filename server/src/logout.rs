@@ -10,7 +10,12 @@
 //!
 //! An app's `POST` (a form on its own site) arrives without the person's `SameSite=Lax`
 //! cookie, so it is answered with a 303 to the same request as a `GET`, which has it. A
-//! cross-site `POST` therefore decides nothing and clears no cookie by itself.
+//! cross-site `POST` therefore decides nothing and clears no cookie by itself. That `GET`
+//! never carries the ID token (a URL ends up in proxy logs and browser history): the hint is
+//! checked on the `POST`, its app goes on as `client_id`, and the person is asked.
+//!
+//! A hint that cannot be verified (a key retired too long ago, a token from elsewhere) counts
+//! as no hint: the person is asked. ID-token keys verify hints as long as a session can live.
 
 use app::infra::state::AppState;
 use app::oauth::{pages, userinfo};
@@ -43,10 +48,7 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
     };
     let headers = parts.headers;
     if parts.method == Method::POST && !pairs.iter().any(|(k, _)| k == "clavis_action") {
-        let query: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&pairs)
-            .finish();
-        return see_other(&format!("/oauth2/logout?{query}"));
+        return see_other(&as_get(&state, &pairs));
     }
     let get = |name: &str| {
         pairs
@@ -80,11 +82,8 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
 
     // The app: by the hint, or by client_id; both must agree.
     let hint = get("id_token_hint")
-        .map(|t| userinfo::id_token_hint(&state.signing_keys, &t, &state.settings.issuer));
-    if matches!(hint, Some(None)) {
-        return bad("The id_token_hint is not an ID token from here.");
-    }
-    let (hinted_client, hinted_subject) = hint.flatten().unzip();
+        .and_then(|t| userinfo::id_token_hint(&state.signing_keys, &t, &state.settings.issuer));
+    let (hinted_client, hinted_subject) = hint.unzip();
     let client_id = match (hinted_client, get("client_id")) {
         (Some(a), Some(c)) if a != c => {
             return bad("client_id differs from the app of the id_token_hint.")
@@ -128,7 +127,7 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
 
     let token = session::token_from_headers(&headers, &state.settings);
     let person = match &token {
-        Some(t) => match session::lookup(&state.db, t).await {
+        Some(t) => match session::lookup(&state.db, &state.settings, t).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "logout: could not read the session");
@@ -177,7 +176,8 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
     }
 
     if let Some(t) = &token {
-        if let Err(e) = session::sign_out(&state.db, &meta(&headers, ip), t).await {
+        let m = meta(&headers, ip);
+        if let Err(e) = session::sign_out(&state.db, &state.settings, &m, t).await {
             tracing::error!(error = %e, "logout failed");
             return server_error();
         }
@@ -192,4 +192,26 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
         }
     }
     res
+}
+
+/// The `GET` an app's `POST` is sent on to: the same request without `id_token_hint`, whose
+/// app (when the hint verifies) is named by `client_id` instead.
+fn as_get(state: &AppState, pairs: &[(String, String)]) -> String {
+    let hinted = pairs
+        .iter()
+        .find(|(k, _)| k == "id_token_hint")
+        .and_then(|(_, t)| userinfo::id_token_hint(&state.signing_keys, t, &state.settings.issuer))
+        .map(|(client_id, _)| client_id);
+    let mut carry: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "id_token_hint" && !(hinted.is_some() && k == "client_id"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    if let Some(c) = hinted.as_deref() {
+        carry.push(("client_id", c));
+    }
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(carry)
+        .finish();
+    format!("/oauth2/logout?{query}")
 }

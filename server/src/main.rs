@@ -84,9 +84,9 @@ enum PeopleCommand {
     Create {
         #[arg(long)]
         username: String,
-        /// What apps greet them with (the `name` claim).
+        /// What apps greet them with (the `name` claim). Defaults to the username.
         #[arg(long)]
-        display_name: String,
+        display_name: Option<String>,
         #[arg(long, default_value = "")]
         email: String,
         /// Read the password from the first line of standard input (required).
@@ -127,10 +127,15 @@ enum ClientsCommand {
     },
 }
 
+/// Both spellings of each type are accepted: the API's and DESIGN.md's (`client_credentials`)
+/// and the usual command-line one (`client-credentials`).
 #[derive(Clone, Copy, ValueEnum)]
 enum CliClientType {
+    #[value(alias = "confidential_pkce")]
     ConfidentialPkce,
+    #[value(alias = "public_pkce")]
     PublicPkce,
+    #[value(alias = "client_credentials")]
     ClientCredentials,
 }
 
@@ -332,12 +337,12 @@ fn cli_error(e: SvcError) -> String {
 async fn create_person(
     config: &config::Config,
     username: String,
-    display_name: String,
+    display_name: Option<String>,
     email: String,
 ) -> Result<(), String> {
     let input = PersonInput {
+        display_name: display_name.unwrap_or_else(|| username.clone()),
         username,
-        display_name,
         email,
         password: read_password()?,
     };

@@ -982,9 +982,14 @@ async fn made_actor(h: &Harness) -> String {
 }
 
 #[tokio::test]
-async fn readable_secrets_are_revealed_to_admins_only_and_never_once_revoked() {
+async fn readable_secrets_are_revealed_with_the_reveal_scope_only_and_never_once_revoked() {
     let h = harness_storing(false).await;
-    let admin = h.admin_token().await;
+    // clavis:admin alone does everything but reveal: that needs clavis:reveal, given explicitly.
+    let plain_admin = h.admin_token().await;
+    let (rid, rsecret) = h
+        .automation("Vault sync", "clavis:admin clavis:reveal")
+        .await;
+    let admin = h.token(&rid, &rsecret).await;
     let (sid, ssecret) = h.automation("Helpdesk", "clavis:support").await;
     let support = h.token(&sid, &ssecret).await;
     let made = h
@@ -1007,6 +1012,14 @@ async fn readable_secrets_are_revealed_to_admins_only_and_never_once_revoked() {
     h.call("POST", &path, Some(&support), None)
         .await
         .problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    let p = h
+        .call("POST", &path, Some(&plain_admin), None)
+        .await
+        .problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    assert!(
+        p["detail"].as_str().unwrap().contains("clavis:reveal"),
+        "{p}"
+    );
     h.call("GET", &path, Some(&admin), None)
         .await
         .problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
@@ -1074,7 +1087,10 @@ async fn readable_secrets_are_revealed_to_admins_only_and_never_once_revoked() {
 #[tokio::test]
 async fn hash_only_secrets_say_how_to_get_a_readable_one() {
     let h = harness().await;
-    let admin = h.admin_token().await;
+    let (rid, rsecret) = h
+        .automation("Vault sync", "clavis:admin clavis:reveal")
+        .await;
+    let admin = h.token(&rid, &rsecret).await;
     let made = h
         .call("POST", "/clients", Some(&admin), Some(new_worker("Ledger")))
         .await;
@@ -1167,4 +1183,71 @@ async fn pkce_clients_carry_post_logout_redirect_uris_and_first_party() {
             .problem(StatusCode::BAD_REQUEST, "validation");
         assert!(p["errors"][field].as_str().is_some(), "{field}: {p}");
     }
+}
+
+#[tokio::test]
+async fn an_admin_api_token_dies_with_the_secret_that_minted_it() {
+    let h = harness().await;
+    let (id, first) = h.automation("Terraform", "clavis:admin").await;
+    let old_token = h.token(&id, &first).await;
+    assert_eq!(
+        h.call("GET", "/clients", Some(&old_token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Rotate: the first secret stays valid as a rotated one, and so does its token.
+    let admin = h.admin_token().await;
+    let rotated = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/secrets/rotate"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text());
+    let second = rotated.json()["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.remember(&second);
+    let new_token = h.token(&id, &second).await;
+    assert_eq!(
+        h.call("GET", "/clients", Some(&old_token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Revoke the first secret: the token it minted is refused at once; the new one works.
+    let list = h
+        .call("GET", &format!("/clients/{id}/secrets"), Some(&admin), None)
+        .await
+        .json();
+    let first_id = list["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["state"] == "rotated")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/secrets/{first_id}/revoke"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    h.call("GET", "/clients", Some(&old_token), None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(
+        h.call("GET", "/clients", Some(&new_token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
 }

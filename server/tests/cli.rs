@@ -211,6 +211,20 @@ fn people_create_reads_the_password_from_stdin_and_names_the_flag_of_bad_input()
     // A person is not a console account.
     let (code, _, err) = admin_create(dir.path(), "ada", "admin", "another long password\n");
     assert_eq!(code, 0, "the account name is free: {err}");
+
+    // The display name is optional: it defaults to the username.
+    let (code, out, err) = run(
+        clavis(dir.path()).args([
+            "people",
+            "create",
+            "--username",
+            "grace",
+            "--password-stdin",
+        ]),
+        Some("long enough password\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("added grace (grace), subject p_"), "{out}");
 }
 
 /// Starts `clavis serve`, waits until it says it is serving, and returns the child and
@@ -554,7 +568,8 @@ fn clients_create_bootstraps_an_automation_client_for_the_admin_api() {
             "--name",
             "Terraform",
             "--type",
-            "client-credentials",
+            // The API's and DESIGN.md's spelling; the SPA below uses the other one.
+            "client_credentials",
             "--scope",
             "clavis:admin",
             "--format",

@@ -917,6 +917,26 @@ async fn only_known_host_names_are_served_and_request_ids_are_made_here() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{refused}");
         assert!(r.body.contains("allowed_hosts"), "{}", r.body);
     }
+    // HTTP/2 sends no Host, only `:authority`, which arrives as the URI's authority.
+    let h2 = |uri: &str, host: Option<&str>| {
+        let mut b = Request::get(uri).version(axum::http::Version::HTTP_2);
+        if let Some(host) = host {
+            b = b.header(header::HOST, host);
+        }
+        b.body(Body::empty()).unwrap()
+    };
+    let r = h.send(h2("http://attacker.example/login", None)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = h
+        .send(h2("http://attacker.example/login", Some("clavis.test")))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "an allowed Host does not excuse the authority"
+    );
+    let r = h.send(h2("http://clavis.test:3000/login", None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // A server function called through a rebinding name: the Host is refused before anything.
     let cookie = h.sign_in("root").await;
     let req = Request::post("/api/accounts/list")

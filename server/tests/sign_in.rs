@@ -155,11 +155,15 @@ fn form_fields(html: &str) -> Vec<(String, String)> {
 
 fn html_unescape(s: &str) -> String {
     s.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&#x27;", "'")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+        .replace("&#38;", "&")
 }
 
 impl Setup {
@@ -546,7 +550,12 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     assert!(second["id_token"].is_string());
     let a2 = second["access_token"].as_str().unwrap();
     assert_eq!(s.userinfo(a2).await.status, StatusCode::OK);
-    // r1 again: refused, and r2 and its access token die with it.
+    // r1 again, later than the reuse interval (parallel refreshes): refused, and r2 and its
+    // access token die with it.
+    sqlx::query("UPDATE refresh_tokens SET used_at = used_at - 60000 WHERE used_at IS NOT NULL")
+        .execute(&s.h.state.db.pool)
+        .await
+        .unwrap();
     assert_eq!(
         error_of(&s.refresh(&s.spa, None, &r1).await).1,
         "invalid_grant"
@@ -725,6 +734,31 @@ async fn a_session_signs_in_again_with_prompt_none_and_max_age_asks_again() {
     assert!(r.text().contains("<h1>Sign in</h1>"));
     let done = s.sign_in_on(&mut b, &r, "dana", PASSWORD).await;
     code_of(&done);
+    // A recent sign-in elsewhere does not meet prompt=login: an answer posted to this
+    // request's page without the password (any subject) gets the sign-in page again.
+    // Another request of the app (its own state), as every new authorization request is.
+    let query = authorize_query(&s.app, "&prompt=login").replace("state=s-123", "state=s-later");
+    let r = s.get(&mut b, &format!("/oauth2/authorize?{query}")).await;
+    assert!(r.text().contains("<h1>Sign in</h1>"), "{}", r.text());
+    let dana: String = sqlx::query_scalar("SELECT subject FROM people WHERE username = 'dana'")
+        .fetch_one(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    for subject in ["someone-else", "", dana.as_str()] {
+        let forged = s
+            .submit(
+                &mut b,
+                &r,
+                &[("clavis_action", "allow"), ("subject", subject)],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::OK, "{:?}", forged.headers);
+        assert!(
+            forged.text().contains("<h1>Sign in</h1>"),
+            "{}",
+            forged.text()
+        );
+    }
 }
 
 #[tokio::test]
@@ -879,6 +913,10 @@ async fn logout_ends_the_session_and_goes_back_only_to_a_registered_uri() {
         .await;
     let u = location(&r);
     assert_eq!(u.as_str(), "https://app.example/bye?state=bye");
+    // The page says what signing out does, and no more: apps keep what they hold.
+    let signed_out = app::oauth::pages::signed_out();
+    assert!(!signed_out.contains("every app"), "{signed_out}");
+    assert!(signed_out.contains("Apps you are using now may keep you signed in"));
     // Signed out: prompt=none needs a sign-in now.
     let r = s.authorize(&mut b, &s.app, "&prompt=none").await;
     assert_eq!(
@@ -908,6 +946,11 @@ async fn a_logout_that_does_not_show_it_comes_from_the_app_asks_the_person_first
     assert!(page
         .text()
         .contains("<strong>Orders web</strong> asks to sign you out"));
+    // It says what signing out does: it ends the session here, not what apps hold.
+    assert!(!page.text().contains("every app"), "{}", page.text());
+    assert!(page
+        .text()
+        .contains("It does not end what apps you are using now already hold"));
     assert!(
         s.signed_in(&mut b).await,
         "a link alone signed the person out"
@@ -940,6 +983,57 @@ async fn a_logout_that_does_not_show_it_comes_from_the_app_asks_the_person_first
     assert_eq!(location(&r).as_str(), "https://app.example/bye?state=bye");
     assert!(!s.signed_in(&mut b).await);
     assert_eq!(s.audit_count("person.signed_out").await, 1);
+}
+
+#[tokio::test]
+async fn a_hint_signed_before_a_key_rotation_still_signs_out_and_a_bad_one_asks() {
+    let s = setup().await;
+    let (code, mut b) = s.code_for(&s.app).await;
+    let t = tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+    let hint = t["id_token"].as_str().unwrap().to_string();
+    // `clavis keys rotate`, two hours ago: far longer than the access tokens live (900 s), so
+    // the old keys are out of the JWKS, but the person's session is still alive.
+    let st = &s.h.state;
+    let now = app::infra::db::now_ms();
+    app::oauth::keys::rotate_signing_key_at(
+        &st.db,
+        st.settings.key_encryption_key.as_ref(),
+        &RequestMeta::default(),
+        "root",
+        now - 2 * 3600 * 1000,
+    )
+    .await
+    .unwrap();
+    st.signing_keys.reload(&st.db).await.unwrap();
+    // A hint that does not verify at all counts as none: the person is asked.
+    let page = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/logout?client_id={}&id_token_hint=not.a.token",
+                s.app
+            ),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(
+        page.text().contains("<h1>Sign out?</h1>"),
+        "{}",
+        page.text()
+    );
+    assert!(s.signed_in(&mut b).await);
+    // The hint from before the rotation still shows the request comes from the app.
+    let r = s
+        .get(
+            &mut b,
+            &format!(
+                "/oauth2/logout?id_token_hint={hint}&post_logout_redirect_uri={}",
+                enc("https://app.example/bye")
+            ),
+        )
+        .await;
+    assert_eq!(location(&r).as_str(), "https://app.example/bye");
+    assert!(!s.signed_in(&mut b).await);
 }
 
 #[tokio::test]
@@ -990,7 +1084,8 @@ async fn a_hint_about_someone_else_asks_and_a_posted_hint_signs_out() {
     assert_eq!(s.audit_count("person.signed_out").await, 0);
     // The app posts the logout with Dana's own hint (OpenID Connect RP-Initiated Logout §2
     // asks for GET and POST). A form on the app's site arrives without the SameSite=Lax
-    // cookie: the answer is the same request as a GET, and it decides nothing by itself.
+    // cookie: the answer is the same request as a GET, and it decides nothing by itself. The
+    // GET never carries the ID token (URLs end up in logs and history): it names the app.
     let body = format!(
         "id_token_hint={dana_hint}&post_logout_redirect_uri={}&state=s1",
         enc("https://app.example/bye")
@@ -1010,13 +1105,22 @@ async fn a_hint_about_someone_else_asks_and_a_posted_hint_signs_out() {
         "a cross-site POST cleared a cookie"
     );
     let again = r.headers[header::LOCATION].to_str().unwrap().to_string();
-    assert!(
-        again.starts_with("/oauth2/logout?id_token_hint="),
-        "{again}"
-    );
+    assert!(!again.contains(&dana_hint), "{again}");
+    assert!(!again.contains("id_token_hint"), "{again}");
+    assert!(again.contains(&format!("client_id={}", s.app)), "{again}");
     assert_eq!(s.audit_count("person.signed_out").await, 0);
-    // The browser follows it with its cookie: signed out at once, back to the app.
-    let r = s.get(&mut dana, &again).await;
+    // The browser follows it with its cookie, and the person is asked, for that app.
+    let page = s.get(&mut dana, &again).await;
+    assert!(
+        page.text()
+            .contains("<strong>Orders web</strong> asks to sign you out"),
+        "{}",
+        page.text()
+    );
+    assert!(!page.text().contains(&dana_hint));
+    let r = s
+        .submit(&mut dana, &page, &[("clavis_action", "sign_out")])
+        .await;
     assert_eq!(location(&r).as_str(), "https://app.example/bye?state=s1");
     assert_eq!(s.audit_count("person.signed_out").await, 1);
     assert!(!s.signed_in(&mut dana).await);
@@ -1406,5 +1510,81 @@ async fn consent_counts_only_for_the_person_it_was_shown_to() {
     code_of(
         &s.submit(&mut b, &again, &[("clavis_action", "allow")])
             .await,
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_pages_make_their_own_csrf_token_and_adopt_none() {
+    let s = setup().await;
+    const NAME: &str = "clavis_csrf";
+    // A cookie some other page planted (a sibling subdomain, a network attacker on http).
+    let planted = "A".repeat(43);
+    let mut b = Browser::default();
+    b.cookies.insert(NAME.into(), planted.clone());
+    let page = s.authorize(&mut b, &s.app, "").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let token = b.cookies[NAME].clone();
+    assert_ne!(token, planted, "the planted cookie was adopted");
+    assert!(page.text().contains(&token));
+    assert!(!page.text().contains(&planted));
+    // Whoever planted it cannot post the page's form with it: cookie and field agree, and
+    // still the token is not one this server made.
+    let mut attacker = Browser::default();
+    attacker.cookies.insert(NAME.into(), planted.clone());
+    let forged = Reply {
+        status: page.status,
+        headers: page.headers.clone(),
+        body: page.text().replace(&token, &planted).into_bytes(),
+    };
+    let r = s.sign_in_on(&mut attacker, &forged, "dana", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(s.audit_count("person.signed_in").await, 0);
+    // The page's own token works.
+    let consent = s.sign_in_on(&mut b, &page, "dana", PASSWORD).await;
+    assert!(
+        consent.text().contains("Allow Orders"),
+        "{}",
+        consent.text()
+    );
+}
+
+#[tokio::test]
+async fn a_loop_of_silent_requests_is_stopped_before_it_fills_the_codes_table() {
+    let s = setup().await;
+    let (_, mut b) = s.code_for(&s.app).await;
+    let mut codes = 0;
+    let mut refused = None;
+    for _ in 0..(server::authorize::MAX_PER_SESSION + 5) {
+        let r = s.authorize(&mut b, &s.app, "&prompt=none").await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(r);
+            break;
+        }
+        assert!(param(&location(&r), "code").is_some());
+        codes += 1;
+    }
+    let r = refused.expect("the session's requests were never limited");
+    assert!(
+        codes < server::authorize::MAX_PER_SESSION as usize,
+        "{codes}"
+    );
+    let wait: u64 = r.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(
+        r.text().contains("Too many sign-in requests"),
+        "{}",
+        r.text()
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM authorization_codes")
+        .fetch_one(&s.h.state.db.pool)
+        .await
+        .unwrap();
+    assert!(
+        stored <= i64::from(server::authorize::MAX_PER_SESSION),
+        "{stored}"
     );
 }

@@ -85,24 +85,34 @@ fn Authorizers(
                 <h2 id="new-authorizer-title">"New authorizer"</h2>
                 <ActionForm action=create>
                     <FormToken/>
-                    <label for="a-name">"Name"</label>
-                    <input id="a-name" name="input[name]" required maxlength="100"/>
-                    <FieldError err field="name"/>
-                    <label for="a-description">"Description"</label>
-                    <input id="a-description" name="input[description]" maxlength="500"/>
-                    <FieldError err field="description"/>
-                    <label for="a-audience">"Audience"</label>
-                    <input id="a-audience" name="input[audience]" required aria-describedby="a-audience-hint"/>
-                    <p id="a-audience-hint" class="hint">"The aud of the tokens the API accepts, such as orders-api."</p>
-                    <FieldError err field="audience"/>
-                    <label for="a-namespace">"Namespace"</label>
-                    <input id="a-namespace" name="input[namespace]" placeholder=DEFAULT_NAMESPACE aria-describedby="a-namespace-hint"/>
-                    <p id="a-namespace-hint" class="hint">{format!("The Kubernetes namespace of the generated configuration; {DEFAULT_NAMESPACE} if empty.")}</p>
-                    <FieldError err field="namespace"/>
-                    <label for="a-image">"Image"</label>
-                    <input id="a-image" name="input[image]" required aria-describedby="a-image-hint"/>
-                    <p id="a-image-hint" class="hint">"The container image of the authorizer's Deployment."</p>
-                    <FieldError err field="image"/>
+                    <div class="field">
+                        <label for="a-name">"Name"</label>
+                        <input id="a-name" name="input[name]" required maxlength="100"/>
+                        <FieldError err field="name"/>
+                    </div>
+                    <div class="field">
+                        <label for="a-description">"Description"</label>
+                        <input id="a-description" name="input[description]" maxlength="500"/>
+                        <FieldError err field="description"/>
+                    </div>
+                    <div class="field">
+                        <label for="a-audience">"Audience"</label>
+                        <input id="a-audience" name="input[audience]" required aria-describedby="a-audience-hint"/>
+                        <p id="a-audience-hint" class="hint">"The aud of the tokens the API accepts, such as orders-api."</p>
+                        <FieldError err field="audience"/>
+                    </div>
+                    <div class="field">
+                        <label for="a-namespace">"Namespace"</label>
+                        <input id="a-namespace" name="input[namespace]" placeholder=DEFAULT_NAMESPACE aria-describedby="a-namespace-hint"/>
+                        <p id="a-namespace-hint" class="hint">{format!("The Kubernetes namespace of the generated configuration; {DEFAULT_NAMESPACE} if empty.")}</p>
+                        <FieldError err field="namespace"/>
+                    </div>
+                    <div class="field">
+                        <label for="a-image">"Image"</label>
+                        <input id="a-image" name="input[image]" required aria-describedby="a-image-hint"/>
+                        <p id="a-image-hint" class="hint">"The container image of the authorizer's Deployment."</p>
+                        <FieldError err field="image"/>
+                    </div>
                     <button type="submit" class="primary" disabled=move || create.pending().get()>"Create authorizer"</button>
                 </ActionForm>
                 <FormError err/>
@@ -120,22 +130,32 @@ fn EditAuthorizer(a: AuthorizerView, update: ServerAction<UpdateAuthorizer>) -> 
             <h2 id="edit-authorizer-title">"Settings"</h2>
             <ActionForm action=update>
                 <input type="hidden" name="client_id" value=a.client_id.clone()/>
-                <label for="e-name">"Name"</label>
-                <input id="e-name" name="input[name]" required maxlength="100" value=a.name.clone()/>
-                <FieldError err field="name"/>
-                <label for="e-description">"Description"</label>
-                <input id="e-description" name="input[description]" maxlength="500" value=a.description.clone()/>
-                <FieldError err field="description"/>
-                <label for="e-audience">"Audience"</label>
-                <input id="e-audience" name="input[audience]" required value=a.audience.clone() aria-describedby="e-audience-hint"/>
-                <p id="e-audience-hint" class="hint">"Tokens for the old audience are no longer this authorizer's to check once it is changed."</p>
-                <FieldError err field="audience"/>
-                <label for="e-namespace">"Namespace"</label>
-                <input id="e-namespace" name="input[namespace]" value=a.namespace.clone()/>
-                <FieldError err field="namespace"/>
-                <label for="e-image">"Image"</label>
-                <input id="e-image" name="input[image]" required value=a.image.clone()/>
-                <FieldError err field="image"/>
+                <div class="field">
+                    <label for="e-name">"Name"</label>
+                    <input id="e-name" name="input[name]" required maxlength="100" value=a.name.clone()/>
+                    <FieldError err field="name"/>
+                </div>
+                <div class="field">
+                    <label for="e-description">"Description"</label>
+                    <input id="e-description" name="input[description]" maxlength="500" value=a.description.clone()/>
+                    <FieldError err field="description"/>
+                </div>
+                <div class="field">
+                    <label for="e-audience">"Audience"</label>
+                    <input id="e-audience" name="input[audience]" required value=a.audience.clone() aria-describedby="e-audience-hint"/>
+                    <p id="e-audience-hint" class="hint">"Tokens for the old audience are no longer this authorizer's to check once it is changed."</p>
+                    <FieldError err field="audience"/>
+                </div>
+                <div class="field">
+                    <label for="e-namespace">"Namespace"</label>
+                    <input id="e-namespace" name="input[namespace]" value=a.namespace.clone()/>
+                    <FieldError err field="namespace"/>
+                </div>
+                <div class="field">
+                    <label for="e-image">"Image"</label>
+                    <input id="e-image" name="input[image]" required value=a.image.clone()/>
+                    <FieldError err field="image"/>
+                </div>
                 <button type="submit" class="primary" disabled=move || update.pending().get()>"Save changes"</button>
             </ActionForm>
             <FormError err/>

@@ -68,7 +68,26 @@ pub(super) struct Checked {
     pub(super) application: ApplicationChoice,
 }
 
+/// Checks a client's input, as anyone may make or change it: `clavis:introspect` belongs to
+/// the clients Clavis makes for authorizers (`check_system`), and is refused here. Such a
+/// client could do nothing with it: introspection answers an authorizer's client only.
 pub(super) fn check(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
+    let c = check_system(kind, input)?;
+    if c.scopes
+        .iter()
+        .any(|s| s == crate::oauth::access::INTROSPECT_SCOPE)
+    {
+        return Err(AppError::validation(
+            "scopes",
+            "clavis:introspect belongs to an authorizer's client, which checks tokens for a gateway: \
+             create an authorizer (Authorizers, New authorizer) and Clavis makes that client for it.",
+        ));
+    }
+    Ok(c)
+}
+
+/// Checks the input of a system client (an authorizer's), which may hold `clavis:introspect`.
+pub(super) fn check_system(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
     Ok(Checked {
         name: rules::name("name", &input.name)?,
         description: rules::description(&input.description)?,

@@ -237,7 +237,7 @@ pub fn scopes(kind: ClientType, raw: &str) -> Result<Vec<String>, AppError> {
     if let Some(unknown) = clavis.iter().find(|s| !CLAVIS_SCOPES.contains(&s.as_str())) {
         return Err(AppError::validation(
             field,
-            format!("{unknown} is not a scope of Clavis: use clavis:admin, clavis:support or clavis:introspect."),
+            format!("{unknown} is not a scope of Clavis: use clavis:admin, clavis:support, clavis:reveal or clavis:introspect."),
         ));
     }
     // An authorizer's client checks tokens and does nothing else.
@@ -245,6 +245,14 @@ pub fn scopes(kind: ClientType, raw: &str) -> Result<Vec<String>, AppError> {
         return Err(AppError::validation(
             field,
             "A client with clavis:introspect checks tokens for an authorizer and holds no other scope.",
+        ));
+    }
+    // Revealing is an administrator's act, given on top of clavis:admin, never alone.
+    if clavis.iter().any(|s| *s == "clavis:reveal") && !clavis.iter().any(|s| *s == "clavis:admin")
+    {
+        return Err(AppError::validation(
+            field,
+            "clavis:reveal lets an automation client reveal readable secrets, which only an administrator may do: add clavis:admin too.",
         ));
     }
     if !clavis.is_empty() && clavis.len() != out.len() {
@@ -259,7 +267,12 @@ pub fn scopes(kind: ClientType, raw: &str) -> Result<Vec<String>, AppError> {
 
 /// Clavis's own scopes: the admin API's, one per console role (`oauth::access`), and token
 /// introspection's (`oauth::introspect`).
-pub const CLAVIS_SCOPES: [&str; 3] = ["clavis:admin", "clavis:support", "clavis:introspect"];
+pub const CLAVIS_SCOPES: [&str; 4] = [
+    "clavis:admin",
+    "clavis:support",
+    "clavis:reveal",
+    "clavis:introspect",
+];
 
 /// The audience of a client-credentials client's access tokens (the JWT `aud` claim), or `None`
 /// for the configured default. RFC 7519 makes it a "StringOrURI": an identifier such as

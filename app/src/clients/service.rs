@@ -12,7 +12,9 @@ use sqlx::{AnyConnection, Row};
 
 pub use super::etag::{etag, etag_matches};
 use super::kind::ClientType;
-pub(super) use super::record::{check, name_key, row_to_view, Checked, COLUMNS, FROM};
+pub(super) use super::record::{
+    check, check_system, name_key, row_to_view, Checked, COLUMNS, FROM,
+};
 use super::rules::{self, ApplicationChoice};
 use super::{ApplicationRef, ClientInput, ClientView};
 use crate::audit::service::{self as audit, Event};
@@ -271,7 +273,11 @@ pub async fn update_matching(
                 .into());
             }
             super::guard::refuse_system_change(conn, &current, Some(&input)).await?;
-            let c = check(current.client_type, &input)?;
+            let c = if super::guard::is_system(conn, &current.client_id).await? {
+                check_system(current.client_type, &input)?
+            } else {
+                check(current.client_type, &input)?
+            };
             let current_app = current.application.as_ref().map(|a| a.id);
             let application_id = resolve_application(conn, &meta, &actor, &c.application, current_app).await?;
             sqlx::query(

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::kind::ClientType;
 use super::rules::ApplicationChoice;
-use super::service::{check, insert, insert_application, name_key, Checked};
+use super::service::{check_system, insert, insert_application, name_key, Checked};
 use super::{ClientInput, ClientView};
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
@@ -29,7 +29,7 @@ pub async fn create_in(
 ) -> SvcResult<(ClientView, Option<IssuedSecretOnce>)> {
     let kind = ClientType::parse(&input.client_type)
         .ok_or_else(|| AppError::validation("client_type", "Choose a client type."))?;
-    let checked = check(kind, input)?;
+    let checked = check_system(kind, input)?;
     let existing = sqlx::query("SELECT id FROM applications WHERE name_key = $1")
         .bind(name_key(SYSTEM_APPLICATION))
         .fetch_optional(&mut *conn)

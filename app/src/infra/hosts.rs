@@ -39,17 +39,39 @@ fn issuer_host(settings: &Settings) -> Option<String> {
         })
 }
 
+/// An `allowed_hosts` entry: its host name (lower case, IPv6 without brackets) and the port it
+/// names, if any (`name`, `name:port`, `v6`, `[v6]`, `[v6]:port`).
+pub fn allowed_entry(entry: &str) -> (String, Option<u16>) {
+    let e = entry.trim().to_ascii_lowercase();
+    if let Some(rest) = e.strip_prefix('[') {
+        if let Some((name, after)) = rest.split_once(']') {
+            let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+            return (name.to_string(), port);
+        }
+    }
+    match e.split_once(':') {
+        // One colon: a name and a port. More: a bare IPv6 address.
+        Some((name, port)) if !port.contains(':') => (name.to_string(), port.parse().ok()),
+        _ => (e, None),
+    }
+}
+
 /// True when this server answers for the host name `name`.
 pub fn is_allowed(settings: &Settings, name: &str) -> bool {
     is_loopback(name)
         || issuer_host(settings).is_some_and(|h| h == name)
-        || settings.allowed_hosts.iter().any(|h| h == name)
+        || settings
+            .allowed_hosts
+            .iter()
+            .any(|h| allowed_entry(h).0 == name)
 }
 
-/// True when `origin` (`scheme://host[:port]`) may send requests that change things: the
-/// issuer's origin, an http(s) origin on a name in `allowed_hosts`, or, for development, a
-/// loopback origin that is the very host the request was sent to. Never an origin merely
-/// because it matches the request's own `Host`: an attacker controls both.
+/// True when `origin` (`scheme://host[:port]`) may send requests that change things, compared
+/// as a whole origin (scheme, host and port): the issuer's origin; the origin of an
+/// `allowed_hosts` entry, which has the issuer's scheme and the entry's port (or that scheme's
+/// default); or, for development, a loopback origin that is the very host the request was sent
+/// to. Never an origin merely because it matches the request's own `Host`: an attacker
+/// controls both. Another port or scheme of an allowed name is another origin, and refused.
 pub fn is_allowed_origin(settings: &Settings, origin: &str, request_host: Option<&str>) -> bool {
     if origin == settings.issuer_origin {
         return true;
@@ -63,8 +85,17 @@ pub fn is_allowed_origin(settings: &Settings, origin: &str, request_host: Option
     let Some(name) = url.host_str().and_then(host_name) else {
         return false;
     };
-    if settings.allowed_hosts.contains(&name) {
-        return true;
+    if let Ok(issuer) = url::Url::parse(&settings.issuer_origin) {
+        let default_port = issuer.port_or_known_default();
+        let listed = settings.allowed_hosts.iter().any(|entry| {
+            let (host, port) = allowed_entry(entry);
+            host == name
+                && url.scheme() == issuer.scheme()
+                && url.port_or_known_default() == port.or(default_port)
+        });
+        if listed {
+            return true;
+        }
     }
     is_loopback(&name)
         && request_host.is_some_and(|host| {
@@ -79,7 +110,7 @@ mod tests {
     fn settings() -> Settings {
         Settings {
             issuer_origin: "https://clavis.example".into(),
-            allowed_hosts: vec!["clavis.internal".into()],
+            allowed_hosts: vec!["clavis.internal".into(), "clavis.admin:9443".into()],
             ..Settings::default()
         }
     }
@@ -97,11 +128,30 @@ mod tests {
     }
 
     #[test]
+    fn allowed_entries() {
+        assert_eq!(
+            allowed_entry("Clavis.Internal"),
+            ("clavis.internal".into(), None)
+        );
+        assert_eq!(
+            allowed_entry("clavis.internal:9443"),
+            ("clavis.internal".into(), Some(9443))
+        );
+        assert_eq!(allowed_entry("fd00::1"), ("fd00::1".into(), None));
+        assert_eq!(allowed_entry("[fd00::1]"), ("fd00::1".into(), None));
+        assert_eq!(
+            allowed_entry("[fd00::1]:8443"),
+            ("fd00::1".into(), Some(8443))
+        );
+    }
+
+    #[test]
     fn answered_hosts() {
         let s = settings();
         for ok in [
             "clavis.example",
             "clavis.internal",
+            "clavis.admin",
             "localhost",
             "127.0.0.9",
             "::1",
@@ -121,7 +171,19 @@ mod tests {
     fn allowed_origins() {
         let s = settings();
         assert!(is_allowed_origin(&s, "https://clavis.example", None));
-        assert!(is_allowed_origin(&s, "https://clavis.internal:8443", None));
+        assert!(is_allowed_origin(&s, "https://clavis.internal", None));
+        assert!(is_allowed_origin(&s, "https://clavis.internal:443", None));
+        assert!(is_allowed_origin(&s, "https://clavis.admin:9443", None));
+        // Whole origins: another port or scheme of an allowed name is another site.
+        for other in [
+            "https://clavis.internal:9443",
+            "http://clavis.internal",
+            "https://clavis.admin",
+            "http://clavis.admin:9443",
+            "https://clavis.example:8443",
+        ] {
+            assert!(!is_allowed_origin(&s, other, None), "{other}");
+        }
         assert!(is_allowed_origin(
             &s,
             "http://127.0.0.1:3000",

@@ -20,6 +20,7 @@
 
 pub mod assets;
 pub mod csp;
+pub mod csrf;
 pub mod db;
 pub mod edge;
 pub mod hosts;

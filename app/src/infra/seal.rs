@@ -72,6 +72,16 @@ impl Kek {
         Ok(Kek(Key::clone_from_slice(&bytes)))
     }
 
+    /// A key for `purpose` derived from this one (HMAC-SHA256 of the purpose), so that the
+    /// key-encryption key itself serves one use only.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.0.as_slice())
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The text of a key file.
     pub fn to_file_text(&self) -> String {
         format!("{}\n", URL_SAFE_NO_PAD.encode(self.0.as_slice()))

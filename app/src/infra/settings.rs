@@ -39,6 +39,11 @@ pub struct Settings {
     pub cookie_secure: bool,
     pub session_idle_timeout_secs: i64,
     pub session_absolute_timeout_secs: i64,
+    /// A person's session at Clavis (signing in to apps) ends after this long without use.
+    pub person_session_idle_timeout_secs: i64,
+    /// A refresh token used again within this many seconds of its rotation is a parallel
+    /// refresh (two tabs, a retry after a lost answer), not theft: it is rotated once more.
+    pub refresh_token_reuse_interval_secs: i64,
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_ip: u32,
     pub login_failure_window_secs: i64,
@@ -75,6 +80,8 @@ impl Default for Settings {
             cookie_secure: false,
             session_idle_timeout_secs: 30 * 60,
             session_absolute_timeout_secs: 12 * 60 * 60,
+            person_session_idle_timeout_secs: 60 * 60,
+            refresh_token_reuse_interval_secs: 5,
             login_max_failures_per_account: 5,
             login_max_failures_per_ip: 50,
             login_failure_window_secs: 15 * 60,

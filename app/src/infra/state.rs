@@ -32,6 +32,10 @@ pub struct AppState {
     /// The newest signing key, refreshed from the database every few seconds.
     pub signing_keys: Arc<KeyRing>,
     pub token_limiter: Arc<FailureLimiter>,
+    /// Requests to the authorization endpoint, per person session and per address: codes
+    /// and consents are writes, and a page looping `prompt=none` must not fill the tables.
+    #[from_ref(skip)]
+    pub authorize_limiter: Arc<FailureLimiter>,
     /// Failed client authentications, written to the audit log in batches.
     pub token_failures: Arc<FailureLog>,
     /// The metadata document's `scopes_supported`, read at most every few seconds.
@@ -42,7 +46,8 @@ impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, settings: Settings) -> SvcResult<Self> {
         let signing_keys = Arc::new(
             KeyRing::new(settings.key_encryption_key.clone())
-                .with_token_ttl(settings.access_token_ttl_secs),
+                .with_token_ttl(settings.access_token_ttl_secs)
+                .with_hint_ttl(settings.session_absolute_timeout_secs),
         );
         Ok(AppState {
             stylesheet: super::assets::stylesheet_href(&leptos_options).into(),
@@ -55,6 +60,7 @@ impl AppState {
             secret_usage: Arc::new(UsageRecorder::default()),
             signing_keys,
             token_limiter: Arc::new(FailureLimiter::default()),
+            authorize_limiter: Arc::new(FailureLimiter::default()),
             token_failures: Arc::new(FailureLog::default()),
             token_scopes: Arc::new(ScopesCache::default()),
         })

@@ -19,6 +19,9 @@ pub const ADMIN_SCOPE: &str = "clavis:admin";
 pub const SUPPORT_SCOPE: &str = "clavis:support";
 /// The scope of an authorizer's client: introspection, and its own configuration.
 pub const INTROSPECT_SCOPE: &str = "clavis:introspect";
+/// Revealing a readable secret through the admin API: held only by a client given it
+/// explicitly, besides `clavis:admin` (the console asks for a password instead).
+pub const REVEAL_SCOPE: &str = "clavis:reveal";
 
 /// True for a scope that only Clavis's own API honours.
 pub fn is_clavis_scope(scope: &str) -> bool {
@@ -36,6 +39,9 @@ pub struct AccessClaims {
     pub client_id: String,
     #[serde(default)]
     pub scope: String,
+    /// The secret that minted an admin API token (see `oauth::token::Claims`).
+    #[serde(default)]
+    pub clavis_secret: Option<i64>,
 }
 
 /// A token that verified: its client and its scopes, and the registered claims that
@@ -50,6 +56,8 @@ pub struct VerifiedToken {
     /// Unix seconds.
     pub iat: i64,
     pub exp: i64,
+    /// The secret that minted it, for an admin API token.
+    pub secret_id: Option<i64>,
 }
 
 /// Clock skew allowed on `exp`, `iat` and `nbf`.
@@ -108,6 +116,7 @@ fn check(
         sub: claims
             .subject
             .unwrap_or_else(|| claims.custom.client_id.clone()),
+        secret_id: claims.custom.clavis_secret,
         client_id: claims.custom.client_id,
         scopes: claims
             .custom

@@ -51,6 +51,29 @@ pub struct AuthorizeRequest {
     pub max_age: Option<u64>,
 }
 
+impl AuthorizeRequest {
+    /// A digest of everything that makes this request itself: a sign-in on its page is
+    /// recorded with it, so that `prompt=login` is met by that sign-in and no other.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        let parts = [
+            self.client_id.as_str(),
+            self.redirect_uri.as_str(),
+            &self.scopes.join(" "),
+            self.state.as_deref().unwrap_or("\u{0}"),
+            &self.code_challenge,
+            self.nonce.as_deref().unwrap_or("\u{0}"),
+            &format!("{:?}{:?}", self.prompt, self.max_age),
+        ];
+        for part in parts {
+            // Length-prefixed, so that no two different requests join into the same bytes.
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        URL_SAFE_NO_PAD.encode(h.finalize())
+    }
+}
+
 /// Why a request is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizeError {
@@ -65,8 +88,10 @@ pub enum AuthorizeError {
     },
 }
 
-/// Whether `sent` is one of `registered`: the exact string, or, for loopback `http` URIs, the
-/// same URI on another port (RFC 8252 §7.3: native apps listen on a port the system gives them).
+/// Whether `sent` is one of `registered`: the exact string, or, for `http` URIs on a loopback IP
+/// literal, the same URI on another port (RFC 8252 §7.3: native apps listen on a port the system
+/// gives them). `localhost` gets no such freedom: §7.3 grants it to the IP literals only, and
+/// §8.3 advises against the name, which a hosts file or resolver may send elsewhere.
 pub fn redirect_uri_registered(registered: &[String], sent: &str) -> bool {
     if registered.iter().any(|r| r == sent) {
         return true;
@@ -74,8 +99,10 @@ pub fn redirect_uri_registered(registered: &[String], sent: &str) -> bool {
     let Ok(s) = url::Url::parse(sent) else {
         return false;
     };
-    let is_loopback =
-        |u: &url::Url| u.scheme() == "http" && u.host().as_ref().is_some_and(loopback);
+    let is_loopback = |u: &url::Url| {
+        u.scheme() == "http"
+            && matches!(u.host(), Some(h @ (url::Host::Ipv4(_) | url::Host::Ipv6(_))) if loopback(&h))
+    };
     if !is_loopback(&s) {
         return false;
     }
@@ -99,7 +126,8 @@ pub fn redirect_uri_registered(registered: &[String], sent: &str) -> bool {
 /// is kept).
 pub fn redirect_with(uri: &str, params: &[(&str, &str)]) -> Option<String> {
     let mut u = url::Url::parse(uri).ok()?;
-    {
+    // Nothing to add: the URI as it is (an empty query would leave a bare `?`).
+    if !params.is_empty() {
         let mut q = u.query_pairs_mut();
         for (k, v) in params {
             q.append_pair(k, v);
@@ -454,6 +482,23 @@ mod tests {
         assert!(!redirect_uri_registered(
             &spa.redirect_uris,
             "http://u@127.0.0.1:51000/cb"
+        ));
+        // The IPv6 literal has the same freedom; `localhost` has none (RFC 8252 §7.3, §8.3).
+        let registered = [
+            "http://[::1]:8000/cb".to_string(),
+            "http://localhost:8000/cb".to_string(),
+        ];
+        assert!(redirect_uri_registered(
+            &registered,
+            "http://[::1]:51000/cb"
+        ));
+        assert!(redirect_uri_registered(
+            &registered,
+            "http://localhost:8000/cb"
+        ));
+        assert!(!redirect_uri_registered(
+            &registered,
+            "http://localhost:51000/cb"
         ));
     }
 

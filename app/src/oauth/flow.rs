@@ -166,11 +166,21 @@ pub async fn decide(
     // 2. The person.
     let mut new_session = None;
     let mut person = match token {
-        Some(t) => session::lookup(cx.db, t).await?,
+        Some(t) => session::lookup(cx.db, cx.settings, t).await?,
         None => None,
     };
+    let this_request = req.fingerprint();
     if let Action::SignIn { username, password } = &action {
-        match session::sign_in(cx.db, cx.settings, cx.hasher, meta, username, password).await {
+        let signed = session::sign_in(
+            cx.db,
+            cx.settings,
+            cx.hasher,
+            meta,
+            username,
+            password,
+            &this_request,
+        );
+        match signed.await {
             Ok((t, p)) => {
                 if let Some(old) = token {
                     session::end(cx.db, old).await?;
@@ -182,7 +192,13 @@ pub async fn decide(
         }
     }
     let posted = !matches!(action, Action::None);
-    let fresh = |p: &SignedIn| posted && now - p.auth_time < FRESH_SIGN_IN_MS;
+    // `prompt=login` is met only by a sign-in on this very request's page, never by another
+    // recent one (a consent answer posted for a session opened elsewhere asks for the password).
+    let fresh = |p: &SignedIn| {
+        posted
+            && p.sign_in_request.as_deref() == Some(this_request.as_str())
+            && now - p.auth_time < FRESH_SIGN_IN_MS
+    };
     let too_old = |p: &SignedIn| {
         req.max_age
             .is_some_and(|m| now - p.auth_time > (m as i64).saturating_mul(1000))
@@ -218,6 +234,11 @@ pub async fn decide(
     }
     let person = person.ok_or_else(|| SvcError::Internal("no person after sign-in".into()))?;
     let just_signed_in = new_session.is_some();
+    // The session the code will come from: the one just opened, or the cookie's.
+    let live = new_session
+        .as_ref()
+        .map(|t| t.expose().to_string())
+        .or(token.map(str::to_string));
     let with = |step| Outcome {
         step,
         session: new_session,
@@ -277,8 +298,21 @@ pub async fn decide(
             retry_after: None,
         }));
     }
-    let code = grant::issue_code(cx.db, &req, person.person_id, person.auth_time).await?;
-    Ok(with(back(&req, issuer, &[("code", &code)])))
+    let code = match live.as_deref() {
+        Some(live) => grant::issue_code(cx.db, cx.settings, &req, &person, live).await?,
+        None => None,
+    };
+    match code {
+        Some(code) => Ok(with(back(&req, issuer, &[("code", &code)]))),
+        // The session ended meanwhile (a reset, a disable, a sign-out): no code without one.
+        None => Ok(done(Step::SignIn {
+            req,
+            client,
+            username: String::new(),
+            error: None,
+            retry_after: None,
+        })),
+    }
 }
 
 fn done(step: Step) -> Outcome {

@@ -9,8 +9,8 @@
 //!   and rotates on every use. A used one presented again revokes its whole family
 //!   (`refresh.reuse_detected`, RFC 9700 §4.14), its access tokens included.
 //!
-//! Each step is one transaction, so two parallel exchanges of one code (or refreshes of one
-//! token) cannot both succeed: the second finds the mark of the first.
+//! Each step is one transaction, so two parallel exchanges of one code cannot both succeed:
+//! the second finds the mark of the first. Refreshing is `refresh`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -22,7 +22,9 @@ use sqlx::{AnyConnection, Row};
 use super::authorize::AuthorizeRequest;
 use crate::audit::service::{self as audit, Event};
 use crate::infra::db::{now_ms, Db};
+use crate::infra::settings::Settings;
 use crate::infra::{RequestMeta, SvcResult};
+use crate::people::session::{self, SignedIn};
 
 /// How long a code may wait for its exchange.
 pub const CODE_TTL_MS: i64 = 60_000;
@@ -45,7 +47,7 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
-fn hash(token: &str) -> String {
+pub(super) fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -87,39 +89,58 @@ impl std::fmt::Debug for Issue {
     }
 }
 
-/// Stores a new code for `req`, signed in as `person_id` at `auth_time`, and returns it.
+/// Stores a new code for `req`, for `person` signed in with the session `session_token`, and
+/// returns it; `None` when that session no longer exists (ended by a reset, a disable or a
+/// sign-out, or idle). The check and the code are one transaction (see `session::touch_live`).
 pub async fn issue_code(
     db: &Db,
+    settings: &Settings,
     req: &AuthorizeRequest,
-    person_id: i64,
-    auth_time: i64,
-) -> SvcResult<String> {
+    person: &SignedIn,
+    session_token: &str,
+) -> SvcResult<Option<String>> {
     let code = random_token();
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO authorization_codes (code_hash, family, client_id, person_id, redirect_uri, \
-         code_challenge, nonce, scope, auth_time, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(hash(&code))
-    .bind(random_token())
-    .bind(req.client_id.clone())
-    .bind(person_id)
-    .bind(req.redirect_uri.clone())
-    .bind(req.code_challenge.clone())
-    .bind(req.nonce.clone())
-    .bind(req.scopes.join(" "))
-    .bind(auth_time)
-    .bind(now)
-    .bind(now + CODE_TTL_MS)
-    .execute(&db.pool)
-    .await?;
-    Ok(code)
+    db.write_locking(|conn| {
+        let (code, req, token) = (code.clone(), req.clone(), session_token.to_string());
+        let (person_id, auth_time) = (person.person_id, person.auth_time);
+        let idle = settings.person_session_idle_timeout_secs;
+        async move {
+            if !session::touch_live(conn, idle, &token, person_id).await? {
+                return Ok(None);
+            }
+            let now = now_ms();
+            sqlx::query(
+                "INSERT INTO authorization_codes (code_hash, family, client_id, person_id, \
+                 redirect_uri, code_challenge, nonce, scope, auth_time, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(hash(&code))
+            .bind(random_token())
+            .bind(req.client_id.clone())
+            .bind(person_id)
+            .bind(req.redirect_uri.clone())
+            .bind(req.code_challenge.clone())
+            .bind(req.nonce.clone())
+            .bind(req.scopes.join(" "))
+            .bind(auth_time)
+            .bind(now)
+            .bind(now + CODE_TTL_MS)
+            .execute(&mut *conn)
+            .await?;
+            Ok(Some(code))
+        }
+        .boxed()
+    })
+    .await
 }
 
 /// Revokes a family: its refresh tokens, and the access tokens issued with them that have
 /// not expired yet. In the caller's transaction.
-async fn revoke_family(conn: &mut AnyConnection, family: &str, now: i64) -> SvcResult<()> {
+pub(super) async fn revoke_family(
+    conn: &mut AnyConnection,
+    family: &str,
+    now: i64,
+) -> SvcResult<()> {
     let rows = sqlx::query(
         "SELECT client_id, access_jti, access_expires_at FROM refresh_tokens \
          WHERE family = $1 AND access_expires_at > $2 \
@@ -177,7 +198,7 @@ pub async fn revoke_person(conn: &mut AnyConnection, person_id: i64, now: i64) -
     Ok(())
 }
 
-async fn store_refresh(
+pub(super) async fn store_refresh(
     conn: &mut AnyConnection,
     g: &Granted,
     client_id: &str,
@@ -208,7 +229,7 @@ async fn store_refresh(
     Ok(())
 }
 
-async fn audit_event(
+pub(super) async fn audit_event(
     conn: &mut AnyConnection,
     meta: &RequestMeta,
     client_id: &str,
@@ -320,7 +341,7 @@ pub async fn redeem_code(
     .await
 }
 
-async fn person_enabled(conn: &mut AnyConnection, person_id: i64) -> SvcResult<bool> {
+pub(super) async fn person_enabled(conn: &mut AnyConnection, person_id: i64) -> SvcResult<bool> {
     let row = sqlx::query("SELECT disabled FROM people WHERE id = $1")
         .bind(person_id)
         .fetch_optional(&mut *conn)
@@ -329,128 +350,6 @@ async fn person_enabled(conn: &mut AnyConnection, person_id: i64) -> SvcResult<b
         Some(r) => r.try_get::<i64, _>("disabled")? == 0,
         None => false,
     })
-}
-
-/// Rotates refresh token `token` of client `client_id` (already authenticated): marks it used
-/// and stores `issue`'s one in the same family, in one transaction. A token used already
-/// revokes the family.
-pub async fn rotate_refresh(
-    db: &Db,
-    meta: &RequestMeta,
-    client_id: &str,
-    token: &str,
-    issue: &Issue,
-) -> SvcResult<Result<Granted, Refused>> {
-    db.write(|conn| {
-        let (meta, client_id, token) = (meta.clone(), client_id.to_string(), hash(token));
-        let issue = issue.clone();
-        async move {
-            let now = now_ms();
-            let Some(r) = sqlx::query(
-                "SELECT family, client_id, person_id, scope, auth_time, expires_at, used_at, \
-                 revoked_at, granted_at FROM refresh_tokens WHERE token_hash = $1",
-            )
-            .bind(token.clone())
-            .fetch_optional(&mut *conn)
-            .await?
-            else {
-                return Ok(Err("The refresh token is unknown."));
-            };
-            let family: String = r.try_get("family")?;
-            if r.try_get::<String, _>("client_id")? != client_id {
-                return Ok(Err("The refresh token was issued to another client."));
-            }
-            if r.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
-                return Ok(Err("The refresh token is revoked."));
-            }
-            if r.try_get::<Option<i64>, _>("used_at")?.is_some() {
-                revoke_family(conn, &family, now).await?;
-                audit_event(
-                    conn,
-                    &meta,
-                    &client_id,
-                    "refresh.reuse_detected",
-                    "a refresh token was used again; its whole family is revoked",
-                )
-                .await?;
-                return Ok(Err("The refresh token was used already."));
-            }
-            if r.try_get::<i64, _>("expires_at")? <= now {
-                return Ok(Err("The refresh token has expired."));
-            }
-            let granted_at: i64 = r.try_get("granted_at")?;
-            if granted_at + GRANT_TTL_MS <= now {
-                return Ok(Err("The grant has ended: the person must sign in again."));
-            }
-            let scope: String = r.try_get("scope")?;
-            if !scope.split(' ').any(|s| s == OFFLINE_ACCESS) {
-                // From before refresh tokens needed offline_access: it ends here, unchanged.
-                return Ok(Err(
-                    "The grant has no offline_access: the person must sign in again.",
-                ));
-            }
-            let person_id: i64 = r.try_get("person_id")?;
-            if !person_enabled(conn, person_id).await? {
-                return Ok(Err("The person is disabled."));
-            }
-            sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2")
-                .bind(now)
-                .bind(token)
-                .execute(&mut *conn)
-                .await?;
-            let granted = Granted {
-                family,
-                person_id,
-                scope,
-                nonce: None,
-                auth_time: r.try_get("auth_time")?,
-                granted_at,
-            };
-            store_refresh(conn, &granted, &client_id, &issue, now).await?;
-            Ok(Ok(granted))
-        }
-        .boxed()
-    })
-    .await
-}
-
-/// A refresh token as introspection describes it: live (unused, unrevoked, unexpired, its
-/// person enabled).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiveRefresh {
-    pub family: String,
-    pub client_id: String,
-    pub subject: String,
-    pub scope: String,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    pub expires_at: i64,
-}
-
-/// The live refresh token `token`, if it is one.
-pub async fn live_refresh(db: &Db, token: &str) -> SvcResult<Option<LiveRefresh>> {
-    let row = sqlx::query(
-        "SELECT r.family, r.client_id, p.subject, r.scope, r.created_at, r.expires_at \
-         FROM refresh_tokens r JOIN people p ON p.id = r.person_id \
-         WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.revoked_at IS NULL \
-         AND r.expires_at > $2 AND p.disabled = 0",
-    )
-    .bind(hash(token))
-    .bind(now_ms())
-    .fetch_optional(&db.pool)
-    .await?;
-    row.map(|r| {
-        Ok(LiveRefresh {
-            family: r.try_get("family")?,
-            client_id: r.try_get("client_id")?,
-            subject: r.try_get("subject")?,
-            scope: r.try_get("scope")?,
-            created_at: r.try_get("created_at")?,
-            expires_at: r.try_get("expires_at")?,
-        })
-    })
-    .transpose()
-    .map_err(|e: sqlx::Error| e.into())
 }
 
 /// Revokes the family of a refresh token, by its client (RFC 7009 §2.1: revoking a refresh

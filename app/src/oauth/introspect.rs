@@ -166,7 +166,7 @@ async fn refresh_introspection(
         tracing::error!(error = %e, "introspection: could not read a refresh token");
         TokenError::Server
     };
-    let Some(r) = super::grant::live_refresh(cx.db, token)
+    let Some(r) = super::refresh::live_refresh(cx.db, token)
         .await
         .map_err(failed)?
     else {
@@ -223,7 +223,7 @@ pub async fn revoke(
             tracing::error!(error = %e, "revocation: could not revoke a refresh token");
             TokenError::Server
         };
-        let live = super::grant::live_refresh(cx.db, token)
+        let live = super::refresh::live_refresh(cx.db, token)
             .await
             .map_err(failed)?;
         if let Some(r) = live.filter(|r| r.client_id == caller_id) {

@@ -99,6 +99,9 @@ pub struct KeyRing {
     verifying: RwLock<VerifyingKeys>,
     /// How long a retired key still verifies: the access tokens' lifetime.
     token_ttl_secs: i64,
+    /// How long a retired ID-token key still verifies an `id_token_hint`: as long as a
+    /// person's session can live, so that logout works after `clavis keys rotate`.
+    hint_ttl_secs: i64,
     /// The RS256 key that signs ID tokens now.
     id_key: RwLock<Option<Arc<IdKey>>>,
     /// The published RS256 public keys (`kid`, base64url DER), for `id_token_hint`.
@@ -301,6 +304,7 @@ impl KeyRing {
             kek,
             verifying: RwLock::default(),
             token_ttl_secs: 3600,
+            hint_ttl_secs: 3600,
             id_key: RwLock::new(None),
             id_public: RwLock::default(),
         }
@@ -313,6 +317,13 @@ impl KeyRing {
         self
     }
 
+    /// The longest a person's session lives: ID-token keys verify `id_token_hint`s that long
+    /// after they retire.
+    pub fn with_hint_ttl(mut self, secs: i64) -> Self {
+        self.hint_ttl_secs = secs;
+        self
+    }
+
     /// The public keys that verify tokens in use now, by `kid` (read by `reload`).
     pub fn verifying_keys(&self) -> VerifyingKeys {
         self.verifying
@@ -322,9 +333,11 @@ impl KeyRing {
     }
 
     async fn reload_verifying(&self, db: &Db, now: i64) -> SvcResult<()> {
-        let since = now - self.token_ttl_secs * 1000;
+        let since = now - self.token_ttl_secs.max(self.hint_ttl_secs) * 1000;
+        let token_since = now - self.token_ttl_secs * 1000;
         let rows = sqlx::query(
-            "SELECT kid, alg, public_x FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1",
+            "SELECT kid, alg, public_x, retired_at FROM signing_keys \
+             WHERE retired_at IS NULL OR retired_at > $1",
         )
         .bind(since)
         .fetch_all(&db.pool)
@@ -334,8 +347,16 @@ impl KeyRing {
         for r in rows {
             let kid: String = r.try_get("kid")?;
             let x: String = r.try_get("public_x")?;
-            if r.try_get::<String, _>("alg")? != ALG {
-                id_public.push((kid, x));
+            let retired_at: Option<i64> = r.try_get("retired_at")?;
+            let alg: String = r.try_get("alg")?;
+            if alg != ALG {
+                // RS256: checks `id_token_hint`s only, for as long as a session lives.
+                if retired_at.is_none_or(|t| t > now - self.hint_ttl_secs * 1000) {
+                    id_public.push((kid, x));
+                }
+                continue;
+            }
+            if retired_at.is_some_and(|t| t <= token_since) {
                 continue;
             }
             let bytes = URL_SAFE_NO_PAD.decode(x.as_bytes()).ok();

@@ -32,6 +32,7 @@ pub mod limits;
 pub mod metadata;
 pub mod pages;
 pub mod person_token;
+pub mod refresh;
 pub mod token;
 pub mod userinfo;
 

@@ -1,10 +1,14 @@
 //! The pages a person sees at the authorization endpoint (sign-in, consent, an error) and at
 //! the logout endpoint (the question, the end of a sign-out). Plain server-rendered HTML forms
-//! that work without JavaScript and carry none; every value is HTML-escaped. Each form posts
-//! back to its endpoint with the app's request in hidden fields, so a reload or a failed
-//! attempt loses nothing, and with the CSRF token of the page.
+//! that work without JavaScript and carry none. Each form posts back to its endpoint with the
+//! app's request in hidden fields, so a reload or a failed attempt loses nothing, and with the
+//! CSRF token of the page.
+//!
+//! The HTML is askama templates (`app/templates/oauth/`), checked when the crate compiles, and
+//! every value is HTML-escaped by default: no page is joined by hand, so no value can be
+//! missed.
 
-use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use askama::Template;
 
 use super::authorize::AuthorizeRequest;
 use crate::clients::ClientView;
@@ -23,55 +27,23 @@ pub fn scope_description(scope: &str) -> &'static str {
     }
 }
 
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Clavis</title><link rel=\"stylesheet\" href=\"{STYLESHEET}\"></head>\
-         <body><main class=\"card\">{body}</main></body></html>\n",
-        text(title)
-    )
+/// A page as HTML. Rendering writes into a `String`, which cannot fail; were it ever to, the
+/// person gets a plain error page rather than half a form.
+fn render(t: &impl Template) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a sign-in page did not render");
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error · Clavis</title></head>\
+         <body><h1>Something went wrong at Clavis</h1><p>Try again in a moment.</p></body></html>\n"
+            .to_string()
+    })
 }
 
-/// The app's request as hidden fields, in the order it was sent.
-fn hidden(pairs: &[(String, String)], csrf: &str) -> String {
-    let mut out = String::new();
-    for (k, v) in pairs {
-        out.push_str(&format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-            attr(k),
-            attr(v)
-        ));
-    }
-    out.push_str(&format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        attr(csrf)
-    ));
-    out
-}
-
-fn asks(req: &AuthorizeRequest) -> String {
-    let items: String = req
-        .scopes
+/// The scopes of a request, each with its description.
+fn asks(req: &AuthorizeRequest) -> Vec<(&'static str, &str)> {
+    req.scopes
         .iter()
-        .map(|s| {
-            format!(
-                "<li>{} <code>{}</code></li>",
-                text(scope_description(s)),
-                text(s)
-            )
-        })
-        .collect();
-    format!("<ul class=\"scopes\">{items}</ul>")
-}
-
-fn app_line(client: &ClientView, host: &str) -> String {
-    format!(
-        "<p class=\"app\"><strong>{}</strong> asks you to sign in. It will get you back at \
-         <code>{}</code>.</p>",
-        text(&client.name),
-        text(host)
-    )
+        .map(|s| (scope_description(s), s.as_str()))
+        .collect()
 }
 
 fn redirect_host(req: &AuthorizeRequest) -> String {
@@ -86,6 +58,21 @@ fn redirect_host(req: &AuthorizeRequest) -> String {
         .unwrap_or_default()
 }
 
+#[derive(Template)]
+#[template(path = "oauth/sign_in.html")]
+struct SignIn<'a> {
+    app: &'a str,
+    host: String,
+    scopes: Vec<(&'static str, &'a str)>,
+    pairs: &'a [(String, String)],
+    csrf: &'a str,
+    username: &'a str,
+    /// The field the error is about (empty: none), and the message.
+    error_field: &'a str,
+    error_message: &'a str,
+    focus_password: bool,
+}
+
 /// The sign-in page. `error` is a message for the field it names.
 pub fn sign_in(
     req: &AuthorizeRequest,
@@ -95,43 +82,30 @@ pub fn sign_in(
     username: &str,
     error: Option<(&str, &str)>,
 ) -> String {
-    let message = |field: &str| match error {
-        Some((f, m)) if f == field => format!(
-            "<p class=\"field-error\" id=\"{field}-error\" role=\"alert\">{}</p>",
-            text(m)
-        ),
-        _ => String::new(),
-    };
-    let invalid = |field: &str| match error {
-        Some((f, _)) if f == field => {
-            format!(" aria-invalid=\"true\" aria-describedby=\"{field}-error\"")
-        }
-        _ => String::new(),
-    };
-    let focus_password = !username.is_empty();
-    let body = format!(
-        "<h1>Sign in</h1>{app}<p>It asks to:</p>{asks}\
-         <form method=\"post\" action=\"/oauth2/authorize\">{hidden}\
-         <label for=\"username\">Username</label>\
-         <input id=\"username\" name=\"username\" autocomplete=\"username\" required \
-         value=\"{user}\"{user_invalid}{user_focus}>{user_msg}\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" \
-         autocomplete=\"current-password\" required{pw_invalid}{pw_focus}>{pw_msg}\
-         <button type=\"submit\" name=\"clavis_action\" value=\"sign_in\">Sign in</button>\
-         </form>",
-        app = app_line(client, &redirect_host(req)),
-        asks = asks(req),
-        hidden = hidden(pairs, csrf),
-        user = attr(username),
-        user_invalid = invalid("username"),
-        user_focus = if focus_password { "" } else { " autofocus" },
-        user_msg = message("username"),
-        pw_invalid = invalid("password"),
-        pw_focus = if focus_password { " autofocus" } else { "" },
-        pw_msg = message("password"),
-    );
-    page("Sign in", &body)
+    let (error_field, error_message) = error.unwrap_or(("", ""));
+    render(&SignIn {
+        app: &client.name,
+        host: redirect_host(req),
+        scopes: asks(req),
+        pairs,
+        csrf,
+        username,
+        error_field,
+        error_message,
+        focus_password: !username.is_empty(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "oauth/consent.html")]
+struct Consent<'a> {
+    app: &'a str,
+    person: &'a str,
+    subject: &'a str,
+    host: String,
+    scopes: Vec<(&'static str, &'a str)>,
+    pairs: &'a [(String, String)],
+    csrf: &'a str,
 }
 
 /// The consent page.
@@ -142,43 +116,44 @@ pub fn consent(
     csrf: &str,
     person: &crate::people::session::SignedIn,
 ) -> String {
-    let body = format!(
-        "<h1>Allow {name}?</h1>\
-         <p>You are signed in as <strong>{person}</strong>. <strong>{name}</strong> asks to:</p>\
-         {asks}<p>It will get you back at <code>{host}</code>.</p>\
-         <form method=\"post\" action=\"/oauth2/authorize\">{hidden}\
-         <input type=\"hidden\" name=\"subject\" value=\"{subject}\">\
-         <div class=\"actions\">\
-         <button type=\"submit\" name=\"clavis_action\" value=\"allow\" autofocus>Allow</button>\
-         <button type=\"submit\" name=\"clavis_action\" value=\"deny\" class=\"secondary\">\
-         Deny</button></div></form>",
-        name = text(&client.name),
-        person = text(&person.display_name),
-        subject = attr(&person.subject),
-        asks = asks(req),
-        host = text(&redirect_host(req)),
-        hidden = hidden(pairs, csrf),
-    );
-    page("Allow access", &body)
+    render(&Consent {
+        app: &client.name,
+        person: &person.display_name,
+        subject: &person.subject,
+        host: redirect_host(req),
+        scopes: asks(req),
+        pairs,
+        csrf,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "oauth/error.html")]
+struct ErrorPage<'a> {
+    message: &'a str,
 }
 
 /// An error page: the request cannot be answered by a redirect.
 pub fn error(message: &str) -> String {
-    let body = format!(
-        "<h1>This sign-in cannot go on</h1><p role=\"alert\">{}</p>\
-         <p>Go back to the app and start again. If it happens again, tell the app's \
-         administrator.</p>",
-        text(message)
-    );
-    page("Sign-in error", &body)
+    render(&ErrorPage { message })
 }
+
+#[derive(Template)]
+#[template(path = "oauth/signed_out.html")]
+struct SignedOut;
 
 /// The end of a sign-out without a way back to an app.
 pub fn signed_out() -> String {
-    page(
-        "Signed out",
-        "<h1>You are signed out</h1><p>You can close this page.</p>",
-    )
+    render(&SignedOut)
+}
+
+#[derive(Template)]
+#[template(path = "oauth/sign_out_confirm.html")]
+struct SignOutConfirm<'a> {
+    person: &'a str,
+    app: Option<&'a str>,
+    pairs: &'a [(String, String)],
+    csrf: &'a str,
 }
 
 /// The question of RP-initiated logout when the request cannot show that it comes from the
@@ -191,30 +166,21 @@ pub fn sign_out_confirm(
     pairs: &[(String, String)],
     csrf: &str,
 ) -> String {
-    let asking = match app {
-        Some(name) => format!("<strong>{}</strong> asks to sign you out.", text(name)),
-        None => "A page asks to sign you out.".to_string(),
-    };
-    let body = format!(
-        "<h1>Sign out?</h1><p>You are signed in as <strong>{person}</strong>. {asking} \
-         Signing out here signs you out of every app that uses this sign-in.</p>\
-         <form method=\"post\" action=\"/oauth2/logout\">{hidden}\
-         <div class=\"actions\">\
-         <button type=\"submit\" name=\"clavis_action\" value=\"sign_out\" autofocus>Sign out\
-         </button><button type=\"submit\" name=\"clavis_action\" value=\"stay\" \
-         class=\"secondary\">Stay signed in</button></div></form>",
-        person = text(person),
-        hidden = hidden(pairs, csrf),
-    );
-    page("Sign out?", &body)
+    render(&SignOutConfirm {
+        person,
+        app,
+        pairs,
+        csrf,
+    })
 }
+
+#[derive(Template)]
+#[template(path = "oauth/still_signed_in.html")]
+struct StillSignedIn;
 
 /// The end of a declined sign-out without a way back to an app.
 pub fn still_signed_in() -> String {
-    page(
-        "Still signed in",
-        "<h1>You are still signed in</h1><p>You can close this page.</p>",
-    )
+    render(&StillSignedIn)
 }
 
 /// The pages' stylesheet.
@@ -238,13 +204,136 @@ button:focus-visible,input:focus-visible{outline:3px solid #f0b400;outline-offse
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::kind::ClientType;
+    use crate::oauth::authorize::Prompt;
+
+    const MARKUP: &str = "\"><script>alert(1)</script><b x='y'>";
+
+    fn request() -> AuthorizeRequest {
+        AuthorizeRequest {
+            client_id: "c1".into(),
+            redirect_uri: "https://app.example/cb".into(),
+            scopes: vec!["openid".into(), format!("orders{MARKUP}")],
+            state: Some(format!("s{MARKUP}")),
+            code_challenge: "x".into(),
+            nonce: None,
+            prompt: Prompt::default(),
+            max_age: None,
+        }
+    }
+
+    fn client() -> ClientView {
+        ClientView {
+            client_id: "c1".into(),
+            name: format!("Shop{MARKUP}"),
+            description: String::new(),
+            client_type: ClientType::PublicPkce,
+            redirect_uris: vec!["https://app.example/cb".into()],
+            post_logout_redirect_uris: Vec::new(),
+            first_party: false,
+            scopes: Vec::new(),
+            audience: None,
+            enabled: true,
+            application: None,
+            created_at: 0,
+            created_by: String::new(),
+            updated_at: 0,
+            updated_by: String::new(),
+        }
+    }
+
+    /// What a browser reads from escaped text.
+    fn unescape(s: &str) -> String {
+        s.replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#60;", "<")
+            .replace("&#62;", ">")
+            .replace("&#38;", "&")
+    }
+
+    /// No page carries the markup as markup, and each shows it as text.
+    fn escaped(html: &str) {
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(!html.contains("<b x="), "{html}");
+        assert!(!html.contains("='y'"), "{html}");
+        assert!(unescape(html).contains(MARKUP), "{html}");
+    }
 
     #[test]
-    fn values_are_escaped() {
-        let pairs = vec![("state".to_string(), "\"><script>x</script>".to_string())];
-        let html = hidden(&pairs, "t");
-        assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("&quot;&gt;&lt;script&gt;"), "{html}");
-        assert!(!error("<b>").contains("<b>"));
+    fn markup_in_a_name_a_scope_or_state_is_escaped_on_every_page() {
+        let req = request();
+        let c = client();
+        let pairs = vec![
+            ("client_id".to_string(), "c1".to_string()),
+            ("state".to_string(), req.state.clone().unwrap_or_default()),
+        ];
+        let person = crate::people::session::SignedIn {
+            person_id: 1,
+            subject: format!("p{MARKUP}"),
+            username: "ada".into(),
+            display_name: format!("Ada{MARKUP}"),
+            email: String::new(),
+            auth_time: 0,
+            sign_in_request: None,
+        };
+        let error_msg = format!("Wrong{MARKUP}");
+        let pages = [
+            sign_in(
+                &req,
+                &c,
+                &pairs,
+                "t",
+                &format!("ada{MARKUP}"),
+                Some(("password", &error_msg)),
+            ),
+            sign_in(&req, &c, &pairs, "t", "", Some(("username", &error_msg))),
+            consent(&req, &c, &pairs, "t", &person),
+            error(&error_msg),
+            sign_out_confirm(&person.display_name, Some(&c.name), &pairs, "t"),
+        ];
+        for html in &pages {
+            escaped(html);
+        }
+        // The values are there, escaped, where they belong.
+        assert!(
+            unescape(&pages[0]).contains(&format!("name=\"state\" value=\"s{MARKUP}\"")),
+            "{}",
+            pages[0]
+        );
+        assert!(
+            unescape(&pages[2]).contains(&format!("<h1>Allow Shop{MARKUP}?</h1>")),
+            "{}",
+            pages[2]
+        );
+        assert!(
+            unescape(&pages[2]).contains(&format!("<code>orders{MARKUP}</code>")),
+            "{}",
+            pages[2]
+        );
+    }
+
+    #[test]
+    fn the_error_of_a_field_is_next_to_it() {
+        let html = sign_in(
+            &request(),
+            &client(),
+            &[],
+            "t",
+            "ada",
+            Some(("password", "That is not it.")),
+        );
+        assert!(
+            html.contains("aria-describedby=\"password-error\""),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<p class=\"field-error\" id=\"password-error\" role=\"alert\">That is not it.</p>"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("username-error"), "{html}");
+        // The password field gets the focus once a username was given.
+        assert!(html.contains("autocomplete=\"current-password\" required aria-invalid=\"true\" aria-describedby=\"password-error\" autofocus>"), "{html}");
     }
 }

@@ -17,6 +17,7 @@ use sqlx::Row;
 
 use super::grant::{self, Granted, Issue};
 use super::id_keys::IdTokenClaims;
+use super::refresh;
 use super::token::{authenticate, new_jti, Audience, Claims, TokenContext};
 use super::{Grant, TokenError, TokenRequest, TokenResponse};
 use crate::clients::kind::ClientType;
@@ -171,11 +172,20 @@ pub async fn issue(
         Grant::RefreshToken { refresh_token } => {
             // A narrower scope that is not a subset is refused before the token rotates: the
             // client keeps a token it can use.
-            let live = grant::live_refresh(cx.db, refresh_token).await;
+            let live = refresh::live_refresh(cx.db, refresh_token).await;
             if let Ok(Some(live)) = &live {
                 narrowed_scope(&live.scope, req)?;
             }
-            grant::rotate_refresh(cx.db, meta, &client.client_id, refresh_token, &issue).await
+            let reuse_ms = cx.settings.refresh_token_reuse_interval_secs * 1000;
+            let rotate = refresh::rotate_refresh(
+                cx.db,
+                meta,
+                &client.client_id,
+                refresh_token,
+                &issue,
+                reuse_ms,
+            );
+            rotate.await
         }
         Grant::ClientCredentials => return Err(TokenError::UnsupportedGrantType),
     };
@@ -245,6 +255,7 @@ async fn answer(
         exp,
         jti: issue.access_jti.clone(),
         scope: &scope,
+        clavis_secret: None,
     };
     let signing_failed = |e: serde_json::Error| {
         tracing::error!(error = %e, "token endpoint: signing failed");

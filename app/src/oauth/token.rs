@@ -28,6 +28,10 @@ pub(super) struct Claims<'a> {
     pub exp: i64,
     pub jti: String,
     pub scope: &'a str,
+    /// The id of the secret that minted a token for Clavis's own admin API (never for another
+    /// audience), so that the API refuses the token once that secret is revoked or expired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clavis_secret: Option<i64>,
 }
 
 /// `aud`: one audience as a string, several as an array (RFC 7519 §4.1.3).
@@ -144,6 +148,7 @@ pub async fn issue(
         exp: iat + p.access_token_ttl_secs,
         jti: new_jti(),
         scope: &scope,
+        clavis_secret: for_api.then_some(verified.secret_id),
     };
     let access_token = key.sign(&claims).map_err(|e| {
         tracing::error!(error = %e, "token endpoint: signing failed");

@@ -40,11 +40,21 @@ pub struct SignedIn {
     pub email: String,
     /// Unix milliseconds: when they last typed their password.
     pub auth_time: i64,
+    /// The fingerprint of the authorization request whose sign-in page opened this session
+    /// (`AuthorizeRequest::fingerprint`).
+    pub sign_in_request: Option<String>,
 }
 
 /// A fresh session token: 256 random bits in hex. `Debug` hides it; it only goes into
 /// `Set-Cookie`.
 pub struct PersonToken(String);
+
+impl PersonToken {
+    /// CAUTION: the token itself, for the session checks and `Set-Cookie` only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
 
 impl std::fmt::Debug for PersonToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,17 +99,34 @@ pub fn token_from_headers(headers: &HeaderMap, settings: &Settings) -> Option<St
         .filter(|v| infra_session::is_token(v))
 }
 
-/// The person of a live session: unexpired, and the person still enabled.
-pub async fn lookup(db: &Db, token: &str) -> SvcResult<Option<SignedIn>> {
+/// Seen this recently, a session is not written to again on lookup.
+const TOUCH_EVERY_MS: i64 = 60 * 1000;
+
+/// The person of a live session: unexpired, used within the idle timeout, and the person
+/// still enabled. Marks the session as used (at most once a minute).
+pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> SvcResult<Option<SignedIn>> {
+    let now = now_ms();
+    let hash = token_hash(token);
     let row = sqlx::query(
-        "SELECT p.id, p.subject, p.username, p.display_name, p.email, s.auth_time \
-         FROM person_sessions s JOIN people p ON p.id = s.person_id \
-         WHERE s.token_hash = $1 AND s.expires_at > $2 AND p.disabled = 0",
+        "SELECT p.id, p.subject, p.username, p.display_name, p.email, s.auth_time, \
+         s.last_seen_at, s.sign_in_request FROM person_sessions s JOIN people p ON p.id = s.person_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 \
+         AND p.disabled = 0",
     )
-    .bind(token_hash(token))
-    .bind(now_ms())
+    .bind(hash.clone())
+    .bind(now)
+    .bind(now - settings.person_session_idle_timeout_secs * 1000)
     .fetch_optional(&db.pool)
     .await?;
+    if let Some(r) = &row {
+        if r.try_get::<i64, _>("last_seen_at")? < now - TOUCH_EVERY_MS {
+            sqlx::query("UPDATE person_sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(now)
+                .bind(hash)
+                .execute(&db.pool)
+                .await?;
+        }
+    }
     row.map(|r| {
         Ok(SignedIn {
             person_id: r.try_get("id")?,
@@ -108,6 +135,7 @@ pub async fn lookup(db: &Db, token: &str) -> SvcResult<Option<SignedIn>> {
             display_name: r.try_get("display_name")?,
             email: r.try_get("email")?,
             auth_time: r.try_get("auth_time")?,
+            sign_in_request: r.try_get("sign_in_request")?,
         })
     })
     .transpose()
@@ -129,6 +157,7 @@ pub async fn sign_in(
     meta: &RequestMeta,
     username: &str,
     password: &str,
+    request: &str,
 ) -> SvcResult<(PersonToken, SignedIn)> {
     let Ok(username) = normalize_username(username) else {
         return Err(AppError::BadCredentials.into());
@@ -152,51 +181,128 @@ pub async fn sign_in(
         ),
         None => (None, None),
     };
-    let password_ok = hasher.verify(stored, password).await;
-    let Some((id, false)) = person.filter(|_| password_ok) else {
+    let password_ok = hasher.verify(stored.clone(), password).await;
+    let checked = match (person, stored) {
+        (Some((id, false)), Some(hash)) if password_ok => Some(Checked { id, hash }),
+        _ => None,
+    };
+    let opened = match checked {
+        Some(checked) => open_session(db, settings, attempt, &checked, request).await?,
+        None => None,
+    };
+    let Some(token) = opened else {
         db.write_locking(|conn| audit::complete(conn, attempt, PERSON.failed).boxed())
             .await?;
         return Err(AppError::BadCredentials.into());
     };
-    let token = db
-        .write_locking(|conn| {
-            let lifetime = settings.session_absolute_timeout_secs;
-            async move {
-                let mut raw = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut raw);
-                let token = hex::encode(raw);
-                let now = now_ms();
-                sqlx::query(
-                    "INSERT INTO person_sessions (token_hash, person_id, auth_time, created_at, \
-                     expires_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(token_hash(&token))
-                .bind(id)
-                .bind(now)
-                .bind(now)
-                .bind(now + lifetime * 1000)
-                .execute(&mut *conn)
-                .await?;
-                sqlx::query("UPDATE people SET last_sign_in_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                audit::complete(conn, attempt, PERSON.succeeded).await?;
-                Ok(token)
-            }
-            .boxed()
-        })
-        .await?;
-    let signed_in = lookup(db, &token)
+    let signed_in = lookup(db, settings, &token)
         .await?
         .ok_or_else(|| SvcError::Internal("a new person session is not found".into()))?;
     Ok((PersonToken(token), signed_in))
 }
 
+/// A password that was just found right: whose it is, and the hash it matched.
+struct Checked {
+    id: i64,
+    hash: String,
+}
+
+/// Opens a session for `checked`, only if the person is still as the password check found
+/// them: enabled, with the same password hash. A reset or a disable that commits between the
+/// check and this transaction is seen here, and no session is made (`None`).
+///
+/// PostgreSQL: the person's row is locked (`FOR UPDATE`, READ COMMITTED) before the check, so
+/// a reset either commits first (and the check sees its hash) or waits for this transaction,
+/// and then fails to serialize with the `last_sign_in_at` written here and runs again, when it
+/// sees (and ends) the new session.
+async fn open_session(
+    db: &Db,
+    settings: &Settings,
+    attempt: i64,
+    checked: &Checked,
+    request: &str,
+) -> SvcResult<Option<String>> {
+    let lock = if db.engine == crate::infra::db::Engine::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    db.write_locking(|conn| {
+        let lifetime = settings.session_absolute_timeout_secs;
+        let (id, hash, request) = (checked.id, checked.hash.clone(), request.to_string());
+        async move {
+            let same = sqlx::query(&format!(
+                "SELECT id FROM people WHERE id = $1 AND password_hash = $2 AND disabled = 0{lock}"
+            ))
+            .bind(id)
+            .bind(hash)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if same.is_none() {
+                return Ok(None);
+            }
+            let mut raw = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut raw);
+            let token = hex::encode(raw);
+            let now = now_ms();
+            sqlx::query(
+                "INSERT INTO person_sessions (token_hash, person_id, auth_time, created_at, \
+                 expires_at, last_seen_at, sign_in_request) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(token_hash(&token))
+            .bind(id)
+            .bind(now)
+            .bind(now)
+            .bind(now + lifetime * 1000)
+            .bind(now)
+            .bind(request)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("UPDATE people SET last_sign_in_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            audit::complete(conn, attempt, PERSON.succeeded).await?;
+            Ok(Some(token))
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// In the caller's transaction: true when the session `token` of `person_id` still exists, is
+/// unexpired and not idle, and marks it used. A code is issued only when this holds; as it
+/// writes the session's row, a reset or disable that ends the session at the same time either
+/// commits first (this finds nothing) or conflicts with it and runs again (PostgreSQL).
+pub(crate) async fn touch_live(
+    conn: &mut AnyConnection,
+    idle_timeout_secs: i64,
+    token: &str,
+    person_id: i64,
+) -> SvcResult<bool> {
+    let now = now_ms();
+    let r = sqlx::query(
+        "UPDATE person_sessions SET last_seen_at = $1 WHERE token_hash = $2 \
+         AND person_id = $3 AND expires_at > $1 AND last_seen_at > $4",
+    )
+    .bind(now)
+    .bind(token_hash(token))
+    .bind(person_id)
+    .bind(now - idle_timeout_secs * 1000)
+    .execute(&mut *conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Signs out (RP-initiated logout): ends the session, audited as `person.signed_out`.
-pub async fn sign_out(db: &Db, meta: &RequestMeta, token: &str) -> SvcResult<()> {
-    let Some(person) = lookup(db, token).await? else {
+pub async fn sign_out(
+    db: &Db,
+    settings: &Settings,
+    meta: &RequestMeta,
+    token: &str,
+) -> SvcResult<()> {
+    let Some(person) = lookup(db, settings, token).await? else {
         return end(db, token).await;
     };
     db.write(|conn| {

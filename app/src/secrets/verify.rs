@@ -137,6 +137,27 @@ fn candidates_inline(
     })
 }
 
+/// Whether secret `secret_id` of client `client_id` is still valid at `now`: not revoked, not
+/// expired. The admin API asks it of every token, so that a token dies with its secret.
+pub async fn still_valid(
+    db: &Db,
+    client_id: &str,
+    secret_id: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT 1 AS one FROM client_secrets s JOIN clients c ON c.id = s.client_pk \
+         WHERE s.id = $1 AND c.client_id = $2 AND s.state IN ('current', 'rotated') \
+         AND (s.expires_at IS NULL OR s.expires_at > $3)",
+    )
+    .bind(secret_id)
+    .bind(client_id.to_string())
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.is_some())
+}
+
 /// Checks a presented secret. Answers with the client, or `Ok(None)`: one generic failure for
 /// an unknown or disabled client, a malformed secret, a wrong one, a revoked or an expired one.
 ///

@@ -111,6 +111,34 @@ pub fn Confirm(
     }
 }
 
+/// The value of the radio button named `name` that is checked in the page as the server
+/// rendered it, read while the page hydrates: a choice the person made before the WebAssembly
+/// arrived. A signal behind `prop:checked` must start from it, or hydration, which sets every
+/// property from its signal, clears the choice. `None` on the server, once the page has
+/// hydrated (the body's `data-hydrated`, set by the frontend), or when nothing is checked.
+pub fn checked_before_hydration(name: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let doc = web_sys::window()?.document()?;
+        if doc.body()?.get_attribute("data-hydrated").is_some() {
+            return None;
+        }
+        let selector = format!("input[type=\"radio\"][name=\"{name}\"]:checked");
+        doc.query_selector(&selector)
+            .ok()
+            .flatten()?
+            .dyn_into::<web_sys::HtmlInputElement>()
+            .ok()
+            .map(|input| input.value())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = name;
+        None
+    }
+}
+
 /// Moves the focus to the first element under `root` that matches `selector`.
 #[cfg(feature = "hydrate")]
 pub fn focus_first(root: &web_sys::Element, selector: &str) {

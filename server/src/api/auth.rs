@@ -3,7 +3,9 @@
 //! (everything) or `clavis:support` (reads, and revoking rotated secrets), the console's two
 //! roles. The client's state is read on every call, so that a token of a client disabled or
 //! deleted since stops working at once, and so is its scope, so that taking the scope away
-//! takes effect at once too. A token its client revoked (`POST /oauth2/revoke`) is refused.
+//! takes effect at once too. A token its client revoked (`POST /oauth2/revoke`) is refused, and
+//! so is one whose minting secret has been revoked or has expired since. Revealing a readable
+//! secret needs `clavis:reveal` besides `clavis:admin`.
 
 use app::accounts::Role;
 use app::clients::kind::ClientType;
@@ -12,7 +14,7 @@ use app::clients::ClientView;
 use app::error::AppError;
 use app::infra::state::AppState;
 use app::infra::{edge, RequestMeta, SvcError};
-use app::oauth::access::{self, ADMIN_SCOPE, SUPPORT_SCOPE};
+use app::oauth::access::{self, ADMIN_SCOPE, REVEAL_SCOPE, SUPPORT_SCOPE};
 use app::oauth::introspect;
 use axum::extract::FromRequestParts;
 use http::header::AUTHORIZATION;
@@ -26,6 +28,8 @@ pub struct Caller {
     /// The client whose token this is.
     pub client_id: String,
     pub role: Role,
+    /// The token carries `clavis:reveal` and its client still holds it.
+    pub may_reveal: bool,
     /// How the audit log names it: `client:<client_id>`.
     pub actor: String,
     pub meta: RequestMeta,
@@ -54,6 +58,16 @@ impl Caller {
         match self.role {
             Role::Admin => Ok(()),
             Role::Support => Err(Problem::insufficient_scope(&[ADMIN_SCOPE])),
+        }
+    }
+
+    /// Refuses a caller without both `clavis:admin` and `clavis:reveal`.
+    pub fn revealer(&self) -> Result<(), Problem> {
+        self.admin()?;
+        if self.may_reveal {
+            Ok(())
+        } else {
+            Err(Problem::insufficient_scope(&[REVEAL_SCOPE]))
         }
     }
 }
@@ -108,6 +122,16 @@ pub async fn verified_client(
         Ok(true) => return Err(Problem::unauthorized(true)),
         Err(e) => return Err(Problem::from_svc(e, meta.request_id.as_deref())),
     }
+    // So does a token whose secret was revoked or expired since it was minted. Tokens from
+    // before the claim existed name no secret; they expire within `access_token_ttl`.
+    if let Some(secret_id) = verified.secret_id {
+        let now = app::infra::db::now_ms();
+        match app::secrets::verify::still_valid(&st.db, &client.client_id, secret_id, now).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Problem::unauthorized(true)),
+            Err(e) => return Err(Problem::from_svc(e.into(), meta.request_id.as_deref())),
+        }
+    }
     Ok((verified, client, meta))
 }
 
@@ -130,6 +154,7 @@ impl FromRequestParts<AppState> for Caller {
             return Err(Problem::insufficient_scope(&[ADMIN_SCOPE, SUPPORT_SCOPE]));
         };
         Ok(Caller {
+            may_reveal: holds(&verified, &client, REVEAL_SCOPE),
             actor: format!("client:{}", client.client_id),
             client_id: client.client_id,
             role,

@@ -154,14 +154,14 @@ pub async fn revoke(
         (status = 409, body = Details, content_type = "application/problem+json", description = "Hash only (rotate to get a readable secret), or revoked or expired"),
     ))]
 /// Reveals a valid secret stored readable (`client_secrets_stored_as_one_way_hash` false).
-/// `clavis:admin` only; audited as `secret.revealed`. A POST, so that no cache or proxy log
-/// keeps it.
+/// Needs `clavis:admin` and `clavis:reveal`, a scope a client holds only when given it
+/// explicitly; audited as `secret.revealed`. A POST, so that no cache or proxy log keeps it.
 pub async fn reveal(
     caller: Caller,
     State(st): State<AppState>,
     Path((client_id, secret_id)): Path<(String, i64)>,
 ) -> ApiResult<Response> {
-    caller.admin()?;
+    caller.revealer()?;
     let s = sealed::reveal(
         &st.db,
         &caller.actor,

@@ -200,7 +200,7 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                                     </div>
                                     <div class="field">
                                         <label for="e-description">"Description"</label>
-                                        <textarea id="e-description" name="input[description]" rows=2 prop:value=c.description.clone()>{c.description.clone()}</textarea>
+                                        <textarea id="e-description" name="input[description]" rows=2>{c.description.clone()}</textarea>
                                         <FieldError err=update_err field="description"/>
                                     </div>
                                     {kind.uses_redirect_uris().then(|| view! {

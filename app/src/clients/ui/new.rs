@@ -13,7 +13,7 @@ use crate::secrets::ui::one_time::OneTimeSlot;
 use crate::secrets::OneTimeSecrets;
 use crate::signin::ui::Guarded;
 use crate::ui::form_token::FormToken;
-use crate::ui::{FieldError, FormError};
+use crate::ui::{checked_before_hydration, FieldError, FormError};
 
 #[component]
 pub fn NewClientPage() -> impl IntoView {
@@ -45,15 +45,31 @@ fn yes_no(v: Option<String>) -> Option<bool> {
 #[component]
 fn NewClient(create: ServerAction<CreateClient>, apps: Applications) -> impl IntoView {
     let query = use_query_map();
-    // The two questions: from the URL on the server (no JavaScript), live in the browser.
-    let person = RwSignal::new(yes_no(query.read_untracked().get("person")));
-    let secret = RwSignal::new(yes_no(query.read_untracked().get("secret")));
+    // The two questions: from the URL on the server (no JavaScript), live in the browser. An
+    // answer given before the page hydrated wins over the URL (see `checked_before_hydration`).
+    let answer = |name: &str| {
+        yes_no(checked_before_hydration(name).or_else(|| query.read_untracked().get(name)))
+    };
+    let person = RwSignal::new(answer("person"));
+    let secret = RwSignal::new(answer("secret"));
     let recommendation = move || match (person.get(), secret.get()) {
         (Some(p), Some(s)) => Some(kind::recommend(p, s)),
         _ => None,
     };
-    let chosen = RwSignal::new(None::<ClientType>);
+    let chosen = RwSignal::new(
+        checked_before_hydration("input[client_type]").and_then(|t| ClientType::parse(&t)),
+    );
     let selected = move || chosen.get().or_else(|| recommendation().map(|(t, _)| t));
+    let signs_in = move || {
+        matches!(
+            selected(),
+            Some(ClientType::ConfidentialPkce | ClientType::PublicPkce)
+        )
+    };
+    let machine = move || selected() == Some(ClientType::ClientCredentials);
+    // True once the page runs in the browser: effects never run on the server.
+    let js = RwSignal::new(false);
+    Effect::new(move |_| js.set(true));
 
     let err = Signal::derive(move || create.value().get().and_then(Result::err));
     let slot = expect_context::<OneTimeSlot>();
@@ -145,38 +161,48 @@ fn NewClient(create: ServerAction<CreateClient>, apps: Applications) -> impl Int
                 <textarea id="c-description" name="input[description]" rows=2 aria-describedby="description-error"></textarea>
                 <FieldError err=err field="description"/>
             </div>
-            <div class="field" class:hidden=move || selected() == Some(ClientType::ClientCredentials)>
-                <label for="c-redirects">"Redirect URIs"</label>
-                <textarea id="c-redirects" name="input[redirect_uris]" rows=3
-                    disabled=move || selected() == Some(ClientType::ClientCredentials)
-                    placeholder="https://app.example.com/callback"
-                    aria-describedby="redirect_uris-hint redirect_uris-error"></textarea>
-                <small id="redirect_uris-hint">
-                    "One per line, up to 20. For the two PKCE types. https, or http on 127.0.0.1, [::1] or localhost; native apps may use a scheme like com.example.app:/callback."
-                </small>
-                <FieldError err=err field="redirect_uris"/>
-            </div>
-            <div class:hidden=move || selected() == Some(ClientType::ClientCredentials)>
-                <SignInFields prefix="c" err disabled=Signal::derive(move || selected() == Some(ClientType::ClientCredentials))/>
-            </div>
-            // A hidden field is also disabled, so that what it held is not sent for a type that
-            // does not use it.
-            <div class="field" class:hidden=move || matches!(selected(), Some(ClientType::ConfidentialPkce | ClientType::PublicPkce))>
-                <label for="c-scopes">"Scopes"</label>
-                <input id="c-scopes" name="input[scopes]" placeholder="orders:read orders:write"
-                    disabled=move || matches!(selected(), Some(ClientType::ConfidentialPkce | ClientType::PublicPkce))
-                    aria-describedby="scopes-hint scopes-error"/>
-                <small id="scopes-hint">"For client credentials: the scopes it may request, separated by spaces."</small>
-                <FieldError err=err field="scopes"/>
-            </div>
-            <div class="field" class:hidden=move || matches!(selected(), Some(ClientType::ConfidentialPkce | ClientType::PublicPkce))>
-                <label for="c-audience">"Token audience"</label>
-                <input id="c-audience" name="input[audience]" placeholder="https://api.example.com"
-                    disabled=move || matches!(selected(), Some(ClientType::ConfidentialPkce | ClientType::PublicPkce))
-                    aria-describedby="audience-hint audience-error"/>
-                <small id="audience-hint">"Optional, for client credentials: the API its access tokens are for (the aud claim). Empty means the server's default."</small>
-                <FieldError err=err field="audience"/>
-            </div>
+            // The fields of each kind of type under its own heading. Without JavaScript (and
+            // until the page hydrates) both groups show; then only the chosen type's, and the
+            // other's are disabled too, so that what they held is not sent.
+            <p class="hint" role="note" class:hidden=move || !js.get() || selected().is_some()>
+                "Choose a client type above: the fields it needs appear here."
+            </p>
+            <fieldset class="type-fields" class:hidden=move || js.get() && !signs_in()>
+                <legend>"For apps that people sign in to (confidential PKCE and public PKCE)"</legend>
+                <p class="hint">"These types need at least one redirect URI. Post-logout redirect URIs and first-party are optional."</p>
+                <div class="field">
+                    <label for="c-redirects">"Redirect URIs"</label>
+                    <textarea id="c-redirects" name="input[redirect_uris]" rows=3
+                        disabled=move || js.get() && !signs_in()
+                        placeholder="https://app.example.com/callback"
+                        aria-describedby="redirect_uris-hint redirect_uris-error"></textarea>
+                    <small id="redirect_uris-hint">
+                        "One per line, up to 20. https, or http on 127.0.0.1, [::1] or localhost; native apps may use a scheme like com.example.app:/callback."
+                    </small>
+                    <FieldError err=err field="redirect_uris"/>
+                </div>
+                <SignInFields prefix="c" err disabled=Signal::derive(move || js.get() && !signs_in())/>
+            </fieldset>
+            <fieldset class="type-fields" class:hidden=move || js.get() && !machine()>
+                <legend>"For machines (client credentials)"</legend>
+                <p class="hint">"This type needs the scopes it may request. The token audience is optional."</p>
+                <div class="field">
+                    <label for="c-scopes">"Scopes"</label>
+                    <input id="c-scopes" name="input[scopes]" placeholder="orders:read orders:write"
+                        disabled=move || js.get() && !machine()
+                        aria-describedby="scopes-hint scopes-error"/>
+                    <small id="scopes-hint">"The scopes it may request, separated by spaces."</small>
+                    <FieldError err=err field="scopes"/>
+                </div>
+                <div class="field">
+                    <label for="c-audience">"Token audience"</label>
+                    <input id="c-audience" name="input[audience]" placeholder="https://api.example.com"
+                        disabled=move || js.get() && !machine()
+                        aria-describedby="audience-hint audience-error"/>
+                    <small id="audience-hint">"Optional: the API its access tokens are for (the aud claim). Empty means the server's default."</small>
+                    <FieldError err=err field="audience"/>
+                </div>
+            </fieldset>
             <ApplicationPicker apps current=None err prefix="c"/>
             <FormError err=err/>
             <button type="submit" class="primary" disabled=move || create.pending().get()>"Create client"</button>
