@@ -654,3 +654,53 @@ async fn sqlite_connections_use_wal_busy_timeout_and_foreign_keys() {
     .await;
     assert!(orphan.is_err());
 }
+
+on_both!(
+    console_sign_ins_racing_a_password_reset_leave_no_session,
+    |db| {
+        let k = std::sync::Arc::new(Kit {
+            settings: Settings {
+                // One account from one address, many times: no throttling here.
+                login_max_failures_per_account: 0,
+                login_max_failures_per_ip: 0,
+                ..Settings::default()
+            },
+            ..kit()
+        });
+        let id = admin(db, &k, "carol").await;
+        // Sign-ins with the old password start before the reset and go on while it runs: a
+        // password check may finish before the reset commits, and its session insert after.
+        let mut tasks = Vec::new();
+        for i in 0..24u64 {
+            let (db, k) = (db.clone(), k.clone());
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(i * 4)).await;
+                k.sign_in(&db, &meta("10.1.1.1"), "carol", PW)
+                    .await
+                    .ok()
+                    .map(|(t, _)| t.expose().to_string())
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        accounts::reset_password(db, &k.hasher, "root", &meta("10.9.9.9"), id, PW2)
+            .await
+            .unwrap();
+        let mut opened = Vec::new();
+        for t in tasks {
+            opened.extend(t.await.unwrap());
+        }
+        let left = scalar(
+            db,
+            &format!("SELECT COUNT(*) FROM sessions WHERE account_id = {id}"),
+        )
+        .await;
+        assert_eq!(left, 0, "{} sign-ins got a session", opened.len());
+        for token in &opened {
+            assert!(session::lookup(db, &k.settings, token)
+                .await
+                .unwrap()
+                .is_none());
+        }
+        assert!(k.sign_in(db, &meta("10.1.1.1"), "carol", PW2).await.is_ok());
+    }
+);

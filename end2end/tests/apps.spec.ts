@@ -134,13 +134,21 @@ for (const kind of ['confidential-pkce', 'public-pkce'] as const) {
     const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
     expect(info.name).toBe('Dana Scully');
 
-    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
-    record(port, [refreshed.refresh_token!]);
+    // Two refreshes with one token at once (two tabs, or a retry after a lost answer): both get
+    // new tokens, within the reuse interval (2 s on the test servers, see serve.sh).
+    const [refreshed, twin] = await Promise.all([
+      oidc.refreshTokenGrant(config, tokens.refresh_token!),
+      oidc.refreshTokenGrant(config, tokens.refresh_token!),
+    ]);
+    record(port, [refreshed.refresh_token!, twin.refresh_token!]);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    expect(twin.refresh_token).not.toBe(refreshed.refresh_token);
     expect(refreshed.claims()!.sub).toBe(claims.sub);
-    // The used refresh token again: refused, and the grant is gone.
+    // Past the interval, the used refresh token again is theft: refused, and the grant is gone.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
     await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.refreshTokenGrant(config, twin.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
 
     // Logout, with the browser's cookies: back to the registered URI with the state...
     const logout = oidc.buildEndSessionUrl(config, {

@@ -247,17 +247,36 @@ pub async fn sign_in(
         }
         None => (None, None),
     };
-    let password_ok = hasher.verify(stored, password).await;
+    let password_ok = hasher.verify(stored.clone(), password).await;
+    let lock = if db.engine == crate::infra::db::Engine::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
 
     match account {
         Some((id, role, false)) if password_ok => {
             let role: Role = role.parse()?;
-            // Blind writes that decide nothing: READ COMMITTED, so that they never conflict
-            // with the parallel attempts of the same account (see the failure below).
-            let token = db
+            // READ COMMITTED, so that these writes never conflict with the parallel attempts
+            // of the same account (see the failure below). The account's row is locked and
+            // checked again first: a reset or a disable that committed since the password
+            // check is seen here, and opens no session; one that runs later waits for this
+            // transaction and then ends the session it made.
+            let opened = db
                 .write_locking(|conn| {
-                    let (settings, ip) = (settings.clone(), meta.ip.clone());
+                    let (settings, ip, hash) = (settings.clone(), meta.ip.clone(), stored.clone());
                     async move {
+                        let same = sqlx::query(&format!(
+                            "SELECT id FROM accounts WHERE id = $1 AND password_hash = $2 \
+                             AND disabled = 0{lock}"
+                        ))
+                        .bind(id)
+                        .bind(hash.unwrap_or_default())
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                        if same.is_none() {
+                            return Ok(None);
+                        }
                         let token = session::create(conn, &settings, id, ip.as_deref()).await?;
                         sqlx::query("UPDATE accounts SET last_sign_in_at = $1 WHERE id = $2")
                             .bind(now_ms())
@@ -265,11 +284,19 @@ pub async fn sign_in(
                             .execute(&mut *conn)
                             .await?;
                         audit::complete(conn, attempt, "auth.sign_in").await?;
-                        Ok(token)
+                        Ok(Some(token))
                     }
                     .boxed()
                 })
                 .await?;
+            let Some(token) = opened else {
+                metrics.sign_in_failures.inc();
+                db.write_locking(|conn| {
+                    audit::complete(conn, attempt, "auth.sign_in_failed").boxed()
+                })
+                .await?;
+                return Err(AppError::BadCredentials.into());
+            };
             Ok((
                 token,
                 SessionAccount {

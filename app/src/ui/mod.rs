@@ -113,9 +113,11 @@ pub fn Confirm(
 
 /// The value of the radio button named `name` that is checked in the page as the server
 /// rendered it, read while the page hydrates: a choice the person made before the WebAssembly
-/// arrived. A signal behind `prop:checked` must start from it, or hydration, which sets every
-/// property from its signal, clears the choice. `None` on the server, once the page has
-/// hydrated (the body's `data-hydrated`, set by the frontend), or when nothing is checked.
+/// arrived. Hydration sets every `prop:checked` from its signal, which clears such a choice, so
+/// a component reads it first (in its body, before its view hydrates) and sets its signal from
+/// it in an `Effect` (after hydration: during it the signals must match the server's HTML).
+/// `None` on the server, once the page has hydrated (the body's `data-hydrated`, set by the
+/// frontend), or when nothing is checked.
 pub fn checked_before_hydration(name: &str) -> Option<String> {
     #[cfg(feature = "hydrate")]
     {

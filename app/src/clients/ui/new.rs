@@ -45,20 +45,36 @@ fn yes_no(v: Option<String>) -> Option<bool> {
 #[component]
 fn NewClient(create: ServerAction<CreateClient>, apps: Applications) -> impl IntoView {
     let query = use_query_map();
-    // The two questions: from the URL on the server (no JavaScript), live in the browser. An
-    // answer given before the page hydrated wins over the URL (see `checked_before_hydration`).
-    let answer = |name: &str| {
-        yes_no(checked_before_hydration(name).or_else(|| query.read_untracked().get(name)))
-    };
-    let person = RwSignal::new(answer("person"));
-    let secret = RwSignal::new(answer("secret"));
+    // The two questions: from the URL on the server (no JavaScript), live in the browser.
+    let person = RwSignal::new(yes_no(query.read_untracked().get("person")));
+    let secret = RwSignal::new(yes_no(query.read_untracked().get("secret")));
     let recommendation = move || match (person.get(), secret.get()) {
         (Some(p), Some(s)) => Some(kind::recommend(p, s)),
         _ => None,
     };
-    let chosen = RwSignal::new(
-        checked_before_hydration("input[client_type]").and_then(|t| ClientType::parse(&t)),
-    );
+    let chosen = RwSignal::new(None::<ClientType>);
+    // What the person chose before the page hydrated, read now, while the page is still as the
+    // server rendered it, and put into the signals once it has hydrated: they must match the
+    // server's HTML during hydration, which also sets every `prop:checked` from them.
+    let mut early = Some((
+        checked_before_hydration("person"),
+        checked_before_hydration("secret"),
+        checked_before_hydration("input[client_type]"),
+    ));
+    Effect::new(move |_| {
+        let Some((p, s, t)) = early.take() else {
+            return;
+        };
+        if p.is_some() {
+            person.set(yes_no(p));
+        }
+        if s.is_some() {
+            secret.set(yes_no(s));
+        }
+        if let Some(t) = t.and_then(|t| ClientType::parse(&t)) {
+            chosen.set(Some(t));
+        }
+    });
     let selected = move || chosen.get().or_else(|| recommendation().map(|(t, _)| t));
     let signs_in = move || {
         matches!(
