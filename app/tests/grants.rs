@@ -64,6 +64,19 @@ async fn sessions_of(db: &Db, person_id: i64) -> i64 {
         .unwrap()
 }
 
+/// Signs "ada" in with `password`, for the authorization request `fingerprint`.
+async fn sign_in(
+    db: &Db,
+    settings: &Settings,
+    hasher: &PasswordHasher,
+    password: &str,
+    fingerprint: &str,
+) -> (session::PersonToken, session::SignedIn) {
+    session::sign_in(db, settings, hasher, &meta(), "ada", password, fingerprint)
+        .await
+        .unwrap()
+}
+
 fn issue() -> Issue {
     Issue {
         refresh_token: grant::random_token(),
@@ -117,17 +130,7 @@ on_both!(sign_ins_racing_a_password_reset_leave_no_session, |db| {
             .is_none());
     }
     // The new password still works.
-    let (t, _) = session::sign_in(
-        db,
-        &settings,
-        &hasher,
-        &meta(),
-        "ada",
-        "another long password",
-        &fp,
-    )
-    .await
-    .unwrap();
+    let (t, _) = sign_in(db, &settings, &hasher, "another long password", &fp).await;
     assert!(session::lookup(db, &settings, t.expose())
         .await
         .unwrap()
@@ -139,17 +142,7 @@ on_both!(a_code_needs_a_session_that_still_exists, |db| {
     let settings = Settings::default();
     let id = add_person(db, &hasher).await;
     let req = request();
-    let (token, person) = session::sign_in(
-        db,
-        &settings,
-        &hasher,
-        &meta(),
-        "ada",
-        PW,
-        &req.fingerprint(),
-    )
-    .await
-    .unwrap();
+    let (token, person) = sign_in(db, &settings, &hasher, PW, &req.fingerprint()).await;
     let code = grant::issue_code(db, &settings, &req, &person, token.expose())
         .await
         .unwrap();
@@ -169,17 +162,7 @@ on_both!(a_code_needs_a_session_that_still_exists, |db| {
             .unwrap();
     assert_eq!(codes, 0);
     // An idle session gives none either.
-    let (token, person) = session::sign_in(
-        db,
-        &settings,
-        &hasher,
-        &meta(),
-        "ada",
-        "another long password",
-        "",
-    )
-    .await
-    .unwrap();
+    let (token, person) = sign_in(db, &settings, &hasher, "another long password", "").await;
     sqlx::query("UPDATE person_sessions SET last_seen_at = $1")
         .bind(app::infra::db::now_ms() - settings.person_session_idle_timeout_secs * 1000 - 1)
         .execute(&db.pool)
@@ -200,9 +183,7 @@ on_both!(parallel_refreshes_with_one_token_keep_the_grant, |db| {
     let settings = Settings::default();
     add_person(db, &hasher).await;
     let req = request();
-    let (token, person) = session::sign_in(db, &settings, &hasher, &meta(), "ada", PW, "")
-        .await
-        .unwrap();
+    let (token, person) = sign_in(db, &settings, &hasher, PW, "").await;
     let code = grant::issue_code(db, &settings, &req, &person, token.expose())
         .await
         .unwrap()

@@ -307,7 +307,7 @@ pub fn verifier_matches(verifier: &str, challenge: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -324,7 +324,8 @@ mod tests {
 
     type Pairs = Vec<(String, String)>;
 
-    fn client(kind: ClientType) -> ClientView {
+    /// A client of `kind` named "Shop", with three redirect URIs (tests of this crate).
+    pub(crate) fn client(kind: ClientType) -> ClientView {
         ClientView {
             client_id: "c1".into(),
             name: "Shop".into(),

@@ -224,21 +224,8 @@ mod tests {
 
     fn client() -> ClientView {
         ClientView {
-            client_id: "c1".into(),
             name: format!("Shop{MARKUP}"),
-            description: String::new(),
-            client_type: ClientType::PublicPkce,
-            redirect_uris: vec!["https://app.example/cb".into()],
-            post_logout_redirect_uris: Vec::new(),
-            first_party: false,
-            scopes: Vec::new(),
-            audience: None,
-            enabled: true,
-            application: None,
-            created_at: 0,
-            created_by: String::new(),
-            updated_at: 0,
-            updated_by: String::new(),
+            ..crate::oauth::authorize::tests::client(ClientType::PublicPkce)
         }
     }
 

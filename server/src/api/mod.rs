@@ -40,7 +40,7 @@ impl Modify for BearerToken {
                     .bearer_format("JWT")
                     .description(Some(
                         "An access token from POST /oauth2/token for a client-credentials client \
-                         with scope clavis:admin or clavis:support.",
+                         with scope clavis:admin or clavis:support (and clavis:reveal for reveals).",
                     ))
                     .build(),
             ),
@@ -55,7 +55,10 @@ impl Modify for BearerToken {
         version = "1",
         description = "The client registry and the client-secret lifecycle of Clavis, for automation. \
             Authenticate with a bearer token from Clavis's own token endpoint: scope clavis:admin \
-            for everything, clavis:support to read and to revoke rotated secrets. Errors are \
+            for everything but reveals, clavis:support to read and to revoke rotated secrets, and \
+            clavis:reveal (held only when given explicitly, next to clavis:admin) to reveal a \
+            readable secret. A token stops working once the secret that minted it is revoked or \
+            expired. Errors are \
             application/problem+json (RFC 9457)."
     ),
     servers((url = "/api/v1")),
