@@ -21,6 +21,10 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 export CLAVIS_DATABASE_URL="sqlite://$dir/fuzz.db" CLAVIS_KEY_ENCRYPTION_KEY_FILE="$dir/kek"
 export CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port" CLAVIS_LOG=warn
 export CLAVIS_ADMIN_USERNAME=fuzz CLAVIS_ADMIN_PASSWORD='fuzzing password'
+# The fuzzer finds its own client (GET /clients) and rotates its secrets. A token dies with the
+# secret that minted it, and at the default cap of one rotated secret a second rotation revokes
+# that secret, which would leave every later request a 401. A high cap keeps it valid.
+export CLAVIS_MAX_NUMBER_OF_CLIENT_ROTATED_SECRETS=100
 export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=clavis
 "$bin" migrate 2>/dev/null
 eval "$("$bin" clients create --name 'API fuzzer' --type client-credentials --scope clavis:admin --format env)"

@@ -1232,14 +1232,27 @@ async fn an_admin_api_token_dies_with_the_secret_that_minted_it() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let r = h
-        .call(
-            "POST",
-            &format!("/clients/{id}/secrets/{first_id}/revoke"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    // Not with the token it minted: the caller would lock itself out (as with disabling its
+    // own client), neither one by one nor with every rotated secret.
+    let revoke_first = format!("/clients/{id}/secrets/{first_id}/revoke");
+    for path in [
+        revoke_first.clone(),
+        format!("/clients/{id}/secrets/revoke-rotated"),
+    ] {
+        let p = h
+            .call("POST", &path, Some(&old_token), None)
+            .await
+            .problem(StatusCode::CONFLICT, "conflict");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("lock this caller out"),
+            "{p}"
+        );
+    }
+    // Another client's token may.
+    let r = h.call("POST", &revoke_first, Some(&admin), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
     h.call("GET", "/clients", Some(&old_token), None)
         .await

@@ -158,6 +158,16 @@ pub async fn still_valid(
     Ok(row.is_some())
 }
 
+/// Whether secret `secret_id` is a rotated one (still valid, not current).
+pub async fn is_rotated(db: &Db, secret_id: i64) -> Result<bool, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT 1 AS one FROM client_secrets WHERE id = $1 AND state = 'rotated'")
+            .bind(secret_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.is_some())
+}
+
 /// Checks a presented secret. Answers with the client, or `Ok(None)`: one generic failure for
 /// an unknown or disabled client, a malformed secret, a wrong one, a revoked or an expired one.
 ///

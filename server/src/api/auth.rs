@@ -30,6 +30,8 @@ pub struct Caller {
     pub role: Role,
     /// The token carries `clavis:reveal` and its client still holds it.
     pub may_reveal: bool,
+    /// The secret the token was minted with (tokens from before the claim have none).
+    pub secret_id: Option<i64>,
     /// How the audit log names it: `client:<client_id>`.
     pub actor: String,
     pub meta: RequestMeta,
@@ -51,6 +53,26 @@ impl Caller {
                  out. Use another client's token, or the console."
             ),
         ))
+    }
+
+    /// Refuses to revoke the secret this request's token was minted with (one of
+    /// `revoking`, secrets of `client_id`): the token dies with it, so the caller would lock
+    /// itself out, as with `not_itself`.
+    pub fn keeps_own_secret(&self, client_id: &str, revoking: &[i64]) -> Result<(), Problem> {
+        match self.secret_id {
+            Some(own) if self.client_id == client_id && revoking.contains(&own) => {
+                Err(Problem::new(
+                    http::StatusCode::CONFLICT,
+                    "conflict",
+                    "Conflict",
+                    "This is the secret the token of this request was minted with: revoking it \
+                     would lock this caller out. Get a token with another secret of this client \
+                     (or use another client's token), then revoke it."
+                        .to_string(),
+                ))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Refuses a caller without `clavis:admin`.
@@ -155,6 +177,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         Ok(Caller {
             may_reveal: holds(&verified, &client, REVEAL_SCOPE),
+            secret_id: verified.secret_id,
             actor: format!("client:{}", client.client_id),
             client_id: client.client_id,
             role,

@@ -133,12 +133,14 @@ pub async fn rotate(
         Missing,
         (status = 409, body = Details, content_type = "application/problem+json"),
     ))]
-/// Revokes one rotated secret. Open to `clavis:support` too.
+/// Revokes one rotated secret. Open to `clavis:support` too. Not the secret the caller's own
+/// token was minted with (409): that would lock the caller out.
 pub async fn revoke(
     caller: Caller,
     State(st): State<AppState>,
     Path((client_id, secret_id)): Path<(String, i64)>,
 ) -> ApiResult<StatusCode> {
+    caller.keeps_own_secret(&client_id, &[secret_id])?;
     secrets::revoke(&st.db, &caller.actor, &caller.meta, &client_id, secret_id)
         .await
         .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
@@ -189,13 +191,23 @@ pub async fn reveal(
         (status = 200, body = RevokedCount),
         Denied,
         Missing,
+        (status = 409, body = Details, content_type = "application/problem+json", description = "One of them minted the token of this request"),
     ))]
 /// Revokes every rotated secret of a client; the current one stays. Open to `clavis:support` too.
+/// Not when one of them minted the caller's own token (409): that would lock the caller out.
 pub async fn revoke_rotated(
     caller: Caller,
     State(st): State<AppState>,
     Path(client_id): Path<String>,
 ) -> ApiResult<Json<RevokedCount>> {
+    if let Some(own) = caller.secret_id.filter(|_| caller.client_id == client_id) {
+        let rotated = app::secrets::verify::is_rotated(&st.db, own)
+            .await
+            .map_err(|e| Problem::from_svc(e.into(), caller.meta.request_id.as_deref()))?;
+        if rotated {
+            caller.keeps_own_secret(&client_id, &[own])?;
+        }
+    }
     let revoked = secrets::revoke_all_rotated(&st.db, &caller.actor, &caller.meta, &client_id)
         .await
         .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
