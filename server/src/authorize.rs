@@ -177,7 +177,15 @@ const LIMIT_WINDOW_MS: i64 = 60_000;
 fn over_limit(state: &AppState, ip: &str, token: Option<&str>) -> Option<u64> {
     let now = app::infra::db::now_ms();
     let limiter = &state.authorize_limiter;
-    let ip_key = format!("authorize {}", FailureLimiter::ip_key(ip));
+    // An IPv6 host usually holds a whole /64: the address counts by that prefix.
+    let address = match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.to_string(),
+    };
+    let ip_key = format!("authorize {}", FailureLimiter::ip_key(&address));
     // The session by a digest of its token: the limiter's keys are not secrets.
     let session_key = token.map(|t| {
         let digest = sha2::Sha256::digest(t.as_bytes());
@@ -249,7 +257,15 @@ pub async fn authorize(State(state): State<AppState>, req: Request) -> Response 
         .filter(|(k, _)| !OWN_FIELDS.contains(&k.as_str()))
         .collect();
     let token = session::token_from_headers(&headers, &state.settings);
-    if let Some(secs) = over_limit(&state, &ip, token.as_deref()) {
+    // Only requests that can write count: a session's (codes, consents) and Clavis's own
+    // forms. A cross-site GET without the cookie (an image tag) cannot use up anyone's share.
+    let counts = token.is_some() || own;
+    let limited = if counts {
+        over_limit(&state, &ip, token.as_deref())
+    } else {
+        None
+    };
+    if let Some(secs) = limited {
         let mut res = html(
             StatusCode::TOO_MANY_REQUESTS,
             pages::error(&format!(

@@ -48,7 +48,10 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
     };
     let headers = parts.headers;
     if parts.method == Method::POST && !pairs.iter().any(|(k, _)| k == "clavis_action") {
-        return see_other(&as_get(&state, &pairs));
+        return match as_get(&state, &pairs) {
+            Some(uri) => see_other(&uri),
+            None => bad("client_id differs from the app of the id_token_hint."),
+        };
     }
     let get = |name: &str| {
         pairs
@@ -195,13 +198,20 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
 }
 
 /// The `GET` an app's `POST` is sent on to: the same request without `id_token_hint`, whose
-/// app (when the hint verifies) is named by `client_id` instead.
-fn as_get(state: &AppState, pairs: &[(String, String)]) -> String {
+/// app (when the hint verifies) is named by `client_id` instead. `None` when the request's
+/// `client_id` names another app than the hint's (as the `GET` answers: 400).
+fn as_get(state: &AppState, pairs: &[(String, String)]) -> Option<String> {
     let hinted = pairs
         .iter()
         .find(|(k, _)| k == "id_token_hint")
         .and_then(|(_, t)| userinfo::id_token_hint(&state.signing_keys, t, &state.settings.issuer))
         .map(|(client_id, _)| client_id);
+    if let Some(h) = &hinted {
+        let sent = pairs.iter().find(|(k, _)| k == "client_id");
+        if sent.is_some_and(|(_, c)| !c.is_empty() && c != h) {
+            return None;
+        }
+    }
     let mut carry: Vec<(&str, &str)> = pairs
         .iter()
         .filter(|(k, _)| k != "id_token_hint" && !(hinted.is_some() && k == "client_id"))
@@ -213,5 +223,5 @@ fn as_get(state: &AppState, pairs: &[(String, String)]) -> String {
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(carry)
         .finish();
-    format!("/oauth2/logout?{query}")
+    Some(format!("/oauth2/logout?{query}"))
 }

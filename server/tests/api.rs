@@ -1020,6 +1020,32 @@ async fn readable_secrets_are_revealed_with_the_reveal_scope_only_and_never_once
         p["detail"].as_str().unwrap().contains("clavis:reveal"),
         "{p}"
     );
+    // Nor can such a token give the scope to a client it makes, or to itself.
+    let (pid, psecret) = h.automation("Pipeline", "clavis:admin").await;
+    let pipeline = h.token(&pid, &psecret).await;
+    let granting = json!({ "client_name": "Sneaky", "type": "client_credentials", "scope": "clavis:admin clavis:reveal" });
+    h.call("POST", "/clients", Some(&pipeline), Some(granting))
+        .await
+        .problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    let r = h
+        .send(
+            Request::patch(format!("/api/v1/clients/{pid}"))
+                .header(header::AUTHORIZATION, format!("Bearer {pipeline}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::IF_MATCH, "*")
+                .body(Body::from(
+                    json!({ "scope": "clavis:admin clavis:reveal" }).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    r.problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    // A client that holds it may give it.
+    let made = h
+        .call("POST", "/clients", Some(&admin), Some(json!({ "client_name": "Vault sync 2", "type": "client_credentials", "scope": "clavis:admin clavis:reveal" })))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    h.remember(made.json()["client_secret"].as_str().unwrap());
     h.call("GET", &path, Some(&admin), None)
         .await
         .problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");

@@ -1105,6 +1105,17 @@ async fn a_hint_about_someone_else_asks_and_a_posted_hint_signs_out() {
         "a cross-site POST cleared a cookie"
     );
     let again = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    // A client_id that names another app than the hint's is refused, as on a GET.
+    let mismatch = format!("id_token_hint={dana_hint}&client_id={}", s.spa);
+    let r2 =
+        s.h.send(
+            Request::post("/oauth2/logout")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(mismatch))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r2.status, StatusCode::BAD_REQUEST, "{}", r2.text());
     assert!(!again.contains(&dana_hint), "{again}");
     assert!(!again.contains("id_token_hint"), "{again}");
     assert!(again.contains(&format!("client_id={}", s.app)), "{again}");

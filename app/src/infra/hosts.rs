@@ -86,7 +86,12 @@ pub fn is_allowed_origin(settings: &Settings, origin: &str, request_host: Option
         return false;
     };
     if let Ok(issuer) = url::Url::parse(&settings.issuer_origin) {
-        let default_port = issuer.port_or_known_default();
+        // An entry without a port means the scheme's default, whatever port the issuer uses.
+        let default_port = match issuer.scheme() {
+            "https" => Some(443),
+            "http" => Some(80),
+            _ => None,
+        };
         let listed = settings.allowed_hosts.iter().any(|entry| {
             let (host, port) = allowed_entry(entry);
             host == name
@@ -125,6 +130,18 @@ mod tests {
         assert_eq!(host_name("127.0.0.1").as_deref(), Some("127.0.0.1"));
         assert_eq!(host_name(""), None);
         assert_eq!(host_name("[::1"), None);
+    }
+
+    #[test]
+    fn an_entry_without_a_port_has_the_default_port_of_the_issuer_scheme() {
+        let s = Settings {
+            issuer_origin: "https://clavis.example:8443".into(),
+            allowed_hosts: vec!["clavis.internal".into()],
+            ..Settings::default()
+        };
+        assert!(is_allowed_origin(&s, "https://clavis.example:8443", None));
+        assert!(is_allowed_origin(&s, "https://clavis.internal", None));
+        assert!(!is_allowed_origin(&s, "https://clavis.internal:8443", None));
     }
 
     #[test]

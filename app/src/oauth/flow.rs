@@ -305,6 +305,12 @@ pub async fn decide(
     match code {
         Some(code) => Ok(with(back(&req, issuer, &[("code", &code)]))),
         // The session ended meanwhile (a reset, a disable, a sign-out): no code without one.
+        None if req.prompt.none => Ok(done(error_back(
+            &req,
+            issuer,
+            "login_required",
+            "The person must sign in.",
+        ))),
         None => Ok(done(Step::SignIn {
             req,
             client,

@@ -49,7 +49,15 @@ pub async fn rotate_refresh(
                 return Ok(Err("The refresh token is revoked."));
             }
             let used_at = r.try_get::<Option<i64>, _>("used_at")?;
-            let within_reuse = used_at.is_some_and(|u| now - u <= reuse_ms);
+            // A parallel refresh: soon after the rotation, and once only (the family holds
+            // just the one successor, unused), so that a stolen token cannot grow a branch
+            // of its own beside the app's.
+            let within_reuse = match used_at {
+                Some(u) if reuse_ms > 0 && now - u < reuse_ms => {
+                    live_in_family(conn, &family).await? <= 1
+                }
+                _ => false,
+            };
             if used_at.is_some() && !within_reuse {
                 revoke_family(conn, &family, now).await?;
                 audit_event(
@@ -80,7 +88,16 @@ pub async fn rotate_refresh(
             if !person_enabled(conn, person_id).await? {
                 return Ok(Err("The person is disabled."));
             }
-            if !within_reuse {
+            if within_reuse {
+                audit_event(
+                    conn,
+                    &meta,
+                    &client_id,
+                    "refresh.parallel_reuse",
+                    "a refresh token was used again within the reuse interval; rotated once more",
+                )
+                .await?;
+            } else {
                 // The guard code redemption has too: only one rotation marks the token used.
                 let marked = sqlx::query(
                     "UPDATE refresh_tokens SET used_at = $1 \
@@ -149,4 +166,16 @@ pub async fn live_refresh(db: &Db, token: &str) -> SvcResult<Option<LiveRefresh>
     })
     .transpose()
     .map_err(|e: sqlx::Error| e.into())
+}
+
+/// How many refresh tokens of `family` can still be used.
+async fn live_in_family(conn: &mut sqlx::AnyConnection, family: &str) -> SvcResult<i64> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM refresh_tokens WHERE family = $1 AND used_at IS NULL \
+         AND revoked_at IS NULL",
+    )
+    .bind(family.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n)
 }

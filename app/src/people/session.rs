@@ -99,7 +99,8 @@ pub fn token_from_headers(headers: &HeaderMap, settings: &Settings) -> Option<St
         .filter(|v| infra_session::is_token(v))
 }
 
-/// Seen this recently, a session is not written to again on lookup.
+/// Seen this recently (or within half the idle timeout, if that is shorter), a session is not
+/// written to again on lookup.
 const TOUCH_EVERY_MS: i64 = 60 * 1000;
 
 /// The person of a live session: unexpired, used within the idle timeout, and the person
@@ -119,7 +120,9 @@ pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> SvcResult<Opti
     .fetch_optional(&db.pool)
     .await?;
     if let Some(r) = &row {
-        if r.try_get::<i64, _>("last_seen_at")? < now - TOUCH_EVERY_MS {
+        // Often enough that a short idle timeout is never reached while the person is active.
+        let every = TOUCH_EVERY_MS.min(settings.person_session_idle_timeout_secs * 500);
+        if r.try_get::<i64, _>("last_seen_at")? < now - every {
             sqlx::query("UPDATE person_sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(hash)

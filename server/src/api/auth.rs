@@ -75,6 +75,17 @@ impl Caller {
         }
     }
 
+    /// Refuses to give `clavis:reveal` to a client that does not hold it yet (`had` false; a new
+    /// client has nothing) unless this caller holds it too: otherwise an administrator's token
+    /// could give the scope to itself, or to a client it makes, and reveal after all.
+    pub fn may_grant(&self, scopes: &str, had: bool) -> Result<(), Problem> {
+        let grants = scopes.split_whitespace().any(|s| s == REVEAL_SCOPE);
+        if grants && !had && !self.may_reveal {
+            return Err(Problem::insufficient_scope(&[REVEAL_SCOPE]));
+        }
+        Ok(())
+    }
+
     /// Refuses a caller without `clavis:admin`.
     pub fn admin(&self) -> Result<(), Problem> {
         match self.role {

@@ -119,6 +119,7 @@ pub async fn create(
     Body(new): Body<NewClient>,
 ) -> ApiResult<Response> {
     caller.admin()?;
+    caller.may_grant(&new.input().scopes, false)?;
     check_metadata(&new, "")?;
     let content = ("create client", &new);
     let meta = idempotency_key(caller.meta.clone(), &headers, &caller.actor, &content)?;
@@ -204,12 +205,15 @@ pub async fn patch(
         "*" => service::etag(&current),
         list => list.to_string(),
     };
+    let input = change.input(&current);
+    let had_reveal = current.scopes.iter().any(|s| s == "clavis:reveal");
+    caller.may_grant(&input.scopes, had_reveal)?;
     let c = service::update_matching(
         &st.db,
         &caller.actor,
         &caller.meta,
         &client_id,
-        &change.input(&current),
+        &input,
         Some(&expected),
     )
     .await
