@@ -17,6 +17,7 @@
 #![recursion_limit = "256"]
 
 pub mod accounts;
+pub mod attention;
 pub mod audit;
 pub mod authorizers;
 pub mod clients;
@@ -29,6 +30,7 @@ pub mod people;
 pub mod secrets;
 pub mod signin;
 pub mod ui;
+pub mod usage;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -84,13 +86,14 @@ fn Layout() -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar" aria-hidden=behind>
-            <a href="/clients" class="brand">"Clavis"</a>
+            <a href="/overview" class="brand">"Clavis"</a>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     auth.me.await.ok().flatten().map(|me| {
                         let admin = me.is_admin();
                         view! {
                             <nav aria-label="Main">
+                                <attention::ui::OverviewLink/>
                                 <A href="/clients">"Clients"</A>
                                 <A href="/authorizers">"Authorizers"</A>
                                 <A href="/people">"People"</A>
@@ -114,7 +117,8 @@ fn Layout() -> impl IntoView {
         <main id="main" tabindex="-1" aria-hidden=behind>
             <ErrorBoundary fallback=|errors| view! { <ui::ErrorPanel errors/> }>
             <Routes fallback=|| view! { <ui::NotFound/> }>
-                <Route path=path!("/") view=|| view! { <Redirect path="/clients"/> } ssr=SsrMode::Async/>
+                <Route path=path!("/") view=|| view! { <Redirect path="/overview"/> } ssr=SsrMode::Async/>
+                <Route path=path!("/overview") view={Lazy::<OverviewRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=signin::ui::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/clients") view={Lazy::<ClientsRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/clients/new") view={Lazy::<NewClientRoute>::new()} ssr=SsrMode::Async/>
@@ -164,6 +168,7 @@ macro_rules! lazy_page {
     };
 }
 
+lazy_page!(OverviewRoute, attention::ui::OverviewPage);
 lazy_page!(ClientsRoute, clients::ui::list::ClientsPage);
 lazy_page!(NewClientRoute, clients::ui::new::NewClientPage);
 lazy_page!(ClientRoute, clients::ui::detail::ClientPage);

@@ -365,7 +365,7 @@ on_both!(
             .await
             .unwrap()
             .unwrap();
-        let recorder = verify::UsageRecorder::default();
+        let recorder = app::usage::recorder::UsageRecorder::default();
         recorder.record(v.secret_id, 2_000);
         recorder.record(v.secret_id, 3_000);
         recorder.record(v.secret_id, 1_000);

@@ -28,6 +28,9 @@ pub struct Config {
     pub max_number_of_client_rotated_secrets: u32,
     pub rotated_secret_ttl: Option<u64>,
     pub rotated_secret_unused_days: u32,
+    pub secret_max_lifetime: Option<u64>,
+    /// `None`: the default notices, less those longer than `secret_max_lifetime`.
+    pub secret_expiry_notice: Option<Vec<u64>>,
     pub access_token_ttl: u64,
     pub access_token_audience: Option<String>,
     pub token_max_failures_per_client: u32,
@@ -60,6 +63,8 @@ impl Default for Config {
             max_number_of_client_rotated_secrets: s.max_rotated_secrets,
             rotated_secret_ttl: s.rotated_secret_ttl_secs.map(secs),
             rotated_secret_unused_days: u32::try_from(s.rotated_secret_unused_days).unwrap_or(0),
+            secret_max_lifetime: s.secret_max_lifetime_secs.map(secs),
+            secret_expiry_notice: None,
             access_token_ttl: secs(s.access_token_ttl_secs),
             access_token_audience: s.access_token_audience,
             token_max_failures_per_client: s.token_max_failures_per_client,
@@ -96,6 +101,8 @@ impl std::fmt::Debug for Config {
                 "rotated_secret_unused_days",
                 &self.rotated_secret_unused_days,
             )
+            .field("secret_max_lifetime", &self.secret_max_lifetime)
+            .field("secret_expiry_notice", &self.secret_expiry_notice)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)
@@ -262,6 +269,20 @@ fn env_value(key: &str, value: &str) -> figment::value::Value {
             _ => Value::from(value.to_string()),
         };
     }
+    if key == "secret_expiry_notice" {
+        // Comma-separated seconds; an entry that is not a number stays text, and the error
+        // then says what the key takes.
+        let items: Vec<Value> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| match s.parse::<u64>() {
+                Ok(n) => Value::from(n),
+                Err(_) => Value::from(s.to_string()),
+            })
+            .collect();
+        return Value::from(items);
+    }
     if key == "allowed_hosts" {
         let names: Vec<String> = value
             .split(',')
@@ -278,6 +299,9 @@ fn env_value(key: &str, value: &str) -> figment::value::Value {
     }
     Value::from(value.to_string())
 }
+
+/// The longest secret lifetime: five years, in seconds.
+const SECRET_LIFETIME_MAX: u64 = app::secrets::LIFETIME_MAX_SECS as u64;
 
 fn in_range(key: &str, v: u64, lo: u64, hi: u64) -> Result<(), ConfigError> {
     if v < lo || v > hi {
@@ -316,6 +340,18 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         1,
         365,
     )?;
+    if let Some(max) = c.secret_max_lifetime {
+        in_range("secret_max_lifetime", max, 60, SECRET_LIFETIME_MAX)?;
+    }
+    for &notice in c.secret_expiry_notice.iter().flatten() {
+        in_range("secret_expiry_notice", notice, 60, SECRET_LIFETIME_MAX)?;
+        if let Some(max) = c.secret_max_lifetime.filter(|max| notice > *max) {
+            return Err(invalid(
+                "secret_expiry_notice",
+                format!("a notice of {notice} seconds is longer than secret_max_lifetime ({max} seconds)"),
+            ));
+        }
+    }
     in_range("access_token_ttl", c.access_token_ttl, 60, 86_400)?;
     in_range(
         "token_max_failures_per_client",
@@ -412,6 +448,21 @@ impl Config {
             .unwrap_or_else(|| self.issuer.trim_end_matches('/').to_string())
     }
 
+    /// The notices, longest first: as configured, or the defaults that fit in the lifetime.
+    fn expiry_notice(&self) -> Vec<i64> {
+        let mut notice: Vec<i64> = match &self.secret_expiry_notice {
+            Some(n) => n.iter().map(|&s| s as i64).collect(),
+            None => Settings::default()
+                .secret_expiry_notice_secs
+                .into_iter()
+                .filter(|&s| self.secret_max_lifetime.is_none_or(|max| s as u64 <= max))
+                .collect(),
+        };
+        notice.sort_unstable_by(|a, b| b.cmp(a));
+        notice.dedup();
+        notice
+    }
+
     pub fn settings(&self) -> Settings {
         let issuer = self.issuer_url();
         Settings {
@@ -428,6 +479,8 @@ impl Config {
             max_rotated_secrets: self.max_number_of_client_rotated_secrets,
             rotated_secret_ttl_secs: self.rotated_secret_ttl.map(|t| t as i64),
             rotated_secret_unused_days: self.rotated_secret_unused_days.into(),
+            secret_max_lifetime_secs: self.secret_max_lifetime.map(|t| t as i64),
+            secret_expiry_notice_secs: self.expiry_notice(),
             issuer: issuer
                 .map(|u| u.as_str().trim_end_matches('/').to_string())
                 .unwrap_or_else(|| self.issuer.trim_end_matches('/').to_string()),

@@ -29,6 +29,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "days, a whole number from 1 to 365",
     ),
     (
+        "secret_max_lifetime",
+        "seconds, a whole number from 60 to 157680000 (5 years); unset: secrets do not expire",
+    ),
+    (
+        "secret_expiry_notice",
+        "a list of seconds before expiry, each from 60 to 157680000 and at most secret_max_lifetime (a TOML array, or comma-separated in the environment)",
+    ),
+    (
         "access_token_ttl",
         "seconds, a whole number from 60 to 86400",
     ),

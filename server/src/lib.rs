@@ -131,6 +131,11 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
                 .into_response();
         }
     }
+    // The state of the secrets, read now: the database is shared by every replica.
+    match app::attention::service::gauges(&state.db, &state.settings).await {
+        Ok(g) => state.metrics.set_secrets(&g),
+        Err(e) => tracing::warn!(error = %e, "metrics: could not read the state of the secrets"),
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -238,7 +243,7 @@ pub fn router(state: AppState) -> Router {
 /// How often rotated secrets past their grace period are marked expired. They stop matching
 /// at once anyway; this only brings the stored state and the audit log up to date.
 const EXPIRY_INTERVAL: Duration = Duration::from_secs(30);
-/// How often "last used" marks of secrets are written.
+/// How often "last used" marks and daily counts are written.
 const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How often the newest signing key is read again (to pick up `clavis keys rotate`).
@@ -272,6 +277,9 @@ pub fn spawn_housekeeping(state: AppState) {
         }
         if let Err(e) = app::people::session::purge_expired(&st.db, now_ms()).await {
             tracing::warn!(error = %e, "could not purge expired sessions of people");
+        }
+        if let Err(e) = app::usage::service::prune(&st.db, st.db.now()).await {
+            tracing::warn!(error = %e, "could not forget daily counts older than 90 days");
         }
     });
     every(EXPIRY_INTERVAL, &state, |st| async move {
@@ -449,7 +457,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let db = open_database(&config).await?;
     let mut settings = config.settings();
     let kek = open_key_encryption_key(&config, &db).await?;
-    let db = apply_secret_storage(db, settings.client_secrets_stored_as_one_way_hash, &kek).await?;
+    let db = apply_secret_storage(db, settings.client_secrets_stored_as_one_way_hash, &kek)
+        .await?
+        .limiting_secret_lifetime(settings.secret_max_lifetime_secs);
     settings.key_encryption_key = Some(kek);
     let state = AppState::new(leptos_options(&config), db, settings)
         .map_err(|e| StartError::Other(e.to_string()))?;

@@ -121,6 +121,10 @@ enum ClientsCommand {
         /// The `aud` of its access tokens.
         #[arg(long, default_value = "")]
         audience: String,
+        /// Seconds each new secret stays valid (types with a secret), up to
+        /// `secret_max_lifetime`; the server's policy when absent.
+        #[arg(long, allow_hyphen_values = true)]
+        secret_lifetime: Option<String>,
         /// `env`: CLAVIS_CLIENT_ID=… lines for a shell or an env file; `json`: one object.
         #[arg(long, value_enum, default_value = "env")]
         format: Format,
@@ -200,6 +204,7 @@ fn main() -> ExitCode {
                         post_logout_redirect_uris,
                         first_party,
                         audience,
+                        secret_lifetime,
                         format,
                     },
             } => {
@@ -217,6 +222,7 @@ fn main() -> ExitCode {
                     first_party,
                     scopes: scope,
                     audience,
+                    secret_lifetime: secret_lifetime.unwrap_or_default(),
                     ..Default::default()
                 };
                 create_client(&loaded.config, &input, format).await
@@ -257,10 +263,16 @@ async fn create_client(
         .map_err(|e| e.to_string())?;
     let db = server::apply_secret_storage(db, config.client_secrets_stored_as_one_way_hash, &kek)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .limiting_secret_lifetime(config.settings().secret_max_lifetime_secs);
     let (client, secret) = clients::create_issuing(&db, "cli", &RequestMeta::default(), input)
         .await
         .map_err(cli_error)?;
+    let expires = secret
+        .as_ref()
+        .and_then(|s| s.expires_at)
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
     let secret = secret.map(|s| s.secret);
     match format {
         Format::Env => {
@@ -268,12 +280,18 @@ async fn create_client(
             if let Some(s) = &secret {
                 println!("CLAVIS_CLIENT_SECRET={s}");
             }
+            if let Some(at) = &expires {
+                println!("CLAVIS_CLIENT_SECRET_EXPIRES_AT={at}");
+            }
         }
         Format::Json => {
             let mut out =
                 serde_json::json!({ "client_id": client.client_id, "client_name": client.name });
             if let Some(s) = &secret {
                 out["client_secret"] = s.clone().into();
+            }
+            if let Some(at) = &expires {
+                out["secret_expires_at"] = at.clone().into();
             }
             println!("{out}");
         }
@@ -287,6 +305,7 @@ fn cli_flag(field: &str) -> &str {
         "client_type" => "type",
         "scopes" => "scope",
         "redirect_uris" => "redirect-uri",
+        "secret_lifetime" => "secret-lifetime",
         "display_name" => "display-name",
         "password" => "password-stdin",
         other => other,

@@ -17,7 +17,7 @@ use app::infra::RequestMeta;
 use app::oauth::limits::FailureLog;
 use app::oauth::{keys, metadata};
 use app::secrets::service::{self as secrets, Grace, Policy};
-use app::secrets::verify::UsageRecorder;
+use app::usage::recorder::UsageRecorder;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};

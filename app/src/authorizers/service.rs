@@ -172,9 +172,8 @@ pub async fn create(
     issuer: &str,
 ) -> SvcResult<(AuthorizerView, IssuedSecretOnce)> {
     let c = check(input, issuer)?;
-    let seal = db.secret_seal.clone();
     db.write(|conn| {
-        let (meta, actor, seal) = (meta.clone(), actor.to_string(), seal.clone());
+        let (meta, actor, db) = (meta.clone(), actor.to_string(), db.clone());
         let Checked { name, slug, description, audience, namespace, image } = c.clone();
         async move {
             once::claim(conn, &meta, &actor).await?;
@@ -186,7 +185,7 @@ pub async fn create(
                 scopes: INTROSPECT_SCOPE.into(),
                 ..Default::default()
             };
-            let (made, secret) = system::create_in(conn, seal.as_ref(), &meta, &actor, &client).await?;
+            let (made, secret) = system::create_in(conn, &db, &meta, &actor, &client).await?;
             let secret = secret.ok_or_else(|| crate::infra::SvcError::Internal("no first secret".into()))?;
             let pk: i64 = sqlx::query("SELECT id FROM clients WHERE client_id = $1")
                 .bind(made.client_id.clone())

@@ -70,6 +70,12 @@ pub struct ClientView {
     pub created_by: String,
     pub updated_at: i64,
     pub updated_by: String,
+    /// Its own secret lifetime in seconds; `None` follows the server's `secret_max_lifetime`.
+    #[serde(default)]
+    pub secret_lifetime: Option<i64>,
+    /// When it last got a token or checked one (batched: up to a few seconds late).
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
 }
 
 /// What a person fills in to create or edit a client. Lists are raw text: redirect URIs one per
@@ -93,6 +99,8 @@ pub struct ClientInput {
     pub application: String,
     /// The name of a new application to make for it, in the same change; empty for none.
     pub new_application: String,
+    /// Seconds; empty for the server's policy. Types with a secret only.
+    pub secret_lifetime: String,
 }
 
 /// The value of `ClientInput::application` that takes a client out of its application.

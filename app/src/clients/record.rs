@@ -15,7 +15,7 @@ pub(super) const COLUMNS: &str =
     "c.client_id, c.name, c.description, c.client_type, c.redirect_uris, \
     c.post_logout_redirect_uris, c.first_party, c.scopes, \
     c.audience, c.enabled, c.application_id, a.name AS application_name, c.created_at, c.created_by, \
-    c.updated_at, c.updated_by, c.name_key, c.id";
+    c.updated_at, c.updated_by, c.name_key, c.id, c.secret_lifetime, c.last_used_at";
 pub(super) const FROM: &str = " FROM clients c LEFT JOIN applications a ON a.id = c.application_id";
 
 /// Lower-cased name used for search and sorting.
@@ -52,6 +52,8 @@ pub(super) fn row_to_view(r: &AnyRow) -> Result<ClientView, sqlx::Error> {
         created_by: r.try_get("created_by")?,
         updated_at: r.try_get("updated_at")?,
         updated_by: r.try_get("updated_by")?,
+        secret_lifetime: r.try_get("secret_lifetime")?,
+        last_used_at: r.try_get("last_used_at")?,
     })
 }
 
@@ -66,13 +68,18 @@ pub(super) struct Checked {
     pub(super) scopes: Vec<String>,
     pub(super) audience: Option<String>,
     pub(super) application: ApplicationChoice,
+    pub(super) secret_lifetime: Option<i64>,
 }
 
 /// Checks a client's input, as anyone may make or change it: `clavis:introspect` belongs to
 /// the clients Clavis makes for authorizers (`check_system`), and is refused here. Such a
 /// client could do nothing with it: introspection answers an authorizer's client only.
-pub(super) fn check(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
-    let c = check_system(kind, input)?;
+pub(super) fn check(
+    kind: ClientType,
+    input: &ClientInput,
+    max_lifetime: Option<i64>,
+) -> Result<Checked, AppError> {
+    let c = check_system(kind, input, max_lifetime)?;
     if c.scopes
         .iter()
         .any(|s| s == crate::oauth::access::INTROSPECT_SCOPE)
@@ -87,7 +94,12 @@ pub(super) fn check(kind: ClientType, input: &ClientInput) -> Result<Checked, Ap
 }
 
 /// Checks the input of a system client (an authorizer's), which may hold `clavis:introspect`.
-pub(super) fn check_system(kind: ClientType, input: &ClientInput) -> Result<Checked, AppError> {
+/// `max_lifetime` is the server's `secret_max_lifetime`.
+pub(super) fn check_system(
+    kind: ClientType,
+    input: &ClientInput,
+    max_lifetime: Option<i64>,
+) -> Result<Checked, AppError> {
     Ok(Checked {
         name: rules::name("name", &input.name)?,
         description: rules::description(&input.description)?,
@@ -100,5 +112,6 @@ pub(super) fn check_system(kind: ClientType, input: &ClientInput) -> Result<Chec
         scopes: rules::scopes(kind, &input.scopes)?,
         audience: rules::audience(kind, &input.audience)?,
         application: rules::application_choice(&input.application, &input.new_application)?,
+        secret_lifetime: rules::secret_lifetime(kind, &input.secret_lifetime, max_lifetime)?,
     })
 }

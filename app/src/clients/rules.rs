@@ -126,6 +126,22 @@ pub fn post_logout_redirect_uris(kind: ClientType, raw: &str) -> Result<Vec<Stri
 }
 
 /// Whether a client is first-party (no consent screen): only a PKCE client signs people in.
+/// A client's own secret lifetime (seconds), for the types that have a secret; empty for the
+/// server's policy.
+pub fn secret_lifetime(
+    kind: ClientType,
+    raw: &str,
+    max: Option<i64>,
+) -> Result<Option<i64>, AppError> {
+    if !kind.has_secret() && !raw.trim().is_empty() {
+        return Err(AppError::validation(
+            "secret_lifetime",
+            "Public clients have no secret, so they have no secret lifetime.",
+        ));
+    }
+    crate::secrets::parse_lifetime(raw, max)
+}
+
 pub fn first_party(kind: ClientType, first_party: bool) -> Result<bool, AppError> {
     if first_party && !kind.uses_redirect_uris() {
         return Err(AppError::validation(

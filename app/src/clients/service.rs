@@ -21,7 +21,6 @@ use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
 use crate::infra::db::{now_ms, Db};
 use crate::infra::once;
-use crate::infra::seal::Kek;
 use crate::infra::{RequestMeta, SvcResult};
 use crate::secrets::service as secrets;
 use crate::secrets::IssuedSecretOnce;
@@ -144,7 +143,7 @@ async fn find(conn: &mut AnyConnection, client_id: &str) -> SvcResult<ClientView
 /// gets its first secret in the same transaction; its plaintext is returned for the one answer.
 pub(super) async fn insert(
     conn: &mut AnyConnection,
-    seal: Option<&Kek>,
+    db: &Db,
     meta: &RequestMeta,
     actor: &str,
     kind: ClientType,
@@ -152,12 +151,12 @@ pub(super) async fn insert(
 ) -> SvcResult<(ClientView, Option<IssuedSecretOnce>)> {
     let application_id = resolve_application(conn, meta, actor, &c.application, None).await?;
     let client_id = new_client_id();
-    let now = now_ms();
+    let now = db.now();
     sqlx::query(
         "INSERT INTO clients (client_id, application_id, name, name_key, description, client_type, \
          redirect_uris, scopes, audience, enabled, created_at, created_by, updated_at, updated_by, \
-         post_logout_redirect_uris, first_party) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15)",
+         post_logout_redirect_uris, first_party, secret_lifetime) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(client_id.clone())
     .bind(application_id)
@@ -174,6 +173,7 @@ pub(super) async fn insert(
     .bind(actor.to_string())
     .bind(c.post_logout_redirect_uris.join("\n"))
     .bind(i64::from(c.first_party))
+    .bind(c.secret_lifetime)
     .execute(&mut *conn)
     .await?;
     let ev = Event {
@@ -193,7 +193,7 @@ pub(super) async fn insert(
     };
     audit::record(conn, meta, ev).await?;
     let secret = if kind.has_secret() {
-        Some(secrets::issue_first(conn, seal, meta, actor, &client_id).await?)
+        Some(secrets::issue_first(conn, db, meta, actor, &client_id).await?)
     } else {
         None
     };
@@ -210,14 +210,13 @@ pub async fn create_issuing(
 ) -> SvcResult<(ClientView, Option<IssuedSecretOnce>)> {
     let kind = ClientType::parse(&input.client_type)
         .ok_or_else(|| AppError::validation("client_type", "Choose a client type."))?;
-    let checked = check(kind, input)?;
-    let seal = db.secret_seal.clone();
+    let checked = check(kind, input, db.secret_max_lifetime)?;
     db.write(|conn| {
         let (meta, actor) = (meta.clone(), actor.to_string());
-        let (checked, seal) = (checked.clone(), seal.clone());
+        let (checked, db) = (checked.clone(), db.clone());
         async move {
             once::claim(conn, &meta, &actor).await?;
-            let made = insert(conn, seal.as_ref(), &meta, &actor, kind, &checked).await?;
+            let made = insert(conn, &db, &meta, &actor, kind, &checked).await?;
             once::settle(conn, &meta, &format!("/clients/{}", made.0.client_id)).await?;
             Ok(made)
         }
@@ -253,6 +252,7 @@ pub async fn update_matching(
     input: &ClientInput,
     expected: Option<&str>,
 ) -> SvcResult<ClientView> {
+    let (max_lifetime, now) = (db.secret_max_lifetime, db.now());
     db.write(|conn| {
         let (meta, actor, client_id, input) = (meta.clone(), actor.to_string(), client_id.to_string(), input.clone());
         let expected = expected.map(str::to_string);
@@ -274,16 +274,16 @@ pub async fn update_matching(
             }
             super::guard::refuse_system_change(conn, &current, Some(&input)).await?;
             let c = if super::guard::is_system(conn, &current.client_id).await? {
-                check_system(current.client_type, &input)?
+                check_system(current.client_type, &input, max_lifetime)?
             } else {
-                check(current.client_type, &input)?
+                check(current.client_type, &input, max_lifetime)?
             };
             let current_app = current.application.as_ref().map(|a| a.id);
             let application_id = resolve_application(conn, &meta, &actor, &c.application, current_app).await?;
             sqlx::query(
                 "UPDATE clients SET name = $1, name_key = $2, description = $3, redirect_uris = $4, scopes = $5, \
                  audience = $6, application_id = $7, updated_at = $8, updated_by = $9, \
-                 post_logout_redirect_uris = $10, first_party = $11 WHERE client_id = $12",
+                 post_logout_redirect_uris = $10, first_party = $11, secret_lifetime = $12 WHERE client_id = $13",
             )
             .bind(c.name.clone())
             .bind(name_key(&c.name))
@@ -292,17 +292,26 @@ pub async fn update_matching(
             .bind(c.scopes.join(" "))
             .bind(c.audience.clone().unwrap_or_default())
             .bind(application_id)
-            .bind(now_ms())
+            .bind(now)
             .bind(actor.clone())
             .bind(c.post_logout_redirect_uris.join("\n"))
             .bind(i64::from(c.first_party))
+            .bind(c.secret_lifetime)
             .bind(client_id.clone())
             .execute(&mut *conn)
             .await?;
-            // Skipping consent is worth a line of its own in the audit log.
-            let detail = (c.first_party != current.first_party).then(|| {
-                format!("first-party (no consent screen) {}", if c.first_party { "on" } else { "off" })
-            });
+            // Skipping consent and a new secret lifetime are worth a line in the audit log.
+            let mut notes = Vec::new();
+            if c.first_party != current.first_party {
+                notes.push(format!("first-party (no consent screen) {}", if c.first_party { "on" } else { "off" }));
+            }
+            if c.secret_lifetime != current.secret_lifetime {
+                notes.push(match c.secret_lifetime {
+                    Some(secs) => format!("secret lifetime {} (from the next secret on)", crate::secrets::fmt_duration(secs)),
+                    None => "secret lifetime: the server's policy (from the next secret on)".to_string(),
+                });
+            }
+            let detail = (!notes.is_empty()).then(|| notes.join("; "));
             let ev = Event { actor: &actor, action: "client.updated", target: Some(&client_id), detail };
             audit::record(conn, &meta, ev).await?;
             find(conn, &client_id).await
@@ -411,7 +420,7 @@ pub async fn create_with_application(
         let kind = ClientType::parse(&input.client_type).ok_or_else(|| {
             AppError::validation(&format!("clients.{i}.client_type"), "Choose a client type.")
         })?;
-        let c = check(kind, input).map_err(|e| match e {
+        let c = check(kind, input, db.secret_max_lifetime).map_err(|e| match e {
             AppError::Validation { field, message } => AppError::Validation {
                 field: format!("clients.{i}.{field}"),
                 message,
@@ -426,14 +435,13 @@ pub async fn create_with_application(
             },
         ));
     }
-    let seal = db.secret_seal.clone();
     db.write(|conn| {
-        let (meta, actor, app_name, checked, seal) = (
+        let (meta, actor, app_name, checked, db) = (
             meta.clone(),
             actor.to_string(),
             app_name.clone(),
             checked.clone(),
-            seal.clone(),
+            db.clone(),
         );
         async move {
             once::claim(conn, &meta, &actor).await?;
@@ -448,7 +456,7 @@ pub async fn create_with_application(
                     application: ApplicationChoice::Existing(app.id),
                     ..c
                 };
-                let (client, secret) = insert(conn, seal.as_ref(), &meta, &actor, kind, &c).await?;
+                let (client, secret) = insert(conn, &db, &meta, &actor, kind, &c).await?;
                 made.push(client);
                 issued.extend(secret);
             }

@@ -12,7 +12,7 @@ use super::service::{check_system, insert, insert_application, name_key, Checked
 use super::{ClientInput, ClientView};
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
-use crate::infra::seal::Kek;
+use crate::infra::db::Db;
 use crate::infra::{RequestMeta, SvcResult};
 use crate::secrets::IssuedSecretOnce;
 
@@ -22,14 +22,14 @@ pub const SYSTEM_APPLICATION: &str = "System";
 /// Creates a system client inside the caller's transaction, in the System application.
 pub async fn create_in(
     conn: &mut AnyConnection,
-    seal: Option<&Kek>,
+    db: &Db,
     meta: &RequestMeta,
     actor: &str,
     input: &ClientInput,
 ) -> SvcResult<(ClientView, Option<IssuedSecretOnce>)> {
     let kind = ClientType::parse(&input.client_type)
         .ok_or_else(|| AppError::validation("client_type", "Choose a client type."))?;
-    let checked = check_system(kind, input)?;
+    let checked = check_system(kind, input, db.secret_max_lifetime)?;
     let existing = sqlx::query("SELECT id FROM applications WHERE name_key = $1")
         .bind(name_key(SYSTEM_APPLICATION))
         .fetch_optional(&mut *conn)
@@ -47,7 +47,7 @@ pub async fn create_in(
         application: ApplicationChoice::Existing(app_id),
         ..checked
     };
-    insert(conn, seal, meta, actor, kind, &checked).await
+    insert(conn, db, meta, actor, kind, &checked).await
 }
 
 /// Deletes a system client inside its owner's transaction, audited as `client.deleted`.

@@ -5,7 +5,7 @@
 //! times, 0/1 for flags) and `TEXT`. Only the migrations differ, one folder per engine.
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +46,28 @@ pub struct Db {
     /// stores a new client secret as its hash only; `Some(key)` also keeps a copy sealed under
     /// the key-encryption key, so that an administrator can reveal it.
     pub secret_seal: Option<super::seal::Kek>,
+    /// `secret_max_lifetime` in seconds: new secrets expire after it (or after their client's
+    /// shorter `secret_lifetime`); `None` lets secrets without a client lifetime live on.
+    pub secret_max_lifetime: Option<i64>,
+    /// The time the services go by.
+    pub clock: Clock,
+}
+
+/// The time the services go by: the system clock, moved forward by an offset that tests set to
+/// see what happens days later without waiting. Shared by every clone of a `Db`.
+#[derive(Debug, Clone, Default)]
+pub struct Clock(Arc<AtomicI64>);
+
+impl Clock {
+    /// Now, in unix milliseconds.
+    pub fn now(&self) -> i64 {
+        now_ms() + self.0.load(Ordering::Relaxed)
+    }
+
+    /// Moves this clock forward by `ms` (tests).
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -127,6 +149,8 @@ impl Db {
             reader,
             retries: Arc::default(),
             secret_seal: None,
+            secret_max_lifetime: None,
+            clock: Clock::default(),
         })
     }
 
@@ -135,6 +159,17 @@ impl Db {
     pub fn sealing_secrets(mut self, kek: Option<super::seal::Kek>) -> Self {
         self.secret_seal = kek;
         self
+    }
+
+    /// This store, giving new secrets an expiry after `max_secs` at most (`None`: no maximum).
+    pub fn limiting_secret_lifetime(mut self, max_secs: Option<i64>) -> Self {
+        self.secret_max_lifetime = max_secs;
+        self
+    }
+
+    /// Now by this store's clock, in unix milliseconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     /// Applies the migrations of this engine. Forward only; a failure stops the start.

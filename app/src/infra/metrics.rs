@@ -4,6 +4,7 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -32,8 +33,33 @@ pub struct TokenLabels {
     pub outcome: &'static str,
 }
 
+/// The label of a notice window: its length in seconds, one of `secret_expiry_notice` (a
+/// handful of values the operator chose).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WindowLabels {
+    pub window_seconds: i64,
+}
+
+/// The state of the secrets, read from the database when `/metrics` is scraped, so that
+/// every replica reports the same numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretGauges {
+    /// Current secrets past their expiry: their clients cannot get tokens.
+    pub expired: i64,
+    /// Per notice window (seconds): current secrets expiring within it.
+    pub expiring: Vec<(i64, i64)>,
+    /// Rotated secrets used in the last 24 hours.
+    pub rotated_in_use: i64,
+    /// Enabled clients never used or unused for 90 days.
+    pub idle_clients: i64,
+}
+
 pub struct Metrics {
     registry: Registry,
+    secrets_expired: Gauge,
+    secrets_expiring: Family<WindowLabels, Gauge>,
+    rotated_in_use: Gauge,
+    idle_clients: Gauge,
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Histogram,
     pub sign_in_failures: Counter,
@@ -75,7 +101,35 @@ impl Metrics {
             "Token endpoint answers, by outcome (issued, or the OAuth error code)",
             token_requests.clone(),
         );
+        let secrets_expired = Gauge::default();
+        registry.register(
+            "client_secrets_expired",
+            "Current client secrets past their expiry (their clients cannot get tokens)",
+            secrets_expired.clone(),
+        );
+        let secrets_expiring = Family::<WindowLabels, Gauge>::default();
+        registry.register(
+            "client_secrets_expiring",
+            "Current client secrets that expire within each notice window (secret_expiry_notice)",
+            secrets_expiring.clone(),
+        );
+        let rotated_in_use = Gauge::default();
+        registry.register(
+            "rotated_secrets_in_use",
+            "Rotated client secrets still used in the last 24 hours",
+            rotated_in_use.clone(),
+        );
+        let idle_clients = Gauge::default();
+        registry.register(
+            "idle_clients",
+            "Enabled clients never used, or unused for 90 days",
+            idle_clients.clone(),
+        );
         Metrics {
+            secrets_expired,
+            secrets_expiring,
+            rotated_in_use,
+            idle_clients,
             token_requests,
             registry,
             requests,
@@ -89,6 +143,20 @@ impl Metrics {
         self.token_requests
             .get_or_create(&TokenLabels { outcome })
             .inc();
+    }
+
+    /// Sets the gauges of the secrets to what was just read.
+    pub fn set_secrets(&self, g: &SecretGauges) {
+        self.secrets_expired.set(g.expired);
+        for (window_seconds, n) in &g.expiring {
+            self.secrets_expiring
+                .get_or_create(&WindowLabels {
+                    window_seconds: *window_seconds,
+                })
+                .set(*n);
+        }
+        self.rotated_in_use.set(g.rotated_in_use);
+        self.idle_clients.set(g.idle_clients);
     }
 
     /// The Prometheus text exposition of every metric.

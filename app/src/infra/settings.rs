@@ -53,6 +53,12 @@ pub struct Settings {
     pub rotated_secret_ttl_secs: Option<i64>,
     /// A rotated secret unused for this many days is marked "safe to revoke".
     pub rotated_secret_unused_days: i64,
+    /// The longest a new secret lives, in seconds; `None`: secrets do not expire (unless
+    /// their client has its own `secret_lifetime`).
+    pub secret_max_lifetime_secs: Option<i64>,
+    /// How long before its expiry a secret is "expiring soon", in seconds, longest first. The
+    /// first is the overview's window.
+    pub secret_expiry_notice_secs: Vec<i64>,
     /// The issuer (`iss` of access tokens and base of the metadata URLs), without a trailing `/`.
     pub issuer: String,
     pub access_token_ttl_secs: i64,
@@ -88,6 +94,8 @@ impl Default for Settings {
             max_rotated_secrets: 1,
             rotated_secret_ttl_secs: None,
             rotated_secret_unused_days: 7,
+            secret_max_lifetime_secs: None,
+            secret_expiry_notice_secs: vec![30 * 86_400, 7 * 86_400, 86_400],
             issuer: "http://localhost:3000".into(),
             access_token_ttl_secs: 3600,
             access_token_audience: None,

@@ -14,7 +14,7 @@ use crate::accounts::password::PasswordHasher;
 use crate::oauth::keys::KeyRing;
 use crate::oauth::limits::{FailureLimiter, FailureLog};
 use crate::oauth::metadata::ScopesCache;
-use crate::secrets::verify::UsageRecorder;
+use crate::usage::recorder::UsageRecorder;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {

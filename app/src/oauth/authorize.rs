@@ -346,6 +346,8 @@ pub(crate) mod tests {
             created_by: "root".into(),
             updated_at: 0,
             updated_by: "root".into(),
+            secret_lifetime: None,
+            last_used_at: None,
         }
     }
 

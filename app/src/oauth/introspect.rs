@@ -20,6 +20,7 @@ use crate::audit::service::{self as audit, Event};
 use crate::clients::service as clients;
 use crate::infra::db::{now_ms, Db};
 use crate::infra::{RequestMeta, SvcResult};
+use crate::usage::UseKind;
 
 pub use super::access::INTROSPECT_SCOPE;
 
@@ -120,6 +121,9 @@ pub async fn introspect(
             return Err(TokenError::Server);
         }
     };
+    let (secret, now) = (Some(verified.secret_id), cx.db.now());
+    cx.usage
+        .count(&verified.client_id, UseKind::Introspection, secret, now);
     if !token.contains('.') {
         return refresh_introspection(cx, token, &audience).await;
     }

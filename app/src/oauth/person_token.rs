@@ -24,11 +24,14 @@ use crate::clients::kind::ClientType;
 use crate::clients::service as clients;
 use crate::infra::db::now_ms;
 use crate::infra::RequestMeta;
+use crate::usage::UseKind;
 
 /// The client of a code or refresh request, authenticated as its type requires.
 pub(super) struct AppClient {
     pub(super) client_id: String,
     audience: Option<String>,
+    /// The secret it presented (confidential clients).
+    secret_id: Option<i64>,
 }
 
 pub(super) async fn authenticate_app(
@@ -44,6 +47,7 @@ pub(super) async fn authenticate_app(
             ClientType::ConfidentialPkce => Ok(AppClient {
                 client_id: v.client_id,
                 audience: v.audience,
+                secret_id: Some(v.secret_id),
             }),
             _ => Err(TokenError::UnauthorizedClient),
         };
@@ -54,6 +58,7 @@ pub(super) async fn authenticate_app(
         Ok(c) if c.enabled && c.client_type == ClientType::PublicPkce => Ok(AppClient {
             client_id: c.client_id,
             audience: c.audience,
+            secret_id: None,
         }),
         Ok(_) | Err(crate::infra::SvcError::App(_)) => authenticate(cx, req, ip)
             .await
@@ -198,7 +203,14 @@ pub async fn issue(
         }
     };
     let scope = narrowed_scope(&granted.scope, req)?;
-    answer(cx, &client, &granted, scope, issue).await
+    let answered = answer(cx, &client, &granted, scope, issue).await?;
+    let kind = match req.grant {
+        Grant::RefreshToken { .. } => UseKind::RefreshToken,
+        _ => UseKind::AuthorizationCode,
+    };
+    cx.usage
+        .count(&client.client_id, kind, client.secret_id, cx.db.now());
+    Ok(answered)
 }
 
 /// The scope of the new access token: the grant's, or for a refresh a subset of it that the

@@ -14,7 +14,9 @@ use crate::clients::kind::ClientType;
 use crate::clients::service as clients;
 use crate::infra::db::{now_ms, Db};
 use crate::infra::settings::Settings;
-use crate::secrets::verify::{self, UsageRecorder, Verified};
+use crate::secrets::verify::{self, Verified};
+use crate::usage::recorder::UsageRecorder;
+use crate::usage::UseKind;
 
 /// The claims of an access token (RFC 9068 §2.2).
 #[derive(Serialize)]
@@ -71,7 +73,8 @@ pub async fn authenticate(
     req: &TokenRequest,
     ip: &str,
 ) -> Result<Verified, TokenError> {
-    let now = now_ms();
+    // The store's clock: a secret's expiry is decided by the same time as its making.
+    let now = cx.db.now();
     let p = cx.settings;
     let window = p.token_failure_window_secs * 1000;
     // Failures are counted per source: the address, and the client id from that address. A
@@ -154,6 +157,9 @@ pub async fn issue(
         tracing::error!(error = %e, "token endpoint: signing failed");
         TokenError::Server
     })?;
+    let secret = Some(verified.secret_id);
+    cx.usage
+        .count(&verified.client_id, UseKind::ClientCredentials, secret, now);
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

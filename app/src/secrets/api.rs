@@ -87,13 +87,23 @@ pub async fn reveal_secret(
 
 /// Revokes one rotated secret. Administrators and support staff may do this.
 #[server(endpoint = "secrets/revoke")]
-pub async fn revoke_secret(client_id: String, secret_id: i64) -> Result<(), AppError> {
+pub async fn revoke_secret(
+    client_id: String,
+    secret_id: i64,
+    /// `overview` when the form is on the Overview, which a form sent without JavaScript
+    /// then returns to; otherwise the client's page.
+    #[server(default)]
+    from: String,
+) -> Result<(), AppError> {
     use super::service as secrets;
     use crate::infra::edge;
     edge::edge(async move {
         let (st, me, meta) = edge::authorize(None).await?;
         secrets::revoke(&st.db, &me.username, &meta, &client_id, secret_id).await?;
-        edge::redirect_plain_form(&format!("/clients/{client_id}?done=revoked"));
+        edge::redirect_plain_form(&match from.as_str() {
+            "overview" => "/overview?done=revoked".to_string(),
+            _ => format!("/clients/{client_id}?done=revoked"),
+        });
         Ok(())
     })
     .await

@@ -46,15 +46,45 @@ impl Download {
 }
 
 /// The `.env` file first, then JSON and a Kubernetes `Secret` manifest.
+/// The expiry as RFC 3339, in UTC to the second.
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+/// The `.env` file first, then JSON and a Kubernetes `Secret` manifest. A secret that expires
+/// says when in each: a comment, `client_secret_expires_at` (unix seconds, 0 for never, as in
+/// RFC 7591) and an annotation.
 pub fn downloads(s: &IssuedSecretOnce) -> [Download; 3] {
     let name = slug(s);
-    let json = serde_json::json!({ "client_id": s.client_id, "client_secret": s.secret });
+    let json = serde_json::json!({
+        "client_id": s.client_id,
+        "client_secret": s.secret,
+        "client_secret_expires_at": s.expires_at.map_or(0, |ms| ms / 1000),
+    });
+    let (env_note, annotation) = match s.expires_at {
+        Some(at) => (
+            format!(
+                "# CLIENT_SECRET expires at {}: rotate it before then.\n",
+                rfc3339(at)
+            ),
+            format!(
+                "  annotations:\n    clavis/client-secret-expires-at: \"{}\"\n",
+                rfc3339(at)
+            ),
+        ),
+        None => (String::new(), String::new()),
+    };
     [
         Download {
             label: "Download",
             filename: format!("{name}.env"),
             mime: "text/plain",
-            content: format!("CLIENT_ID={}\nCLIENT_SECRET={}\n", s.client_id, s.secret),
+            content: format!(
+                "{env_note}CLIENT_ID={}\nCLIENT_SECRET={}\n",
+                s.client_id, s.secret
+            ),
         },
         Download {
             label: "JSON",
@@ -67,7 +97,7 @@ pub fn downloads(s: &IssuedSecretOnce) -> [Download; 3] {
             filename: format!("{name}-secret.yaml"),
             mime: "application/yaml",
             content: format!(
-                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}-oauth-client\ntype: Opaque\nstringData:\n  CLIENT_ID: \"{}\"\n  CLIENT_SECRET: \"{}\"\n",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}-oauth-client\n{annotation}type: Opaque\nstringData:\n  CLIENT_ID: \"{}\"\n  CLIENT_SECRET: \"{}\"\n",
                 s.client_id, s.secret
             ),
         },
@@ -88,6 +118,7 @@ mod tests {
             client_name: "Billing API (prod)".into(),
             secret: "clavis_cs_abc-def_ghi".into(),
             hint: "_ghi".into(),
+            expires_at: None,
         };
         let [env, json, k8s] = downloads(&s);
         assert_eq!(env.filename, "billing-api-prod.env");
@@ -97,6 +128,7 @@ mod tests {
         );
         let parsed: serde_json::Value = serde_json::from_str(&json.content).unwrap();
         assert_eq!(parsed["client_secret"], "clavis_cs_abc-def_ghi");
+        assert_eq!(parsed["client_secret_expires_at"], 0);
         assert!(k8s.content.contains("kind: Secret"));
         assert!(k8s
             .content
@@ -108,6 +140,29 @@ mod tests {
             "{url}"
         );
         assert!(!url.contains('\n'));
+        // A secret that expires says when, in every file.
+        let expiring = IssuedSecretOnce {
+            expires_at: Some(1_796_400_000_000),
+            ..s.clone()
+        };
+        let [env, json, k8s] = downloads(&expiring);
+        assert!(
+            env.content
+                .starts_with("# CLIENT_SECRET expires at 2026-12-04T"),
+            "{}",
+            env.content
+        );
+        assert!(env
+            .content
+            .ends_with("CLIENT_SECRET=clavis_cs_abc-def_ghi\n"));
+        let parsed: serde_json::Value = serde_json::from_str(&json.content).unwrap();
+        assert_eq!(parsed["client_secret_expires_at"], 1_796_400_000);
+        assert!(
+            k8s.content
+                .contains("clavis/client-secret-expires-at: \"2026-12-04T"),
+            "{}",
+            k8s.content
+        );
         // A name with nothing usable falls back to the client id.
         let odd = IssuedSecretOnce {
             client_name: "Ünïcode ✓".into(),

@@ -92,6 +92,10 @@ pub struct SecretMeta {
     /// A sealed copy exists (the storage flag was false when it was made), so an administrator
     /// can reveal it; false for a secret stored as its hash only.
     pub readable: bool,
+    /// Its share of the client's requests made with a secret over the last 7 days, in
+    /// percent; `None` when there were none.
+    #[serde(default)]
+    pub share_pct: Option<u32>,
 }
 
 /// The secrets of one client as its page shows them.
@@ -107,6 +111,25 @@ pub struct SecretsView {
     pub unused_days: i64,
     /// New secrets are stored readable (`client_secrets_stored_as_one_way_hash` is false).
     pub stored_readable: bool,
+    /// The lifetime the client's next secret gets, in seconds; `None`: it will not expire.
+    #[serde(default)]
+    pub lifetime_secs: Option<i64>,
+    /// The server's time when this view was read (unix ms): "expires in 3 days" is counted
+    /// from it, the same on the server's page and after hydration.
+    #[serde(default)]
+    pub now: i64,
+}
+
+impl SecretsView {
+    /// The client cannot get tokens with a secret: it has a secret type, and its current
+    /// secret is missing or past its expiry.
+    pub fn cannot_authenticate(&self) -> bool {
+        self.has_secret
+            && self
+                .current
+                .as_ref()
+                .is_none_or(|c| c.expires_at.is_some_and(|at| at <= self.now))
+    }
 }
 
 /// A newly issued secret in plaintext: the only type that carries one to a browser, in the one
@@ -117,6 +140,9 @@ pub struct IssuedSecretOnce {
     pub client_name: String,
     pub secret: String,
     pub hint: String,
+    /// When the secret stops working, when a lifetime applies (unix ms).
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }
 
 impl std::fmt::Debug for IssuedSecretOnce {
@@ -164,6 +190,58 @@ pub fn is_safe_to_revoke(m: &SecretMeta, now: i64, unused_days: i64) -> bool {
         (None, _) => true,
         (Some(used), Some(rotated)) if used <= rotated => true,
         (Some(used), _) => used < now - unused_days * DAY_MS,
+    }
+}
+
+/// The longest lifetime a secret may have: five years, in seconds.
+pub const LIFETIME_MAX_SECS: i64 = 5 * 365 * 86_400;
+/// The shortest: one minute.
+pub const LIFETIME_MIN_SECS: i64 = 60;
+
+/// Reads a client's `secret_lifetime` field: empty for none (the server's maximum applies), or
+/// seconds from one minute up to the server's `secret_max_lifetime` (five years without one).
+pub fn parse_lifetime(raw: &str, max: Option<i64>) -> Result<Option<i64>, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let field = "secret_lifetime";
+    let secs = raw.parse::<i64>().map_err(|_| {
+        AppError::validation(
+            field,
+            "Enter the secret lifetime as a whole number of seconds (86400 is one day), or leave it empty.",
+        )
+    })?;
+    if secs < LIFETIME_MIN_SECS {
+        return Err(AppError::validation(
+            field,
+            "A secret lifetime is at least 60 seconds.",
+        ));
+    }
+    let limit = max.unwrap_or(LIFETIME_MAX_SECS);
+    if secs > limit {
+        let why = match max {
+            Some(_) => "the server's maximum (secret_max_lifetime)",
+            None => "the longest lifetime Clavis allows",
+        };
+        return Err(AppError::validation(
+            field,
+            format!(
+                "{} is longer than {why}, {} ({limit} seconds).",
+                fmt_duration(secs),
+                fmt_duration(limit)
+            ),
+        ));
+    }
+    Ok(Some(secs))
+}
+
+/// The lifetime a new secret of a client gets: its own, capped by the server's maximum, or the
+/// maximum; `None` when neither is set.
+pub fn effective_lifetime(client: Option<i64>, max: Option<i64>) -> Option<i64> {
+    match (client, max) {
+        (Some(c), Some(m)) => Some(c.min(m)),
+        (c, m) => c.or(m),
     }
 }
 
@@ -229,6 +307,7 @@ mod tests {
             last_used_at,
             safe_to_revoke: false,
             readable: false,
+            share_pct: None,
         }
     }
 
@@ -282,12 +361,41 @@ mod tests {
     }
 
     #[test]
+    fn lifetime_parsing() {
+        assert_eq!(parse_lifetime(" ", Some(3600)), Ok(None));
+        assert_eq!(parse_lifetime("120", Some(3600)), Ok(Some(120)));
+        assert_eq!(parse_lifetime("3600", Some(3600)), Ok(Some(3600)));
+        assert_eq!(parse_lifetime("86400", None), Ok(Some(86_400)));
+        let over = parse_lifetime("3601", Some(3600)).unwrap_err();
+        assert!(over
+            .field_message("secret_lifetime")
+            .unwrap()
+            .contains("secret_max_lifetime"));
+        for bad in [
+            "-60",
+            "59",
+            "ten",
+            "1.5",
+            &(LIFETIME_MAX_SECS + 1).to_string(),
+        ] {
+            let e = parse_lifetime(bad, None).unwrap_err();
+            assert!(e.field_message("secret_lifetime").is_some(), "{bad}");
+        }
+        assert_eq!(effective_lifetime(Some(60), Some(120)), Some(60));
+        assert_eq!(effective_lifetime(Some(600), Some(120)), Some(120));
+        assert_eq!(effective_lifetime(None, Some(120)), Some(120));
+        assert_eq!(effective_lifetime(Some(60), None), Some(60));
+        assert_eq!(effective_lifetime(None, None), None);
+    }
+
+    #[test]
     fn debug_hides_the_plaintext() {
         let s = IssuedSecretOnce {
             client_id: "c".into(),
             client_name: "n".into(),
             secret: "clavis_cs_topsecret".into(),
             hint: "cret".into(),
+            expires_at: None,
         };
         assert!(!format!("{s:?}").contains("topsecret"));
     }

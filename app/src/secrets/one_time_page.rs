@@ -199,6 +199,7 @@ mod tests {
                 client_name: "<script>alert(1)</script>".into(),
                 secret: "clavis_cs_x".into(),
                 hint: "cs_x".into(),
+                expires_at: None,
             }],
             done_href: "/clients/abc".into(),
             files: Vec::new(),

@@ -12,6 +12,8 @@ pub(super) struct ClientRow {
     pub(super) client_id: String,
     pub(super) name: String,
     pub(super) kind: ClientType,
+    /// The client's own secret lifetime in seconds, if it has one.
+    pub(super) secret_lifetime: Option<i64>,
 }
 
 /// Finds the client, with `FOR UPDATE` when `for_update` is set.
@@ -22,7 +24,7 @@ pub(super) async fn find_client(
 ) -> SvcResult<ClientRow> {
     let lock = if for_update { " FOR UPDATE" } else { "" };
     let row = sqlx::query(&format!(
-        "SELECT id, client_id, name, client_type FROM clients WHERE client_id = $1{lock}"
+        "SELECT id, client_id, name, client_type, secret_lifetime FROM clients WHERE client_id = $1{lock}"
     ))
     .bind(client_id.to_string())
     .fetch_optional(&mut *conn)
@@ -35,6 +37,7 @@ pub(super) async fn find_client(
         name: row.try_get("name")?,
         kind: ClientType::parse(&kind)
             .ok_or_else(|| SvcError::Internal(format!("unknown client type {kind}")))?,
+        secret_lifetime: row.try_get("secret_lifetime")?,
     })
 }
 

@@ -13,7 +13,7 @@ use super::owner::{find_client, secrets_page};
 use super::IssuedSecretOnce;
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
-use crate::infra::db::{now_ms, Db};
+use crate::infra::db::Db;
 use crate::infra::once;
 use crate::infra::seal::Kek;
 use crate::infra::{RequestMeta, SvcError, SvcResult};
@@ -36,6 +36,7 @@ pub async fn reveal(
 ) -> SvcResult<IssuedSecretOnce> {
     let file = file.map(str::to_string);
     let kek = db.secret_seal.clone();
+    let now = db.now();
     db.write(|conn| {
         let (actor, meta, client_id, kek, file) = (
             actor.to_string(),
@@ -58,8 +59,9 @@ pub async fn reveal(
             .ok_or_else(|| AppError::NotFound("The secret".into()))?;
             let state: String = row.try_get("state")?;
             let expires_at: Option<i64> = row.try_get("expires_at")?;
-            let valid = state == "current"
-                || (state == "rotated" && expires_at.is_none_or(|at| at > now_ms()));
+            // A current secret past its lifetime is as dead as an expired rotated one.
+            let valid = matches!(state.as_str(), "current" | "rotated")
+                && expires_at.is_none_or(|at| at > now);
             if !valid {
                 return Err(AppError::Conflict(
                     "This secret is revoked or expired: it is never shown again.".into(),
@@ -94,6 +96,7 @@ pub async fn reveal(
                 client_name: c.name.clone(),
                 secret,
                 hint,
+                expires_at,
             })
         })
     })

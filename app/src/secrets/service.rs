@@ -20,11 +20,12 @@ use super::format::{sealed_aad, SecretPlaintext};
 use super::owner::{find_client, secrets_page, ClientRow};
 pub use super::Grace;
 use super::{
-    is_safe_to_revoke, rotation_overflow, IssuedSecretOnce, SecretMeta, SecretState, SecretsView,
+    effective_lifetime, is_safe_to_revoke, rotation_overflow, IssuedSecretOnce, SecretMeta,
+    SecretState, SecretsView,
 };
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
-use crate::infra::db::{now_ms, Db, Engine};
+use crate::infra::db::{Db, Engine};
 use crate::infra::once;
 use crate::infra::seal::Kek;
 use crate::infra::settings::Settings;
@@ -74,15 +75,46 @@ fn refuse_public(c: &ClientRow) -> SvcResult<()> {
     }
 }
 
-/// Issues a new current secret for a client that has none, inside the caller's transaction.
-/// The caller has checked the type. Returns the plaintext for its single response.
+/// How new secrets are made: sealed or not, and with which lifetime at most. From the `Db`.
+#[derive(Clone)]
+struct Making {
+    seal: Option<Kek>,
+    max_lifetime: Option<i64>,
+}
+
+impl Making {
+    fn of(db: &Db) -> Self {
+        Making {
+            seal: db.secret_seal.clone(),
+            max_lifetime: db.secret_max_lifetime,
+        }
+    }
+
+    /// When a secret of `c` made at `now` expires.
+    fn expires_at(&self, c: &ClientRow, now: i64) -> Option<i64> {
+        effective_lifetime(c.secret_lifetime, self.max_lifetime).map(|secs| now + secs * 1000)
+    }
+}
+
+/// A new secret as its single response hands it over.
+struct Made {
+    secret: SecretPlaintext,
+    hint: String,
+    expires_at: Option<i64>,
+}
+
+/// Issues a new current secret for a client that has none, inside the caller's transaction,
+/// with the lifetime that applies to it now. The caller has checked the type. Returns the
+/// plaintext for its single response.
 async fn insert_current(
     conn: &mut AnyConnection,
-    seal: Option<&Kek>,
-    client_pk: i64,
+    making: &Making,
+    c: &ClientRow,
     actor: &str,
     now: i64,
-) -> SvcResult<(SecretPlaintext, String)> {
+) -> SvcResult<Made> {
+    let seal = making.seal.as_ref();
+    let expires_at = making.expires_at(c, now);
     let secret = SecretPlaintext::generate();
     let hint = secret.hint();
     let hash = secret.hash().to_tagged();
@@ -90,33 +122,39 @@ async fn insert_current(
     // so that it cannot be moved to another row. Never the plaintext itself.
     let sealed = seal.map(|k| k.seal(secret.expose().as_bytes(), &sealed_aad(&hash)));
     sqlx::query(
-        "INSERT INTO client_secrets (client_pk, hash, hint, state, created_at, created_by, sealed) \
-         VALUES ($1, $2, $3, 'current', $4, $5, $6)",
+        "INSERT INTO client_secrets (client_pk, hash, hint, state, created_at, created_by, sealed, expires_at) \
+         VALUES ($1, $2, $3, 'current', $4, $5, $6, $7)",
     )
-    .bind(client_pk)
+    .bind(c.pk)
     .bind(&hash)
     .bind(hint.clone())
     .bind(now)
     .bind(actor.to_string())
     .bind(sealed)
+    .bind(expires_at)
     .execute(&mut *conn)
     .await?;
-    Ok((secret, hint))
+    Ok(Made {
+        secret,
+        hint,
+        expires_at,
+    })
 }
 
-fn issued(c_id: &str, c_name: &str, secret: SecretPlaintext, hint: String) -> IssuedSecretOnce {
+fn issued(c: &ClientRow, made: Made) -> IssuedSecretOnce {
     IssuedSecretOnce {
-        client_id: c_id.to_string(),
-        client_name: c_name.to_string(),
-        secret: secret.expose().to_string(),
-        hint,
+        client_id: c.client_id.clone(),
+        client_name: c.name.clone(),
+        secret: made.secret.expose().to_string(),
+        hint: made.hint,
+        expires_at: made.expires_at,
     }
 }
 
 /// The first secret of a newly created confidential client, in the creating transaction.
 pub async fn issue_first(
     conn: &mut AnyConnection,
-    seal: Option<&Kek>,
+    db: &Db,
     meta: &RequestMeta,
     actor: &str,
     client_id: &str,
@@ -124,15 +162,30 @@ pub async fn issue_first(
     // The row was inserted by this very transaction: nobody else can see it to lock it.
     let c = find_client(conn, client_id, false).await?;
     refuse_public(&c)?;
-    let (secret, hint) = insert_current(conn, seal, c.pk, actor, now_ms()).await?;
+    let made = insert_current(conn, &Making::of(db), &c, actor, db.now()).await?;
     let ev = Event {
         actor,
         action: "secret.created",
         target: Some(client_id),
-        detail: Some(format!("secret …{hint}")),
+        detail: Some(created_detail(&made)),
     };
     audit::record(conn, meta, ev).await?;
-    Ok(issued(&c.client_id, &c.name, secret, hint))
+    Ok(issued(&c, made))
+}
+
+/// The audit detail of a new secret: its hint, and its expiry when it has one.
+fn created_detail(made: &Made) -> String {
+    match made.expires_at {
+        Some(at) => format!("secret …{} (expires {})", made.hint, fmt_utc(at)),
+        None => format!("secret …{}", made.hint),
+    }
+}
+
+/// A time for the audit log, in UTC to the minute.
+fn fmt_utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
 }
 
 /// Rotates the client's secret and returns the new plaintext. When the client has no current
@@ -179,36 +232,38 @@ pub async fn rotate_reporting(
     grace: Grace,
 ) -> SvcResult<(IssuedSecretOnce, Rotation)> {
     let engine = db.engine;
-    let seal = db.secret_seal.clone();
+    let making = Making::of(db);
+    let now = db.now();
     db.write_locking(|conn| {
         let (meta, actor, client_id) = (meta.clone(), actor.to_string(), client_id.to_string());
-        let seal = seal.clone();
+        let making = making.clone();
         async move {
             let c = lock_client(conn, engine, &client_id).await?;
             refuse_public(&c)?;
             once::claim(conn, &meta, &actor).await?;
-            let now = now_ms();
             let current = sqlx::query(
-                "SELECT id, hint FROM client_secrets WHERE client_pk = $1 AND state = 'current'",
+                "SELECT id, hint, expires_at FROM client_secrets WHERE client_pk = $1 AND state = 'current'",
             )
             .bind(c.pk)
             .fetch_optional(&mut *conn)
             .await?;
             let Some(current) = current else {
-                let (secret, hint) = insert_current(conn, seal.as_ref(), c.pk, &actor, now).await?;
-                let detail = Some(format!("secret …{hint}"));
+                let made = insert_current(conn, &making, &c, &actor, now).await?;
+                let detail = Some(created_detail(&made));
                 audit::record(conn, &meta, Event { actor: &actor, action: "secret.created", target: Some(&client_id), detail }).await?;
                 let secret_id = current_id(conn, c.pk).await?;
                 let page = secrets_page(conn, &c).await?;
                 once::settle(conn, &meta, &format!("{page}#secret-{secret_id}")).await?;
                 let done = Rotation { secret_id, auto_revoked: Vec::new() };
-                return Ok((issued(&c.client_id, &c.name, secret, hint), done));
+                return Ok((issued(&c, made), done));
             };
             let old_id: i64 = current.try_get("id")?;
             let old_hint: String = current.try_get("hint")?;
+            // A grace period never outlives the secret's own lifetime.
+            let lifetime_end: Option<i64> = current.try_get("expires_at")?;
             let expires_at = match grace {
-                Grace::UntilRevoked => None,
-                Grace::For(secs) => Some(now + secs * 1000),
+                Grace::UntilRevoked => lifetime_end,
+                Grace::For(secs) => Some(lifetime_end.map_or(now + secs * 1000, |end| end.min(now + secs * 1000))),
             };
             sqlx::query("UPDATE client_secrets SET state = 'rotated', rotated_at = $1, expires_at = $2 WHERE id = $3")
                 .bind(now)
@@ -216,8 +271,8 @@ pub async fn rotate_reporting(
                 .bind(old_id)
                 .execute(&mut *conn)
                 .await?;
-            let (secret, hint) = insert_current(conn, seal.as_ref(), c.pk, &actor, now).await?;
-            let detail = Some(format!("secret …{old_hint} replaced by …{hint}"));
+            let made = insert_current(conn, &making, &c, &actor, now).await?;
+            let detail = Some(format!("secret …{old_hint} replaced by {}", created_detail(&made).trim_start_matches("secret ")));
             audit::record(conn, &meta, Event { actor: &actor, action: "secret.rotated", target: Some(&client_id), detail }).await?;
             // The valid rotated secrets, newest first; the one just rotated is among them.
             let rotated = valid_rotated(conn, c.pk, now).await?;
@@ -234,7 +289,7 @@ pub async fn rotate_reporting(
             // A repeat names the client's page and this secret.
             let page = secrets_page(conn, &c).await?;
             once::settle(conn, &meta, &format!("{page}#secret-{secret_id}")).await?;
-            Ok((issued(&c.client_id, &c.name, secret, hint), Rotation { secret_id, auto_revoked }))
+            Ok((issued(&c, made), Rotation { secret_id, auto_revoked }))
         }
         .boxed()
     })
@@ -294,6 +349,7 @@ pub async fn revoke(
     secret_id: i64,
 ) -> SvcResult<()> {
     let engine = db.engine;
+    let now = db.now();
     db.write_locking(|conn| {
         let (meta, actor, client_id) = (meta.clone(), actor.to_string(), client_id.to_string());
         async move {
@@ -306,7 +362,6 @@ pub async fn revoke(
                 .ok_or_else(|| AppError::NotFound("The secret".into()))?;
             let state: String = row.try_get("state")?;
             let hint: String = row.try_get("hint")?;
-            let now = now_ms();
             let expired = row.try_get::<Option<i64>, _>("expires_at")?.is_some_and(|at| at <= now);
             match state.as_str() {
                 "current" => {
@@ -338,11 +393,11 @@ pub async fn revoke_all_rotated(
     client_id: &str,
 ) -> SvcResult<u32> {
     let engine = db.engine;
+    let now = db.now();
     db.write_locking(|conn| {
         let (meta, actor, client_id) = (meta.clone(), actor.to_string(), client_id.to_string());
         async move {
             let c = lock_client(conn, engine, &client_id).await?;
-            let now = now_ms();
             let rotated = valid_rotated(conn, c.pk, now).await?;
             let mut revoked = 0u32;
             for (id, hint) in &rotated {
@@ -426,16 +481,25 @@ fn row_to_meta(r: &AnyRow, now: i64, unused_days: i64) -> Result<SecretMeta, sql
         last_used_at: r.try_get("last_used_at")?,
         safe_to_revoke: false,
         readable: r.try_get::<i64, _>("readable")? == 1,
+        share_pct: None,
     };
     m.safe_to_revoke = is_safe_to_revoke(&m, now, unused_days);
     Ok(m)
+}
+
+/// `n` of `total` requests in whole percent, rounded to the nearest; `None` without requests.
+fn share(n: Option<i64>, total: i64) -> Option<u32> {
+    match (n, total) {
+        (_, 0) => None,
+        (n, total) => Some(((n.unwrap_or(0) * 100 + total / 2) / total) as u32),
+    }
 }
 
 /// The client's current secret and its history, as metadata only (never a hash).
 pub async fn overview(db: &Db, policy: Policy, client_id: &str) -> SvcResult<SecretsView> {
     let mut conn = db.pool.acquire().await?;
     let c = find_client(&mut conn, client_id, false).await?;
-    let now = now_ms();
+    let now = db.now();
     let rows = sqlx::query(
         "SELECT id, hint, state, created_at, created_by, rotated_at, expires_at, revoked_at, revoked_by, \
          revoked_reason, last_used_at, CAST(CASE WHEN sealed IS NULL THEN 0 ELSE 1 END AS BIGINT) AS readable \
@@ -447,10 +511,13 @@ pub async fn overview(db: &Db, policy: Policy, client_id: &str) -> SvcResult<Sec
     .bind(HISTORY_LIMIT)
     .fetch_all(&mut *conn)
     .await?;
+    drop(conn);
+    let (counts, total) = crate::usage::service::secret_counts(db, c.pk, now).await?;
     let mut current = None;
     let mut previous = Vec::new();
     for r in &rows {
-        let m = row_to_meta(r, now, policy.unused_days)?;
+        let mut m = row_to_meta(r, now, policy.unused_days)?;
+        m.share_pct = share(counts.get(&m.id).copied(), total);
         if m.state == SecretState::Current {
             current = Some(m);
         } else {
@@ -465,5 +532,7 @@ pub async fn overview(db: &Db, policy: Policy, client_id: &str) -> SvcResult<Sec
         default_grace_secs: policy.default_grace_secs,
         unused_days: policy.unused_days,
         stored_readable: db.secret_seal.is_some(),
+        lifetime_secs: effective_lifetime(c.secret_lifetime, db.secret_max_lifetime),
+        now,
     })
 }

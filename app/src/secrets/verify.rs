@@ -1,22 +1,17 @@
-//! Checking a presented client secret, for the token endpoint, and recording when each secret
-//! was last used.
+//! Checking a presented client secret, for the token endpoint. When each secret was last used
+//! is recorded by `usage::recorder`.
 //!
 //! The format and checksum are checked first, without touching the database. Then the hash of
 //! the presented secret is compared, in constant time and without stopping at a match, with the
 //! client's current secret and every rotated secret still valid. Nothing is cached, so a
 //! revocation counts on the next request. An unknown client costs the same as a known one.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use futures::FutureExt;
 use sqlx::Row;
 
 use super::format::{is_well_formed, SecretHash};
 use crate::clients::kind::ClientType;
 use crate::infra::db::{non_empty, split_list, Db};
 use crate::infra::sqlite_read::SqliteReader;
-use crate::infra::SvcResult;
 
 /// A client that presented a valid secret, and which of its secrets matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,63 +221,4 @@ pub async fn verify(
         audience: non_empty(first.audience.clone()),
         secret_id,
     }))
-}
-
-/// Collects "this secret was used at" marks in memory and writes them in one batch, so that
-/// the token endpoint does not write to the database on every request. Only the newest mark per
-/// secret is kept.
-#[derive(Debug, Default)]
-pub struct UsageRecorder {
-    pending: Mutex<HashMap<i64, i64>>,
-    /// Held while a flush runs, so that a second flush (the one at shutdown) waits for it.
-    flushing: tokio::sync::Mutex<()>,
-}
-
-impl UsageRecorder {
-    pub fn record(&self, secret_id: i64, at: i64) {
-        if let Ok(mut p) = self.pending.lock() {
-            let e = p.entry(secret_id).or_insert(at);
-            *e = (*e).max(at);
-        }
-    }
-
-    /// Writes every pending mark; `last_used_at` only ever moves forward. Returns how many.
-    pub async fn flush(&self, db: &Db) -> SvcResult<usize> {
-        let _turn = self.flushing.lock().await;
-        let batch: Vec<(i64, i64)> = match self.pending.lock() {
-            Ok(mut p) => p.drain().collect(),
-            Err(_) => return Ok(0),
-        };
-        if batch.is_empty() {
-            return Ok(0);
-        }
-        let n = batch.len();
-        let result = db
-            .write_locking(|conn| {
-                let batch = batch.clone();
-                async move {
-                    for (id, at) in batch {
-                        sqlx::query(
-                            "UPDATE client_secrets SET last_used_at = $1 WHERE id = $2 \
-                             AND (last_used_at IS NULL OR last_used_at < $1)",
-                        )
-                        .bind(at)
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
-                    }
-                    Ok(())
-                }
-                .boxed()
-            })
-            .await;
-        if let Err(e) = result {
-            // Put the marks back so that the next flush tries again.
-            for (id, at) in batch {
-                self.record(id, at);
-            }
-            return Err(e);
-        }
-        Ok(n)
-    }
 }

@@ -24,7 +24,7 @@ pub async fn login(username: String, password: Password) -> Result<(), AppError>
         )
         .await?;
         edge::set_cookie(&session::set_cookie(&st.settings, &token));
-        edge::redirect_plain_form("/clients");
+        edge::redirect_plain_form("/overview");
         Ok(())
     })
     .await

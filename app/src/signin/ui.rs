@@ -55,13 +55,13 @@ pub fn LoginPage() -> impl IntoView {
     let auth = expect_context::<AuthCtx>();
     // Created inside the route, so that an error from a plain form post (no JavaScript) shows.
     let login = ServerAction::<Login>::new();
-    reload_on_success(login, "/clients");
+    reload_on_success(login, "/overview");
     let value = login.value();
     let err = Signal::derive(move || value.get().and_then(Result::err));
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                matches!(auth.me.await, Ok(Some(_))).then(|| view! { <Redirect path="/clients"/> })
+                matches!(auth.me.await, Ok(Some(_))).then(|| view! { <Redirect path="/overview"/> })
             })}
         </Suspense>
         <section class="card narrow" aria-labelledby="signin-title">

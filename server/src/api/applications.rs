@@ -225,12 +225,13 @@ pub async fn preset(
     .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
     let clients = clients
         .iter()
-        .map(|c| NewClientCreated {
-            client: Client::from(c),
-            client_secret: secrets
-                .iter()
-                .find(|s| s.client_id == c.client_id)
-                .map(|s| Plaintext(s.secret.clone())),
+        .map(|c| {
+            let secret = secrets.iter().find(|s| s.client_id == c.client_id);
+            NewClientCreated {
+                client: Client::from(c),
+                client_secret: secret.map(|s| Plaintext(s.secret.clone())),
+                secret_expires_at: secret.and_then(|s| s.expires_at).map(super::wire::time),
+            }
         })
         .collect();
     let location = format!("/api/v1/applications/{}", app.id);

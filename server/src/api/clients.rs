@@ -126,9 +126,14 @@ pub async fn create(
     let (client, secret) = service::create_issuing(&st.db, &caller.actor, &meta, &new.input())
         .await
         .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
+    let secret_expires_at = secret
+        .as_ref()
+        .and_then(|s| s.expires_at)
+        .map(super::wire::time);
     let body = NewClientCreated {
         client: Client::from(&client),
         client_secret: secret.map(|s| Plaintext(s.secret)),
+        secret_expires_at,
     };
     let mut res = with_etag(StatusCode::CREATED, &client, body);
     let headers = res.headers_mut();

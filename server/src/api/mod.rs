@@ -5,9 +5,10 @@
 //! - `auth`: who calls: a client-credentials client with a `clavis:admin` or `clavis:support` token.
 //! - `extract`: reading JSON bodies and queries; `problem`: errors as problem+json (RFC 9457).
 //! - `wire`: the JSON, with RFC 7591 names; `clients`, `secrets`, `applications` (and presets),
-//!   `audit`: the handlers; `authorizer`: what an authorizer's own client reads.
+//!   `audit`, `attention`: the handlers; `authorizer`: what an authorizer's own client reads.
 
 mod applications;
+mod attention;
 mod audit;
 mod auth;
 mod authorizer;
@@ -67,12 +68,12 @@ impl Modify for BearerToken {
         clients::enable, clients::disable,
         secrets::list, secrets::rotate, secrets::revoke, secrets::reveal, secrets::revoke_rotated,
         applications::list, applications::create, applications::get_one, applications::preset,
-        audit::list, authorizer::configuration,
+        audit::list, authorizer::configuration, attention::list,
     ),
     components(schemas(applications::PresetName)),
     modifiers(&BearerToken),
     security(("bearer" = [])),
-    tags((name = "clients"), (name = "secrets"), (name = "applications"), (name = "audit"), (name = "authorizer")),
+    tags((name = "clients"), (name = "secrets"), (name = "applications"), (name = "audit"), (name = "authorizer"), (name = "attention")),
 )]
 pub struct ApiDoc;
 
@@ -132,6 +133,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}", get(applications::get_one))
         .route("/presets/{preset}", post(applications::preset))
         .route("/audit-events", get(audit::list))
+        .route("/attention", get(attention::list))
         .route("/authorizer/configuration", get(authorizer::configuration))
         .fallback(no_such_operation)
         .method_not_allowed_fallback(wrong_method)

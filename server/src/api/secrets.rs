@@ -117,6 +117,7 @@ pub async fn rotate(
         secret_id: done.secret_id,
         hint: issued.hint.clone(),
         client_secret: Plaintext(issued.secret.clone()),
+        expires_at: issued.expires_at.map(super::wire::time),
         auto_revoked: done.auto_revoked,
     };
     let mut res = Json(body).into_response();

@@ -81,6 +81,12 @@ pub struct Client {
     /// The `aud` of this client's access tokens; `null` for the server's default.
     pub audience: Option<String>,
     pub enabled: bool,
+    /// Seconds each new secret of this client stays valid; `null` follows the server's
+    /// `secret_max_lifetime` (no expiry when that is unset).
+    pub secret_lifetime: Option<i64>,
+    /// When it last got a token or checked one (written in batches, a few seconds late).
+    #[schema(format = DateTime)]
+    pub last_used_at: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -108,6 +114,8 @@ impl From<&ClientView> for Client {
             token_endpoint_auth_method: c.client_type.token_endpoint_auth_methods()[0].to_string(),
             audience: c.audience.clone(),
             enabled: c.enabled,
+            secret_lifetime: c.secret_lifetime,
+            last_used_at: c.last_used_at.map(time),
             created_at: time(c.created_at),
             updated_at: time(c.updated_at),
         }
@@ -124,6 +132,10 @@ pub struct NewClientCreated {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub client_secret: Option<Plaintext>,
+    /// When that secret expires; absent or `null` when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub secret_expires_at: Option<String>,
 }
 
 /// A client to create.
@@ -158,6 +170,10 @@ pub struct NewClient {
     /// If given, must suit the type: `none` for a public client, else `client_secret_basic` or `client_secret_post`.
     #[serde(default)]
     pub token_endpoint_auth_method: Option<String>,
+    /// Seconds, from 60 up to the server's `secret_max_lifetime` (5 years without one); for
+    /// the types with a secret. Absent: the server's policy.
+    #[serde(default)]
+    pub secret_lifetime: Option<i64>,
 }
 
 impl NewClient {
@@ -176,6 +192,10 @@ impl NewClient {
                 .map(|a| a.to_string())
                 .unwrap_or_default(),
             new_application: String::new(),
+            secret_lifetime: self
+                .secret_lifetime
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -206,6 +226,10 @@ pub struct ClientPatch {
     /// If given, must be the client's type.
     #[serde(rename = "type")]
     pub client_type: Option<Kind>,
+    /// Seconds; `null` follows the server's policy. Applies from the next secret on.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub secret_lifetime: Option<Option<i64>>,
 }
 
 impl ClientPatch {
@@ -250,6 +274,12 @@ impl ClientPatch {
             },
             application,
             new_application: String::new(),
+            secret_lifetime: match self.secret_lifetime {
+                None => current.secret_lifetime,
+                Some(l) => l,
+            }
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
         }
     }
 }
@@ -344,6 +374,9 @@ pub struct Secret {
     /// `client_secrets_stored_as_one_way_hash` was false. False: hash only; rotate to get a
     /// readable secret.
     pub readable: bool,
+    /// Its share of the client's requests made with a secret over the last 7 days, in percent;
+    /// `null` when there were none. A rotated secret with a high share is still in production.
+    pub share_of_requests_7d: Option<u32>,
 }
 
 impl From<&SecretMeta> for Secret {
@@ -360,6 +393,7 @@ impl From<&SecretMeta> for Secret {
             revoked_reason: m.revoked_reason.clone(),
             safe_to_revoke: m.safe_to_revoke,
             readable: m.readable,
+            share_of_requests_7d: m.share_pct,
         }
     }
 }
@@ -389,6 +423,9 @@ pub struct Rotated {
     pub client_secret: Plaintext,
     pub secret_id: i64,
     pub hint: String,
+    /// When the new secret expires; `null` when it does not.
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
     /// Rotated secrets that this rotation revoked because of the limit.
     pub auto_revoked: Vec<i64>,
 }

@@ -11,13 +11,18 @@ use crate::clients::api::{
 };
 use crate::clients::kind::ClientType;
 use crate::clients::ui::application::{ApplicationPicker, Applications};
+use crate::clients::ui::lifetime::SecretLifetimeField;
 use crate::clients::ui::sign_in::SignInFields;
 use crate::clients::{ClientView, NAME_MAX};
 use crate::error::AppError;
+use crate::secrets::fmt_duration;
+use crate::secrets::ui::expiry::CannotAuthenticate;
 use crate::secrets::ui::panel::{SecretsPanel, SecretsState};
 use crate::signin::ui::{AuthCtx, Guarded};
 use crate::ui::clipboard::CopyButton;
 use crate::ui::{fmt_time, set_page_status, Confirm, FieldError, FormError, LoadError};
+use crate::usage::ui::UsageSection;
+use crate::usage::UsageView;
 
 /// The page's actions and reads, the secrets panel's included.
 #[derive(Clone, Copy)]
@@ -31,6 +36,7 @@ struct ClientState {
     /// Bumped by the secrets panel after each change, so that the history refreshes.
     secret_changes: RwSignal<u32>,
     secrets: SecretsState,
+    usage: Resource<Result<UsageView, AppError>>,
 }
 
 #[component]
@@ -74,6 +80,10 @@ pub fn ClientPage() -> impl IntoView {
         trail,
         secret_changes,
         secrets: SecretsState::new(client_id),
+        usage: Resource::new(
+            move || (client_id.get(), secret_changes.get()),
+            |(id, _)| crate::usage::api::client_usage(id),
+        ),
     };
     view! {
         <Guarded>
@@ -94,6 +104,7 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
         apps,
         secret_changes,
         secrets,
+        usage,
     } = st;
     Effect::new(move |_| {
         if matches!(delete.value().get(), Some(Ok(()))) {
@@ -122,9 +133,15 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                 };
                 let id = c.client_id.clone();
                 let kind = c.client_type;
+                let secrets_view = secrets.overview;
                 view! {
                     <p><a href="/clients">"← All clients"</a></p>
                     <h1>{c.name.clone()}</h1>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            secrets_view.await.ok().map(|v| view! { <CannotAuthenticate v/> })
+                        })}
+                    </Transition>
                     <p class="status" role="status">{saved}</p>
                     <FormError err=toggle_err/>
                     <dl class="facts">
@@ -163,6 +180,15 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                                 None => view! { <span>"The server's default"</span> }.into_any(),
                             }}</dd>
                         })}
+                        {kind.has_secret().then(|| view! {
+                            <dt>"Secret lifetime"</dt>
+                            <dd>{match c.secret_lifetime {
+                                Some(secs) => fmt_duration(secs),
+                                None => "The server's policy".to_string(),
+                            }}</dd>
+                        })}
+                        <dt>"Last used"</dt>
+                        <dd>{c.last_used_at.map(fmt_time).unwrap_or_else(|| "never".into())}</dd>
                         <dt>"Grant types"</dt>
                         <dd>{kind.grant_types().join(", ")}</dd>
                         <dt>"Token endpoint authentication"</dt>
@@ -176,6 +202,7 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
             })}
         </Transition>
         <SecretsPanel st=secrets admin=Signal::derive(is_admin) changes=secret_changes/>
+        <UsageSection usage/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let Ok(c) = client.await else { return ().into_any() };
@@ -224,6 +251,9 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                                             <small id="e-audience-hint">"The aud claim of this client's access tokens. Leave empty for the server's default."</small>
                                             <FieldError err=update_err field="audience"/>
                                         </div>
+                                    })}
+                                    {kind.has_secret().then(|| view! {
+                                        <SecretLifetimeField prefix="e" value=c.secret_lifetime err=update_err/>
                                     })}
                                     <ApplicationPicker apps current=c.application.clone() err=update_err prefix="e"/>
                                     <p><small>"The type cannot change. To use another type, create a new client and delete this one."</small></p>

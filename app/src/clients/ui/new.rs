@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::clients::api::{list_applications, CreateClient, CreatePreset};
 use crate::clients::kind::{self, ClientType};
 use crate::clients::ui::application::{ApplicationPicker, Applications};
+use crate::clients::ui::lifetime::SecretLifetimeField;
 use crate::clients::ui::sign_in::SignInFields;
 use crate::clients::{presets, NAME_MAX};
 use crate::secrets::ui::one_time::OneTimeSlot;
@@ -83,6 +84,7 @@ fn NewClient(create: ServerAction<CreateClient>, apps: Applications) -> impl Int
         )
     };
     let machine = move || selected() == Some(ClientType::ClientCredentials);
+    let has_secret = move || selected().is_some_and(ClientType::has_secret);
     // True once the page runs in the browser: effects never run on the server.
     let js = RwSignal::new(false);
     Effect::new(move |_| js.set(true));
@@ -219,6 +221,10 @@ fn NewClient(create: ServerAction<CreateClient>, apps: Applications) -> impl Int
                     <FieldError err=err field="audience"/>
                 </div>
             </fieldset>
+            // Public clients have no secret; without JavaScript the server says so if it is filled.
+            <div class:hidden=move || js.get() && !has_secret()>
+                <SecretLifetimeField prefix="c" value=None err disabled=Signal::derive(move || js.get() && !has_secret())/>
+            </div>
             <ApplicationPicker apps current=None err prefix="c"/>
             <FormError err=err/>
             <button type="submit" class="primary" disabled=move || create.pending().get()>"Create client"</button>

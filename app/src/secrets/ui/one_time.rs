@@ -214,6 +214,10 @@ pub fn SecretBlock(
         <div class="secret-block">
             {heading}
             <p>"Client ID " <code class="client-id">{s.client_id.clone()}</code></p>
+            {s.expires_at.map(|at| view! {
+                <p class="expires">"This secret expires " <strong>{crate::ui::fmt_time(at)}</strong>
+                    ". After that the token endpoint refuses it: rotate before then."</p>
+            })}
             <label for=field_id>{label}</label>
             {field_row}
             {children()}

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_location, use_query_map};
 
+use super::expiry::{expiry_text, lifetime_text, share_text};
 use super::one_time::OneTimeSlot;
 use super::reveal::{here, revealable, RevealButton, RevealConfirm};
 use crate::error::AppError;
@@ -196,6 +197,7 @@ fn storage_text(m: &SecretMeta, stored_readable: bool) -> &'static str {
 #[component]
 fn CurrentSecret(v: SecretsView, admin: bool) -> impl IntoView {
     let stored_readable = v.stored_readable;
+    let (now, lifetime) = (v.now, lifetime_text(&v));
     match v.current {
         Some(c) => {
             let reveal = (admin && c.readable).then(|| view! { <RevealButton m=c.clone()/> });
@@ -205,8 +207,10 @@ fn CurrentSecret(v: SecretsView, admin: bool) -> impl IntoView {
                     <dd><code>{format!("…{}", c.hint)}</code></dd>
                     <dt>"Created"</dt>
                     <dd>{format!("{} by {}", fmt_time(c.created_at), c.created_by)}</dd>
+                    <dt>"Expires"</dt>
+                    <dd class="expires">{expiry_text(&c, now)} <small>" " {lifetime}</small></dd>
                     <dt>"Last used"</dt>
-                    <dd>{last_used(c.last_used_at)}</dd>
+                    <dd>{last_used(c.last_used_at)} {share_text(&c).map(|s| view! { <small>{format!(" · {s}")}</small> })}</dd>
                     <dt>"Storage"</dt>
                     <dd>{storage_text(&c, stored_readable)} " " {reveal}</dd>
                 </dl>
@@ -385,7 +389,7 @@ fn PreviousSecrets(
                                         <td>{state} " " {safe} " " {readable}</td>
                                         <td>{fmt_time(m.created_at)}</td>
                                         <td>{m.rotated_at.map(fmt_time).unwrap_or_else(|| "—".into())}</td>
-                                        <td>{last_used(m.last_used_at)}</td>
+                                        <td>{last_used(m.last_used_at)} {share_text(&m).map(|s| view! { <small class="share">{format!(" · {s}")}</small> })}</td>
                                         <td>{match (m.state, m.expires_at) {
                                             (SecretState::Rotated | SecretState::Expired, Some(at)) => fmt_time(at),
                                             (SecretState::Rotated, None) => "when revoked".into(),

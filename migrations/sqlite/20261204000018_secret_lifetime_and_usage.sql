@@ -1,0 +1,28 @@
+-- Secrets over time. A client may have its own secret lifetime (seconds); NULL means the
+-- server's secret_max_lifetime, or no expiry when that is unset. A secret's lifetime is fixed
+-- in its expires_at when it is made, so changing either never shortens an existing secret.
+ALTER TABLE clients ADD COLUMN secret_lifetime INTEGER;
+
+-- When the client last got a token or introspected one, by any grant (public clients have no
+-- secret whose last_used_at would say it). Written by the batched usage recorder.
+ALTER TABLE clients ADD COLUMN last_used_at INTEGER;
+UPDATE clients SET last_used_at = (SELECT MAX(s.last_used_at) FROM client_secrets s WHERE s.client_pk = clients.id);
+CREATE INDEX clients_last_used ON clients (last_used_at);
+
+-- Daily counts of what each client did: tokens issued per grant ('client_credentials',
+-- 'authorization_code', 'refresh_token') and introspections ('introspection'), per secret when
+-- one was presented (secret_id 0 when none was). day is whole days since 1970-01-01 UTC.
+-- The recorder adds to these in batches, so every replica adds to the same rows. Pruned after
+-- 90 days.
+CREATE TABLE client_usage_daily (
+    client_pk  INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    day        INTEGER NOT NULL,
+    kind       TEXT    NOT NULL,
+    secret_id  INTEGER NOT NULL DEFAULT 0,
+    count      INTEGER NOT NULL,
+    PRIMARY KEY (client_pk, day, kind, secret_id)
+);
+CREATE INDEX client_usage_daily_day ON client_usage_daily (day);
+
+-- The overview finds secrets by their expiry, the current ones too.
+CREATE INDEX client_secrets_expires ON client_secrets (state, expires_at);
