@@ -650,6 +650,7 @@ async fn the_openapi_document_describes_every_operation() {
             "DELETE /clients/{client_id}",
             "GET /applications",
             "GET /applications/{id}",
+            "GET /attention",
             "GET /audit-events",
             "GET /authorizer/configuration",
             "GET /clients",

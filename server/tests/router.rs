@@ -68,6 +68,9 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
     ("clients/enabled", "client_id={client}&enabled=false", true),
     ("clients/delete", "client_id={client}&confirm_name=Orders+SPA", true),
     ("secrets/overview", "client_id={secret_client}", false),
+    ("usage/client", "client_id={secret_client}", false),
+    ("attention/overview", "", false),
+    ("attention/badge", "", false),
     (
         "secrets/rotate",
         "client_id={secret_client}&grace=until_revoked&form_token={token}",
@@ -564,6 +567,33 @@ async fn admin_can_call_every_function() {
         "secrets/rotate",
         "secrets/reveal",
     ]);
+
+    // The Overview, its badge and a client's use.
+    let overview: serde_json::Value =
+        serde_json::from_str(&call("attention/overview", String::new()).await.body).unwrap();
+    let groups: Vec<&str> = overview["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            "cannot_get_tokens",
+            "expiring_soon",
+            "rotated_in_use",
+            "safe_to_revoke",
+            "idle_clients",
+            "no_expiry"
+        ]
+    );
+    let badge = call("attention/badge", String::new()).await;
+    assert!(badge.body.parse::<i64>().is_ok(), "{}", badge.body);
+    let usage: serde_json::Value =
+        serde_json::from_str(&call("usage/client", body("usage/client")).await.body).unwrap();
+    assert_eq!(usage["days"].as_array().unwrap().len(), 30);
+    called.extend(["attention/overview", "attention/badge", "usage/client"]);
 
     // Authorizers: made with their client and its first secret, with the configuration.
     let made = call("authorizers/create", body("authorizers/create")).await;

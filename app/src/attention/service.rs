@@ -60,7 +60,7 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
     // Requests with the secret over the last 7 days: only for the rows of a page.
     // `$R` is numbered by `page`, after the conditions' values.
     let requests =
-        "(SELECT SUM(u.count) FROM client_usage_daily u WHERE u.client_pk = s.client_pk \
+        "(SELECT CAST(SUM(u.count) AS BIGINT) FROM client_usage_daily u WHERE u.client_pk = s.client_pk \
          AND u.secret_id = s.id AND u.day > $R) AS requests_7d";
     match g {
         Group::CannotGetTokens => GroupSql {

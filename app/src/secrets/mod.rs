@@ -96,6 +96,10 @@ pub struct SecretMeta {
     /// percent; `None` when there were none.
     #[serde(default)]
     pub share_pct: Option<u32>,
+    /// Whole days until `expires_at` when the view was read, rounded up; 0 once it has passed.
+    /// Counted on the server, so that the page reads the same after hydration.
+    #[serde(default)]
+    pub days_left: Option<i64>,
 }
 
 /// The secrets of one client as its page shows them.
@@ -114,22 +118,10 @@ pub struct SecretsView {
     /// The lifetime the client's next secret gets, in seconds; `None`: it will not expire.
     #[serde(default)]
     pub lifetime_secs: Option<i64>,
-    /// The server's time when this view was read (unix ms): "expires in 3 days" is counted
-    /// from it, the same on the server's page and after hydration.
-    #[serde(default)]
-    pub now: i64,
-}
-
-impl SecretsView {
     /// The client cannot get tokens with a secret: it has a secret type, and its current
     /// secret is missing or past its expiry.
-    pub fn cannot_authenticate(&self) -> bool {
-        self.has_secret
-            && self
-                .current
-                .as_ref()
-                .is_none_or(|c| c.expires_at.is_some_and(|at| at <= self.now))
-    }
+    #[serde(default)]
+    pub cannot_authenticate: bool,
 }
 
 /// A newly issued secret in plaintext: the only type that carries one to a browser, in the one
@@ -308,6 +300,7 @@ mod tests {
             safe_to_revoke: false,
             readable: false,
             share_pct: None,
+            days_left: None,
         }
     }
 

@@ -482,6 +482,7 @@ fn row_to_meta(r: &AnyRow, now: i64, unused_days: i64) -> Result<SecretMeta, sql
         safe_to_revoke: false,
         readable: r.try_get::<i64, _>("readable")? == 1,
         share_pct: None,
+        days_left: expires_at.map(|at| crate::attention::days_left(at, now)),
     };
     m.safe_to_revoke = is_safe_to_revoke(&m, now, unused_days);
     Ok(m)
@@ -524,6 +525,10 @@ pub async fn overview(db: &Db, policy: Policy, client_id: &str) -> SvcResult<Sec
             previous.push(m);
         }
     }
+    let cannot_authenticate = c.kind.has_secret()
+        && current
+            .as_ref()
+            .is_none_or(|m: &SecretMeta| m.expires_at.is_some_and(|at| at <= now));
     Ok(SecretsView {
         has_secret: c.kind.has_secret(),
         current,
@@ -533,6 +538,6 @@ pub async fn overview(db: &Db, policy: Policy, client_id: &str) -> SvcResult<Sec
         unused_days: policy.unused_days,
         stored_readable: db.secret_seal.is_some(),
         lifetime_secs: effective_lifetime(c.secret_lifetime, db.secret_max_lifetime),
-        now,
+        cannot_authenticate,
     })
 }

@@ -34,7 +34,7 @@ pub async fn daily(db: &Db, client_id: &str, now: i64) -> SvcResult<UsageView> {
         })
         .collect();
     let rows = sqlx::query(
-        "SELECT day, kind, SUM(count) AS n FROM client_usage_daily \
+        "SELECT day, kind, CAST(SUM(count) AS BIGINT) AS n FROM client_usage_daily \
          WHERE client_pk = $1 AND day >= $2 AND day <= $3 GROUP BY day, kind",
     )
     .bind(pk)
@@ -92,7 +92,7 @@ pub async fn secret_counts(
     now: i64,
 ) -> SvcResult<(HashMap<i64, i64>, i64)> {
     let rows = sqlx::query(
-        "SELECT secret_id, SUM(count) AS n FROM client_usage_daily \
+        "SELECT secret_id, CAST(SUM(count) AS BIGINT) AS n FROM client_usage_daily \
          WHERE client_pk = $1 AND day > $2 AND secret_id <> 0 GROUP BY secret_id",
     )
     .bind(client_pk)

@@ -3,23 +3,22 @@
 
 use leptos::prelude::*;
 
-use crate::attention::days_left;
 use crate::secrets::{fmt_duration, SecretMeta, SecretsView};
 use crate::ui::fmt_time;
 
 /// "2026-12-24 10:00:00 UTC (in 20 days)", "expired 2026-12-01 …", or "never".
-pub fn expiry_text(m: &SecretMeta, now: i64) -> String {
-    match m.expires_at {
-        Some(at) if at <= now => format!("expired {}", fmt_time(at)),
-        Some(at) => {
-            let days = days_left(at, now);
+pub fn expiry_text(m: &SecretMeta) -> String {
+    match (m.expires_at, m.days_left) {
+        (Some(at), Some(0)) => format!("expired {}", fmt_time(at)),
+        (Some(at), days) => {
+            let days = days.unwrap_or(0);
             format!(
                 "{} (in {days} day{})",
                 fmt_time(at),
                 if days == 1 { "" } else { "s" }
             )
         }
-        None => "never".into(),
+        (None, _) => "never".into(),
     }
 }
 
@@ -43,7 +42,7 @@ pub fn lifetime_text(v: &SecretsView) -> String {
 /// The first line of a client's page when it cannot get tokens with a secret.
 #[component]
 pub fn CannotAuthenticate(v: SecretsView) -> impl IntoView {
-    v.cannot_authenticate().then(|| {
+    v.cannot_authenticate.then(|| {
         let why = match v.current.as_ref().and_then(|c| c.expires_at) {
             Some(at) => format!(
                 "This client can no longer get tokens: its secret expired {}. Rotate the secret to give it a new one, then deploy it.",

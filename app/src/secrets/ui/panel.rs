@@ -197,7 +197,7 @@ fn storage_text(m: &SecretMeta, stored_readable: bool) -> &'static str {
 #[component]
 fn CurrentSecret(v: SecretsView, admin: bool) -> impl IntoView {
     let stored_readable = v.stored_readable;
-    let (now, lifetime) = (v.now, lifetime_text(&v));
+    let lifetime = lifetime_text(&v);
     match v.current {
         Some(c) => {
             let reveal = (admin && c.readable).then(|| view! { <RevealButton m=c.clone()/> });
@@ -208,7 +208,7 @@ fn CurrentSecret(v: SecretsView, admin: bool) -> impl IntoView {
                     <dt>"Created"</dt>
                     <dd>{format!("{} by {}", fmt_time(c.created_at), c.created_by)}</dd>
                     <dt>"Expires"</dt>
-                    <dd class="expires">{expiry_text(&c, now)} <small>" " {lifetime}</small></dd>
+                    <dd class="expires">{expiry_text(&c)} <small>" " {lifetime}</small></dd>
                     <dt>"Last used"</dt>
                     <dd>{last_used(c.last_used_at)} {share_text(&c).map(|s| view! { <small>{format!(" · {s}")}</small> })}</dd>
                     <dt>"Storage"</dt>
