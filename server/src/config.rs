@@ -597,6 +597,77 @@ mod tests {
     }
 
     #[test]
+    fn secret_lifetime_and_notices_from_the_file_or_the_environment() {
+        // Unset: no expiry, and the default notices.
+        let s = load_from(None, &env(&[])).expect("load").config.settings();
+        assert_eq!(s.secret_max_lifetime_secs, None);
+        assert_eq!(
+            s.secret_expiry_notice_secs,
+            vec![2_592_000, 604_800, 86_400]
+        );
+        // A short policy keeps the default notices that fit in it.
+        let f = file("secret_max_lifetime = 864000\n");
+        let s = load_from(Some(f.path()), &env(&[]))
+            .expect("load")
+            .config
+            .settings();
+        assert_eq!(s.secret_max_lifetime_secs, Some(864_000));
+        assert_eq!(s.secret_expiry_notice_secs, vec![604_800, 86_400]);
+        // Small values, as tests use: a 2-minute lifetime with a 1-minute notice.
+        let f = file("secret_max_lifetime = 120\nsecret_expiry_notice = [60]\n");
+        let s = load_from(Some(f.path()), &env(&[]))
+            .expect("load")
+            .config
+            .settings();
+        assert_eq!(
+            (s.secret_max_lifetime_secs, s.secret_expiry_notice_secs),
+            (Some(120), vec![60])
+        );
+        let l = load_from(
+            None,
+            &env(&[
+                ("CLAVIS_SECRET_MAX_LIFETIME", "7776000"),
+                ("CLAVIS_SECRET_EXPIRY_NOTICE", "86400, 2592000,604800"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(
+            l.config.settings().secret_expiry_notice_secs,
+            vec![2_592_000, 604_800, 86_400],
+            "longest first"
+        );
+        // Bad values name the key.
+        for (pairs, key) in [
+            (
+                vec![("CLAVIS_SECRET_MAX_LIFETIME", "59")],
+                "`secret_max_lifetime`",
+            ),
+            (
+                vec![("CLAVIS_SECRET_MAX_LIFETIME", "-1")],
+                "`secret_max_lifetime`",
+            ),
+            (
+                vec![("CLAVIS_SECRET_MAX_LIFETIME", "157680001")],
+                "`secret_max_lifetime`",
+            ),
+            (
+                vec![("CLAVIS_SECRET_EXPIRY_NOTICE", "86400,soon")],
+                "`secret_expiry_notice`",
+            ),
+            (
+                vec![
+                    ("CLAVIS_SECRET_MAX_LIFETIME", "3600"),
+                    ("CLAVIS_SECRET_EXPIRY_NOTICE", "7200"),
+                ],
+                "longer than secret_max_lifetime",
+            ),
+        ] {
+            let e = load_from(None, &env(&pairs)).expect_err("must fail");
+            assert!(e.to_string().contains(key), "{pairs:?}: {e}");
+        }
+    }
+
+    #[test]
     fn env_overrides_file() {
         let f = file("listen = \"127.0.0.1:4000\"\nmax_number_of_client_rotated_secrets = 3\n");
         let l = load_from(

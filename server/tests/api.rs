@@ -1291,3 +1291,153 @@ async fn an_admin_api_token_dies_with_the_secret_that_minted_it() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn secrets_expire_by_policy_through_the_api_and_the_token_endpoint() {
+    use common::harness::harness_with;
+    let h = harness_with(true, Some(600)).await;
+    let admin = h.admin_token().await;
+    let worker = |life: Value| json!({ "client_name": "Nightly", "type": "client_credentials", "scope": "reports:read", "secret_lifetime": life });
+    // Bad lifetimes name the field and make nothing.
+    for (bad, says) in [
+        (json!(900), "secret_max_lifetime"),
+        (json!(-5), "at least 60"),
+    ] {
+        let p = h
+            .call("POST", "/clients", Some(&admin), Some(worker(bad)))
+            .await
+            .problem(StatusCode::BAD_REQUEST, "validation");
+        let m = p["errors"]["secret_lifetime"].as_str().unwrap_or_default();
+        assert!(m.contains(says), "{p}");
+    }
+    let made = h
+        .call("POST", "/clients", Some(&admin), Some(worker(json!(120))))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let body = made.json();
+    assert_eq!(body["secret_lifetime"], 120);
+    let expires = chrono::DateTime::parse_from_rfc3339(body["secret_expires_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis();
+    assert!(
+        (expires - (h.state.db.now() + 120_000)).abs() < 2000,
+        "{body}"
+    );
+    let (id, secret) = (
+        body["client_id"].as_str().unwrap().to_string(),
+        body["client_secret"].as_str().unwrap().to_string(),
+    );
+    h.remember(&secret);
+    assert_eq!(h.token_reply(&id, &secret).await.status, StatusCode::OK);
+    let listed = h
+        .call("GET", &format!("/clients/{id}/secrets"), Some(&admin), None)
+        .await
+        .json();
+    assert!(listed["secrets"][0]["expires_at"].is_string(), "{listed}");
+
+    // Two minutes on, the token endpoint refuses it exactly as a wrong secret.
+    h.state.db.clock.advance(121_000);
+    let expired = h.token_reply(&id, &secret).await;
+    let wrong = h
+        .token_reply(&id, &format!("{}x", &secret[..secret.len() - 1]))
+        .await;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        (expired.status, expired.text()),
+        (wrong.status, wrong.text())
+    );
+
+    // The attention list names it, for both roles; its pages and errors.
+    let (sid, ssecret) = h.automation("Auditor", "clavis:support").await;
+    let support = h.token(&sid, &ssecret).await;
+    for token in [&admin, &support] {
+        let a = h.call("GET", "/attention", Some(token), None).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+        let a = a.json();
+        let cannot = &a["groups"][0];
+        assert_eq!(cannot["group"], "cannot_get_tokens");
+        let item = cannot["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["client_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{a}"));
+        assert_eq!(item["reason"], "secret_expired");
+        assert_eq!(item["days_left"], 0);
+        assert!(a["urgent"].as_i64().unwrap() >= 1);
+        assert_eq!(a["policy_set"], true);
+    }
+    let page = h
+        .call(
+            "GET",
+            "/attention?group=idle_clients&limit=1",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(page["groups"].as_array().unwrap().len(), 1);
+    let next = page["groups"][0]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second = h
+        .call(
+            "GET",
+            &format!("/attention?group=idle_clients&limit=1&cursor={next}"),
+            Some(&admin),
+            None,
+        )
+        .await
+        .json();
+    assert_ne!(
+        second["groups"][0]["items"][0],
+        page["groups"][0]["items"][0]
+    );
+    for bad in [
+        "limit=0",
+        "cursor=1",
+        "group=nope",
+        "group=idle_clients&cursor=x",
+        "color=red",
+    ] {
+        let r = h
+            .call("GET", &format!("/attention?{bad}"), Some(&admin), None)
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.text());
+    }
+
+    // A rotation gives a fresh lifetime, and the client gets tokens again.
+    let r = h
+        .call(
+            "POST",
+            &format!("/clients/{id}/secrets/rotate"),
+            Some(&admin),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let rotated = r.json();
+    assert!(rotated["expires_at"].is_string(), "{rotated}");
+    let fresh = rotated["client_secret"].as_str().unwrap().to_string();
+    h.remember(&fresh);
+    assert_eq!(h.token_reply(&id, &fresh).await.status, StatusCode::OK);
+
+    // Back to the server's policy; over the maximum is refused.
+    let patch = |body: Value| {
+        Request::patch(format!("/api/v1/clients/{id}"))
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::IF_MATCH, "*")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let r = h.send(patch(json!({ "secret_lifetime": null }))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["secret_lifetime"], Value::Null);
+    let p = h
+        .send(patch(json!({ "secret_lifetime": 601 })))
+        .await
+        .problem(StatusCode::BAD_REQUEST, "validation");
+    assert!(p["errors"]["secret_lifetime"].is_string(), "{p}");
+}

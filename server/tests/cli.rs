@@ -638,6 +638,47 @@ fn clients_create_bootstraps_an_automation_client_for_the_admin_api() {
     );
     assert_ne!(code, 0);
     assert!(err.contains("--redirect-uri"), "{err}");
+    // A secret lifetime: the expiry is printed with the secret; a bad one names the flag.
+    let (code, out, err) = run(
+        clavis(dir.path()).args([
+            "clients",
+            "create",
+            "--name",
+            "Nightly",
+            "--type",
+            "client-credentials",
+            "--scope",
+            "reports:read",
+            "--secret-lifetime",
+            "86400",
+        ]),
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let expires = out
+        .lines()
+        .find_map(|l| l.strip_prefix("CLAVIS_CLIENT_SECRET_EXPIRES_AT="))
+        .unwrap_or_else(|| panic!("{out}"));
+    let at = chrono::DateTime::parse_from_rfc3339(expires).unwrap();
+    let left = at.timestamp() - chrono::Utc::now().timestamp();
+    assert!((86_300..=86_400).contains(&left), "{left}");
+    let (code, _, err) = run(
+        clavis(dir.path()).args([
+            "clients",
+            "create",
+            "--name",
+            "Bad",
+            "--type",
+            "client-credentials",
+            "--scope",
+            "reports:read",
+            "--secret-lifetime",
+            "-5",
+        ]),
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("--secret-lifetime") && err.contains("at least 60"), "{err}");
     assert_eq!(stop(&mut child), 0);
     assert!(
         !collect(&rx).contains(secret),

@@ -1016,6 +1016,48 @@ async fn metrics_labels_are_bounded_and_a_metrics_token_is_required_when_set() {
         "{}",
         open.body
     );
+    // The state of the secrets, read at each scrape: one secret expires within the day, one
+    // has expired; a rotated one was used in the last hour.
+    let now = h.state.db.now();
+    for (id, at) in [(h.rotated, now - 1000)] {
+        sqlx::query("UPDATE client_secrets SET last_used_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&h.state.db.pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE client_secrets SET expires_at = $1 WHERE state = 'current'")
+        .bind(now + 3_600_000)
+        .execute(&h.state.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE client_secrets SET expires_at = $1 WHERE id = (SELECT MIN(id) FROM client_secrets WHERE state = 'current')")
+        .bind(now - 1000)
+        .execute(&h.state.db.pool)
+        .await
+        .unwrap();
+    let expiring: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM client_secrets WHERE state = 'current' AND expires_at > $1",
+    )
+    .bind(now)
+    .fetch_one(&h.state.db.pool)
+    .await
+    .unwrap();
+    assert!(expiring >= 1);
+    let scraped = h
+        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .body;
+    for line in [
+        "clavis_client_secrets_expired 1".to_string(),
+        format!("clavis_client_secrets_expiring{{window_seconds=\"86400\"}} {expiring}"),
+        format!("clavis_client_secrets_expiring{{window_seconds=\"2592000\"}} {expiring}"),
+        "clavis_rotated_secrets_in_use 1".to_string(),
+    ] {
+        assert!(scraped.lines().any(|l| l == line), "{line} in\n{scraped}");
+    }
+    assert!(scraped.contains("clavis_idle_clients "), "{scraped}");
     drop(h); // One harness at a time (see ONE_AT_A_TIME).
     let h = harness_with(Settings {
         issuer_origin: ORIGIN.into(),

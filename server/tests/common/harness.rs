@@ -156,6 +156,11 @@ pub async fn harness() -> Harness {
 
 /// A harness whose store follows `client_secrets_stored_as_one_way_hash` = `hashed_only`.
 pub async fn harness_storing(hashed_only: bool) -> Harness {
+    harness_with(hashed_only, None).await
+}
+
+/// A harness with `secret_max_lifetime` = `max_lifetime` (seconds).
+pub async fn harness_with(hashed_only: bool, max_lifetime: Option<i64>) -> Harness {
     let log = LogBuffer::default();
     let writer = log.clone();
     let _log_guard = tracing::subscriber::set_default(
@@ -173,8 +178,10 @@ pub async fn harness_storing(hashed_only: bool) -> Harness {
     let kek = Kek::generate();
     let db = server::apply_secret_storage(db, hashed_only, &kek)
         .await
-        .unwrap();
+        .unwrap()
+        .limiting_secret_lifetime(max_lifetime);
     let settings = Settings {
+        secret_max_lifetime_secs: max_lifetime,
         issuer_origin: ISSUER.into(),
         issuer: ISSUER.into(),
         access_token_ttl_secs: 900,
