@@ -12,7 +12,13 @@ export CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port"
 export CLAVIS_LOGIN_MAX_FAILURES_PER_IP=1000 CLAVIS_LOG="info,tower_http=warn"
 # Parallel refreshes with one token within 2 s are not theft (apps.spec.ts waits past it).
 export CLAVIS_REFRESH_TOKEN_REUSE_INTERVAL=2
-if [ "${2:-}" = readable ]; then export CLAVIS_CLIENT_SECRETS_STORED_AS_ONE_WAY_HASH=false; fi
+# The main servers expire secrets after 90 days (overview.spec.ts, secrets.spec.ts); the readable
+# ones keep the default of no expiry.
+if [ "${2:-}" = readable ]; then
+  export CLAVIS_CLIENT_SECRETS_STORED_AS_ONE_WAY_HASH=false
+else
+  export CLAVIS_SECRET_MAX_LIFETIME=7776000
+fi
 export LEPTOS_SITE_ROOT=${CLAVIS_SITE_ROOT:-target/site} LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=clavis
 bin=${CLAVIS_BIN:-target/debug/clavis}
 "$bin" migrate

@@ -84,7 +84,7 @@ test('an administrator resets a password, which ends that account\'s sessions', 
   await p2.getByLabel('Username').fill(name);
   await p2.getByLabel('Password').fill('the first long password');
   await p2.getByRole('button', { name: 'Sign in' }).click();
-  await expect(p2).toHaveURL(/\/clients$/);
+  await expect(p2).toHaveURL(/\/overview$/);
 
   await accountsPage.resetPassword(name, 'short');
   await expect(page.getByRole('alert')).toContainText('at least 12 characters');
@@ -97,6 +97,6 @@ test('an administrator resets a password, which ends that account\'s sessions', 
   await p2.getByLabel('Username').fill(name);
   await p2.getByLabel('Password').fill('the second long password');
   await p2.getByRole('button', { name: 'Sign in' }).click();
-  await expect(p2).toHaveURL(/\/clients$/);
+  await expect(p2).toHaveURL(/\/overview$/);
   await other.close();
 });

@@ -248,7 +248,8 @@ test('support staff can look but see no edit controls', async ({ page, signInPag
   await p.getByLabel('Username').fill(SUPPORT.username);
   await p.getByLabel('Password').fill(SUPPORT.password);
   await p.getByRole('button', { name: 'Sign in' }).click();
-  await expect(p).toHaveURL(/\/clients$/);
+  await expect(p).toHaveURL(/\/overview$/);
+  await open(p, '/clients', js);
   await expect(p.getByRole('link', { name: 'New client' })).toHaveCount(0);
   await p.goto(`/clients/${id}`);
   await expect(p.getByRole('heading', { name, level: 1 })).toBeVisible();

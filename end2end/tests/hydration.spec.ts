@@ -63,7 +63,7 @@ test('the sign-in page loads only the main WebAssembly; another page loads its c
   expect(wasm).toEqual([expect.stringMatching(/^\/pkg\/clavis\.[\w-]+\.wasm$/)]);
 
   await signInPage.signInAs(ADMIN);
-  expect(wasm.some((p) => p.includes('split___clients_route_view'))).toBe(true);
+  expect(wasm.some((p) => p.includes('split___overview_route_view'))).toBe(true);
   expect(wasm.some((p) => p.includes('split___audit_route_view'))).toBe(false);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
   await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();

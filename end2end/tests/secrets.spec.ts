@@ -61,6 +61,9 @@ test('a new confidential client shows its secret once, with copy and download', 
   expect(secret).toMatch(FORMAT);
   await expect(oneTime.field()).toHaveAttribute('readonly', '');
   await expect(dialog).toContainText('will not be shown again');
+  // The servers of these projects have a 90-day policy: the dialog says when it expires.
+  const expiry = new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10);
+  await expect(dialog.locator('.expires')).toContainText(`This secret expires ${expiry}`);
   const id = (await dialog.locator('code.client-id').textContent())!.trim();
   expect(id).toMatch(/^[0-9a-f]{32}$/);
 
@@ -72,11 +75,14 @@ test('a new confidential client shows its secret once, with copy and download', 
   }
   const env = await download(page, js, dialog, 'Download');
   expect(env.name).toMatch(/\.env$/);
-  expect(env.text).toBe(`CLIENT_ID=${id}\nCLIENT_SECRET=${secret}\n`);
+  expect(env.text).toMatch(new RegExp(`^# CLIENT_SECRET expires at ${expiry}T[0-9:]+Z: rotate it before then\\.\nCLIENT_ID=${id}\nCLIENT_SECRET=${secret}\n$`));
   const json = await download(page, js, dialog, 'JSON');
-  expect(JSON.parse(json.text)).toEqual({ client_id: id, client_secret: secret });
+  const parsed = JSON.parse(json.text);
+  expect(parsed).toEqual({ client_id: id, client_secret: secret, client_secret_expires_at: parsed.client_secret_expires_at });
+  expect(Math.abs(parsed.client_secret_expires_at - (Date.now() / 1000 + 90 * 86_400))).toBeLessThan(120);
   const k8s = await download(page, js, dialog, 'Kubernetes Secret');
   expect(k8s.text).toContain('kind: Secret');
+  expect(k8s.text).toContain(`clavis/client-secret-expires-at: "${expiry}T`);
   expect(k8s.text).toContain(`CLIENT_SECRET: "${secret}"`);
 
   await oneTime.done();
@@ -186,7 +192,7 @@ async function signedIn(browser: Browser, js: boolean, baseURL: string, user: { 
   await p.getByLabel('Username').fill(user.username);
   await p.getByLabel('Password').fill(user.password);
   await p.getByRole('button', { name: 'Sign in' }).click();
-  await expect(p).toHaveURL(/\/clients$/);
+  await expect(p).toHaveURL(/\/overview$/);
   return p;
 }
 

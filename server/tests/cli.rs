@@ -678,7 +678,10 @@ fn clients_create_bootstraps_an_automation_client_for_the_admin_api() {
         None,
     );
     assert_ne!(code, 0);
-    assert!(err.contains("--secret-lifetime") && err.contains("at least 60"), "{err}");
+    assert!(
+        err.contains("--secret-lifetime") && err.contains("at least 60"),
+        "{err}"
+    );
     assert_eq!(stop(&mut child), 0);
     assert!(
         !collect(&rx).contains(secret),

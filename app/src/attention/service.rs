@@ -120,10 +120,9 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
         Group::NoExpiry => GroupSql {
             select: format!("{SECRET_ITEM}, 'no_expiry' AS reason, CAST(NULL AS BIGINT) AS requests_7d"),
             // Without a policy nothing is expected to expire: the group is empty.
-            from: format!(
-                "client_secrets s JOIN clients c ON c.id = s.client_pk \
-                 WHERE $1 = 1 AND s.expires_at IS NULL AND s.state IN ('current', 'rotated')"
-            ),
+            from: "client_secrets s JOIN clients c ON c.id = s.client_pk \
+                   WHERE $1 = 1 AND s.expires_at IS NULL AND s.state IN ('current', 'rotated')"
+                .into(),
             order: "s.created_at, s.id",
             binds: vec![i64::from(r.policy_set)],
         },

@@ -157,11 +157,14 @@ fn why(i: &AttentionItem, now: i64, unused_days: i64) -> String {
                 if days == 1 { "" } else { "s" }
             )
         }
-        Reason::RotatedInUse => format!(
-            "Rotated secret …{hint} was used {}; {} requests in the last 7 days.",
-            last(i.last_used_at),
-            i.requests_7d.unwrap_or(0)
-        ),
+        Reason::RotatedInUse => {
+            let n = i.requests_7d.unwrap_or(0);
+            format!(
+                "Rotated secret …{hint} was used {}; {n} request{} in the last 7 days.",
+                last(i.last_used_at),
+                if n == 1 { "" } else { "s" }
+            )
+        }
         Reason::UnusedRotated => format!(
             "Rotated secret …{hint}, rotated {}, last used {} (nothing since its rotation or in {unused_days} days).",
             last(i.rotated_at),
