@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
 fn Layout() -> impl IntoView {
     let auth = AuthCtx::provide();
     let one_time = OneTimeSlot::provide();
+    let badge = attention::ui::badge_count();
     // While the one-time secret dialog is open, the page behind it is out of reach, for
     // assistive technology too (the modal dialog already makes it inert for pointer and keys).
     let behind = move || one_time.0.with(Option::is_some).then_some("true");
@@ -93,7 +94,7 @@ fn Layout() -> impl IntoView {
                         let admin = me.is_admin();
                         view! {
                             <nav aria-label="Main">
-                                <attention::ui::OverviewLink/>
+                                <attention::ui::OverviewLink count=badge/>
                                 <A href="/clients">"Clients"</A>
                                 <A href="/authorizers">"Authorizers"</A>
                                 <A href="/people">"People"</A>

@@ -1,5 +1,5 @@
 //! The configuration keys of `clavis.toml` and what each accepts, for the messages of
-//! `config` when a value is wrong.
+//! `config` when a value is wrong, and how a `CLAVIS_<KEY>` value is read for each.
 
 /// Every key and what it accepts. The README's reference table mirrors this; the defaults are
 /// `Config::default()`, which takes them from `Settings::default()` where the app has them.
@@ -105,3 +105,56 @@ pub const KEYS: &[(&str, &str)] = &[
         "a tracing filter such as info, debug or clavis=debug,sqlx=warn",
     ),
 ];
+
+/// Environment values are strings; numeric keys are parsed as numbers so that a bad value
+/// gets the same message as in the file.
+pub(crate) fn env_value(key: &str, value: &str) -> figment::value::Value {
+    use figment::value::Value;
+    let numeric = !matches!(
+        key,
+        "database_url"
+            | "listen"
+            | "issuer"
+            | "log"
+            | "access_token_audience"
+            | "metrics_token"
+            | "key_encryption_key_file"
+    );
+    if key == "client_secrets_stored_as_one_way_hash" {
+        return match value.trim().to_ascii_lowercase().as_str() {
+            "true" => Value::from(true),
+            "false" => Value::from(false),
+            // Left as text: the error then says what the key takes.
+            _ => Value::from(value.to_string()),
+        };
+    }
+    if key == "secret_expiry_notice" {
+        // Comma-separated seconds; an entry that is not a number stays text, and the error
+        // then says what the key takes.
+        let items: Vec<Value> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| match s.parse::<u64>() {
+                Ok(n) => Value::from(n),
+                Err(_) => Value::from(s.to_string()),
+            })
+            .collect();
+        return Value::from(items);
+    }
+    if key == "allowed_hosts" {
+        let names: Vec<String> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        return Value::from(names);
+    }
+    if numeric {
+        if let Ok(n) = value.trim().parse::<u64>() {
+            return Value::from(n);
+        }
+    }
+    Value::from(value.to_string())
+}

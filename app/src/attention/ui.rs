@@ -238,15 +238,22 @@ fn ItemRow(
     }
 }
 
-/// The navigation's link to the Overview, with the count of urgent items as a badge.
-#[component]
-pub fn OverviewLink() -> impl IntoView {
+/// The badge's count: made by the layout before anything that renders again (see
+/// `clients::ui::list::ClientsPage`), and read again on every navigation, so that a rotation
+/// elsewhere updates it.
+pub type BadgeCount = Resource<Result<i64, AppError>>;
+
+pub fn badge_count() -> BadgeCount {
     let location = leptos_router::hooks::use_location();
-    // Read again on every navigation, so that a rotation elsewhere clears the badge.
-    let count = Resource::new(
+    Resource::new(
         move || location.pathname.get(),
         |_| super::api::attention_badge(),
-    );
+    )
+}
+
+/// The navigation's link to the Overview, with the count of urgent items as a badge.
+#[component]
+pub fn OverviewLink(count: BadgeCount) -> impl IntoView {
     view! {
         <leptos_router::components::A href="/overview">
             "Overview"

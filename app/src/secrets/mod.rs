@@ -9,6 +9,7 @@
 //! - `ui`: the secrets panel of a client's page, and the one-time secret dialog.
 //! - `format` (server): the secret format, its checksum, and its one-way hash.
 //! - `service` (server): issue, rotate with the cap, revoke, expire, and the overview;
+//!   `issue` (server): making a new secret, with its expiry;
 //!   `owner` (server): the client row those rules read, and the page that shows its secrets.
 //! - `verify` (server): checking a presented secret, for the token endpoint.
 //! - `sealed` (server): the storage flag's sealed copies: revealing one, erasing them all;
@@ -20,6 +21,8 @@ pub mod downloads;
 pub mod files;
 #[cfg(feature = "ssr")]
 pub mod format;
+#[cfg(feature = "ssr")]
+mod issue;
 #[cfg(feature = "ssr")]
 pub mod one_time_page;
 #[cfg(feature = "ssr")]
