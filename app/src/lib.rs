@@ -90,11 +90,13 @@ fn Layout() -> impl IntoView {
             <a href="/overview" class="brand">"Clavis"</a>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    auth.me.await.ok().flatten().map(|me| {
+                    let me = auth.me.await.ok().flatten();
+                    let urgent = badge.await.unwrap_or(0);
+                    me.map(|me| {
                         let admin = me.is_admin();
                         view! {
                             <nav aria-label="Main">
-                                <attention::ui::OverviewLink count=badge/>
+                                <attention::ui::OverviewLink count=urgent/>
                                 <A href="/clients">"Clients"</A>
                                 <A href="/authorizers">"Authorizers"</A>
                                 <A href="/people">"People"</A>

@@ -251,21 +251,19 @@ pub fn badge_count() -> BadgeCount {
     )
 }
 
-/// The navigation's link to the Overview, with the count of urgent items as a badge.
+/// The navigation's link to the Overview, with `count` (items of the urgent groups) as a badge.
+/// The navigation awaits the count in its own `Suspend`, next to the account: a `Transition`
+/// of its own inside that one rendered differently on the server and broke hydration.
 #[component]
-pub fn OverviewLink(count: BadgeCount) -> impl IntoView {
+pub fn OverviewLink(count: i64) -> impl IntoView {
     view! {
         <leptos_router::components::A href="/overview">
             "Overview"
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    count.await.ok().filter(|n| *n > 0).map(|n| view! {
-                        " " <span class="badge" title="Clients that cannot get tokens or whose secret expires soon">
-                            {n}<span class="visually-hidden">" need attention"</span>
-                        </span>
-                    })
-                })}
-            </Transition>
+            {(count > 0).then(|| view! {
+                " " <span class="badge" title="Clients that cannot get tokens or whose secret expires soon">
+                    {count}<span class="visually-hidden">" need attention"</span>
+                </span>
+            })}
         </leptos_router::components::A>
     }
 }

@@ -133,15 +133,13 @@ fn ClientDetail(st: ClientState) -> impl IntoView {
                 };
                 let id = c.client_id.clone();
                 let kind = c.client_type;
-                let secrets_view = secrets.overview;
+                // Awaited here, not in a Transition of its own inside this one (see
+                // `attention::ui::OverviewLink`).
+                let banner = secrets.overview.await.ok().map(|v| view! { <CannotAuthenticate v/> });
                 view! {
                     <p><a href="/clients">"← All clients"</a></p>
                     <h1>{c.name.clone()}</h1>
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            secrets_view.await.ok().map(|v| view! { <CannotAuthenticate v/> })
-                        })}
-                    </Transition>
+                    {banner}
                     <p class="status" role="status">{saved}</p>
                     <FormError err=toggle_err/>
                     <dl class="facts">

@@ -305,7 +305,11 @@ fn RotateConfirm(
                         <legend>"Keep the old secret valid"</legend>
                         <label>
                             <input type="radio" name="grace" value=UNTIL_REVOKED checked=default_grace.is_none()/>
-                            " Until it is revoked"
+                            {match current.expires_at {
+                                // A grace period never outlives the secret's own lifetime.
+                                Some(at) => format!(" Until it is revoked, or until it expires {}", fmt_time(at)),
+                                None => " Until it is revoked".to_string(),
+                            }}
                         </label>
                         {choices.into_iter().map(|(secs, label)| view! {
                             <label>
