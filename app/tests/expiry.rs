@@ -286,6 +286,19 @@ on_both!(the_overview_puts_each_client_in_its_group, |db| {
         &input("Legacy", kind),
     )
     .await;
+    // Unused was used before its rotation only: that says nothing about the deployment, so its
+    // rotated secret is safe to revoke, not in use.
+    let before = UsageRecorder::default();
+    let unused_first: i64 = sqlx::query_scalar(
+        "SELECT s.id FROM client_secrets s JOIN clients c ON c.id = s.client_pk WHERE c.client_id = $1",
+    )
+    .bind(unused.clone())
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    before.record(unused_first, db.now());
+    before.flush(&db).await.unwrap();
+    db.clock.advance(1000);
     for id in [&in_use, &unused] {
         secrets::rotate(&db, policy(), "root", &meta(), id, Grace::UntilRevoked)
             .await

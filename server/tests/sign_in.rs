@@ -1599,3 +1599,45 @@ async fn a_loop_of_silent_requests_is_stopped_before_it_fills_the_codes_table() 
         "{stored}"
     );
 }
+
+#[tokio::test]
+async fn each_grant_is_counted_per_day_and_a_refused_one_is_not() {
+    let s = setup().await;
+    let db = &s.h.state.db;
+    let (code, _) = s.code_for(&s.spa).await;
+    let first = tokens(&s.exchange(&s.spa, None, &code, VERIFIER).await);
+    let r1 = first["refresh_token"].as_str().unwrap().to_string();
+    tokens(&s.refresh(&s.spa, None, &r1).await);
+    let (code, _) = s.code_for(&s.app).await;
+    assert_eq!(
+        error_of(&s.exchange(&s.app, Some("wrong"), &code, VERIFIER).await).1,
+        "invalid_client"
+    );
+    tokens(&s.exchange(&s.app, Some(&s.secret), &code, VERIFIER).await);
+    s.h.state.secret_usage.flush(db).await.unwrap();
+
+    // In the order of `UseKind::ALL`: client credentials, code, refresh, introspection.
+    let today = |v: app::usage::UsageView| v.days.last().unwrap().counts;
+    let spa = app::usage::service::daily(db, &s.spa, db.now())
+        .await
+        .unwrap();
+    assert_eq!(today(spa), [0, 1, 1, 0]);
+    let web = app::usage::service::daily(db, &s.app, db.now())
+        .await
+        .unwrap();
+    assert_eq!(today(web), [0, 1, 0, 0]);
+    // The confidential app's request names its secret; a public app has none.
+    let policy = Policy {
+        max_rotated: 2,
+        default_grace_secs: None,
+        unused_days: 7,
+    };
+    let view = secrets::overview(db, policy, &s.app).await.unwrap();
+    assert_eq!(view.current.unwrap().share_pct, Some(100));
+    for id in [&s.spa, &s.app] {
+        assert!(
+            clients::get(db, id).await.unwrap().last_used_at.is_some(),
+            "{id}"
+        );
+    }
+}

@@ -30,7 +30,7 @@ pub enum Group {
     CannotGetTokens,
     /// The current secret expires within the first notice window.
     ExpiringSoon,
-    /// A rotated secret used in the last 24 hours.
+    /// A rotated secret used since its rotation, in the last 24 hours.
     RotatedInUse,
     /// A rotated secret nobody has used since its rotation, or for `rotated_secret_unused_days`.
     SafeToRevoke,

@@ -92,7 +92,7 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
             select: format!("{SECRET_ITEM}, 'rotated_in_use' AS reason, {requests}"),
             from: format!(
                 "client_secrets s JOIN clients c ON c.id = s.client_pk \
-                 WHERE {VALID_ROTATED} AND s.last_used_at >= $2"
+                 WHERE {VALID_ROTATED} AND s.last_used_at >= $2 AND s.last_used_at > s.rotated_at"
             ),
             order: "s.last_used_at DESC, s.id",
             binds: vec![now, now - IN_USE_MS],
