@@ -164,6 +164,39 @@ on_both!(lifetimes_at_creation_rotation_and_for_an_authorizer, |db| {
         .await
         .unwrap();
     assert_eq!(before, after);
+
+    // The maximum is lowered below a client's own lifetime: the client can still be edited with
+    // its lifetime as it was (new secrets get the maximum), but not given a new one above it.
+    let (own, ..) = make(
+        &db,
+        &with_lifetime("Own", ClientType::ClientCredentials, "3000"),
+    )
+    .await;
+    let lowered = db.clone().limiting_secret_lifetime(Some(600));
+    let renamed = ClientInput {
+        name: "Own, renamed".into(),
+        ..with_lifetime("Own", ClientType::ClientCredentials, "3000")
+    };
+    clients::update(&lowered, "root", &meta(), &own, &renamed)
+        .await
+        .unwrap();
+    let next = secrets::rotate(
+        &lowered,
+        policy(),
+        "root",
+        &meta(),
+        &own,
+        Grace::UntilRevoked,
+    )
+    .await
+    .unwrap();
+    assert!(
+        near(next.expires_at, lowered.now() + 600_000),
+        "capped by the new maximum"
+    );
+    let raised = with_lifetime("Own", ClientType::ClientCredentials, "2000");
+    let e = app_err(clients::update(&lowered, "root", &meta(), &own, &raised).await);
+    assert!(e.field_message("secret_lifetime").is_some());
 });
 
 on_both!(
@@ -401,7 +434,7 @@ on_both!(the_overview_puts_each_client_in_its_group, |db| {
     for bad in ["x", "-1"] {
         let e =
             app_err(attention::attention(&db, &s, Some(Group::IdleClients), Some(bad), None).await);
-        assert!(e.field_message("after").is_some(), "{bad}");
+        assert!(e.field_message("cursor").is_some(), "{bad}");
     }
     let e = app_err(attention::attention(&db, &s, None, None, Some(0)).await);
     assert!(e.field_message("limit").is_some());
@@ -461,4 +494,46 @@ on_both!(daily_counts_from_two_replicas_add_up_and_are_pruned, |db| {
         .await
         .unwrap();
     assert_eq!(left, 1);
+});
+
+on_both!(acting_on_a_page_makes_no_item_skip_the_next_one, |db| {
+    let s = settings(None);
+    let mut rotated = Vec::new();
+    for i in 0..5 {
+        let (id, ..) = make(db, &input(&format!("W{i}"), ClientType::ClientCredentials)).await;
+        secrets::rotate(db, policy(), "root", &meta(), &id, Grace::UntilRevoked)
+            .await
+            .unwrap();
+        rotated.push(id);
+        db.clock.advance(1000);
+    }
+    let first = attention::attention(db, &s, Some(Group::SafeToRevoke), None, Some(2))
+        .await
+        .unwrap();
+    let page = &first.groups[0];
+    assert_eq!(page.count, 5);
+    let names: Vec<&str> = page.items.iter().map(|i| i.client_name.as_str()).collect();
+    assert_eq!(names, ["W0", "W1"], "oldest rotation first");
+    // Both are revoked from the page; the next page still starts with the third.
+    for i in &page.items {
+        secrets::revoke(db, "support", &meta(), &i.client_id, i.secret_id.unwrap())
+            .await
+            .unwrap();
+    }
+    let next = attention::attention(
+        db,
+        &s,
+        Some(Group::SafeToRevoke),
+        page.next.as_deref(),
+        Some(2),
+    )
+    .await
+    .unwrap();
+    let names: Vec<&str> = next.groups[0]
+        .items
+        .iter()
+        .map(|i| i.client_name.as_str())
+        .collect();
+    assert_eq!(names, ["W2", "W3"]);
+    assert_eq!(next.groups[0].count, 3);
 });

@@ -6,7 +6,11 @@ ALTER TABLE clients ADD COLUMN secret_lifetime BIGINT;
 -- When the client last got a token or introspected one, by any grant (public clients have no
 -- secret whose last_used_at would say it). Written by the batched usage recorder.
 ALTER TABLE clients ADD COLUMN last_used_at BIGINT;
+-- Filled from what is known: the secrets' last use, and for apps that people sign in to (public
+-- ones have no secret) the newest refresh token made for them.
 UPDATE clients SET last_used_at = (SELECT MAX(s.last_used_at) FROM client_secrets s WHERE s.client_pk = clients.id);
+UPDATE clients SET last_used_at = (SELECT MAX(r.created_at) FROM refresh_tokens r WHERE r.client_id = clients.client_id)
+ WHERE last_used_at IS NULL;
 CREATE INDEX clients_last_used ON clients (last_used_at);
 
 -- Daily counts of what each client did: tokens issued per grant ('client_credentials',

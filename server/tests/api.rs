@@ -1328,7 +1328,19 @@ async fn secrets_expire_by_policy_through_the_api_and_the_token_endpoint() {
         body["client_secret"].as_str().unwrap().to_string(),
     );
     h.remember(&secret);
+    let path = format!("/clients/{id}");
+    let etag = h
+        .call("GET", &path, Some(&admin), None)
+        .await
+        .header(header::ETAG)
+        .to_string();
     assert_eq!(h.token_reply(&id, &secret).await.status, StatusCode::OK);
+    // Its use is recorded (in a batch), and leaves its ETag as it was: a script's If-Match
+    // stays good while the client is in use.
+    h.state.secret_usage.flush(&h.state.db).await.unwrap();
+    let used = h.call("GET", &path, Some(&admin), None).await;
+    assert!(used.json()["last_used_at"].is_string(), "{}", used.text());
+    assert_eq!(used.header(header::ETAG), etag);
     let listed = h
         .call("GET", &format!("/clients/{id}/secrets"), Some(&admin), None)
         .await
@@ -1367,6 +1379,9 @@ async fn secrets_expire_by_policy_through_the_api_and_the_token_endpoint() {
         assert!(a["urgent"].as_i64().unwrap() >= 1);
         assert_eq!(a["policy_set"], true);
     }
+    // Two clients nobody has used: a group of at least two, in pages of one.
+    h.automation("Idle one", "reports:read").await;
+    h.automation("Idle two", "reports:read").await;
     let page = h
         .call(
             "GET",

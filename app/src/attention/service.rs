@@ -47,11 +47,18 @@ const VALID_ROTATED: &str = "s.state = 'rotated' AND (s.expires_at IS NULL OR s.
 const WITH_SECRET: &str = "c.client_type IN ('confidential_pkce', 'client_credentials')";
 
 /// A group's query: `FROM …` with its conditions, what it selects, its order, and its values
-/// for `$1`, `$2`, ….
+/// for `$1`, `$2`, …. Pages follow the key (a number), then the tie-breaker (`tie`, unique in
+/// the group): a page starts after the last item of the previous one, so that items that leave
+/// the group meanwhile (revoked, rotated) make no other item skip a page.
 struct GroupSql {
     select: String,
+    /// `FROM …` up to its `WHERE` conditions, to which a page's start is added with `AND`.
     from: String,
-    order: &'static str,
+    key: &'static str,
+    desc: bool,
+    tie: &'static str,
+    /// The tie-breaker is a number (a secret's id), not text (a client id).
+    tie_int: bool,
     binds: Vec<i64>,
 }
 
@@ -75,9 +82,12 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
                  UNION ALL \
                  SELECT c.client_id, c.name, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), \
                    c.last_used_at, CAST(NULL AS BIGINT), c.created_at, 'disabled_in_use', CAST(NULL AS BIGINT) \
-                 FROM clients c WHERE c.enabled = 0 AND c.last_used_at >= $2) t"
+                 FROM clients c WHERE c.enabled = 0 AND c.last_used_at >= $2) t WHERE 1 = 1"
             ),
-            order: "COALESCE(t.expires_at, t.last_used_at, 0) DESC, t.client_id",
+            key: "COALESCE(t.expires_at, t.last_used_at, 0)",
+            desc: true,
+            tie: "t.client_id",
+            tie_int: false,
             binds: vec![now, now - RECENTLY_USED_MS],
         },
         Group::ExpiringSoon => GroupSql {
@@ -85,7 +95,10 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
             from: "client_secrets s JOIN clients c ON c.id = s.client_pk \
                    WHERE s.state = 'current' AND c.enabled = 1 AND s.expires_at > $1 AND s.expires_at <= $2"
                 .into(),
-            order: "s.expires_at, s.id",
+            key: "s.expires_at",
+            desc: false,
+            tie: "s.id",
+            tie_int: true,
             binds: vec![now, now + r.notice_secs.unwrap_or(0) * 1000],
         },
         Group::RotatedInUse => GroupSql {
@@ -94,7 +107,10 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
                 "client_secrets s JOIN clients c ON c.id = s.client_pk \
                  WHERE {VALID_ROTATED} AND s.last_used_at >= $2 AND s.last_used_at > s.rotated_at"
             ),
-            order: "s.last_used_at DESC, s.id",
+            key: "s.last_used_at",
+            desc: true,
+            tie: "s.id",
+            tie_int: true,
             binds: vec![now, now - IN_USE_MS],
         },
         Group::SafeToRevoke => GroupSql {
@@ -104,7 +120,10 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
                  WHERE {VALID_ROTATED} AND (s.last_used_at IS NULL OR s.last_used_at <= s.rotated_at \
                  OR s.last_used_at < $2)"
             ),
-            order: "s.rotated_at, s.id",
+            key: "COALESCE(s.rotated_at, 0)",
+            desc: false,
+            tie: "s.id",
+            tie_int: true,
             binds: vec![now, now - r.unused_days * DAY_MS],
         },
         Group::IdleClients => GroupSql {
@@ -114,7 +133,10 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
                      CAST(NULL AS BIGINT) AS requests_7d"
                 .into(),
             from: "clients c WHERE c.enabled = 1 AND (c.last_used_at IS NULL OR c.last_used_at < $1)".into(),
-            order: "COALESCE(c.last_used_at, c.created_at), c.client_id",
+            key: "COALESCE(c.last_used_at, c.created_at)",
+            desc: false,
+            tie: "c.client_id",
+            tie_int: false,
             binds: vec![now - IDLE_DAYS * DAY_MS],
         },
         Group::NoExpiry => GroupSql {
@@ -123,7 +145,10 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
             from: "client_secrets s JOIN clients c ON c.id = s.client_pk \
                    WHERE $1 = 1 AND s.expires_at IS NULL AND s.state IN ('current', 'rotated')"
                 .into(),
-            order: "s.created_at, s.id",
+            key: "s.created_at",
+            desc: false,
+            tie: "s.id",
+            tie_int: true,
             binds: vec![i64::from(r.policy_set)],
         },
     }
@@ -146,21 +171,38 @@ fn row_to_item(r: &AnyRow) -> Result<AttentionItem, sqlx::Error> {
     })
 }
 
-/// Reads `after` (an offset, as `next` gave it).
-fn offset_of(after: Option<&str>) -> Result<i64, AppError> {
-    match after.filter(|a| !a.is_empty()) {
-        None => Ok(0),
-        Some(a) => a
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (0..=10_000_000).contains(n))
-            .ok_or_else(|| {
-                AppError::validation(
-                    "after",
-                    "This page link is not valid: start from the first page.",
-                )
-            }),
-    }
+/// A page's start: the key and the tie-breaker of the previous page's last item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    key: i64,
+    tie: String,
+}
+
+/// Reads a cursor as `next` gave it: `{key}~{tie}`.
+fn cursor_of(after: Option<&str>, tie_int: bool) -> Result<Option<Cursor>, AppError> {
+    let Some(raw) = after.filter(|a| !a.is_empty()) else {
+        return Ok(None);
+    };
+    let parsed = raw.split_once('~').and_then(|(k, t)| {
+        let key = k.parse::<i64>().ok()?;
+        let ok = !t.is_empty()
+            && t.len() <= 64
+            && if tie_int {
+                t.parse::<i64>().is_ok()
+            } else {
+                t.bytes().all(|b| b.is_ascii_alphanumeric())
+            };
+        ok.then(|| Cursor {
+            key,
+            tie: t.to_string(),
+        })
+    });
+    parsed.map(Some).ok_or_else(|| {
+        AppError::validation(
+            "cursor",
+            "This page link is not one Clavis gave: start again from the first page.",
+        )
+    })
 }
 
 /// Checks a page size: 1 to `PAGE_MAX`, `PAGE_DEFAULT` when absent.
@@ -186,7 +228,13 @@ pub async fn count(db: &Db, g: Group, r: &Rules) -> SvcResult<i64> {
     Ok(query.fetch_one(&db.pool).await?.try_get("n")?)
 }
 
-/// One page of group `g`, and its count.
+/// A value bound to a placeholder of a page's query.
+enum Bound {
+    Int(i64),
+    Text(String),
+}
+
+/// One page of group `g`, from `after` (a cursor `next` gave), and the group's count.
 pub async fn page(
     db: &Db,
     g: Group,
@@ -194,37 +242,59 @@ pub async fn page(
     after: Option<&str>,
     limit: u32,
 ) -> SvcResult<GroupPage> {
-    let offset = offset_of(after)?;
     let q = group_sql(g, r);
-    let n = q.binds.len();
-    let uses_requests = q.select.contains("$R");
-    let select = q.select.replace("$R", &format!("${}", n + 1));
-    let n = n + usize::from(uses_requests);
+    let start = cursor_of(after, q.tie_int)?;
+    let mut binds: Vec<Bound> = q.binds.iter().map(|b| Bound::Int(*b)).collect();
+    let mut select = q.select.clone();
+    if select.contains("$R") {
+        binds.push(Bound::Int(day_of(r.now) - SHARE_DAYS));
+        select = select.replace("$R", &format!("${}", binds.len()));
+    }
+    let (key, tie) = (q.key, q.tie);
+    let mut from = q.from.clone();
+    if let Some(c) = start {
+        binds.push(Bound::Int(c.key));
+        let k = binds.len();
+        binds.push(match q.tie_int {
+            true => Bound::Int(c.tie.parse().unwrap_or(0)),
+            false => Bound::Text(c.tie),
+        });
+        let t = binds.len();
+        let past = if q.desc { "<" } else { ">" };
+        from.push_str(&format!(
+            " AND ({key} {past} ${k} OR ({key} = ${k} AND {tie} > ${t}))"
+        ));
+    }
+    binds.push(Bound::Int(i64::from(limit) + 1));
+    let order = if q.desc { "DESC" } else { "ASC" };
     let sql = format!(
-        "SELECT {select} FROM {} ORDER BY {} LIMIT ${} OFFSET ${}",
-        q.from,
-        q.order,
-        n + 1,
-        n + 2
+        "SELECT {select}, {key} AS sort_key, {tie} AS sort_tie FROM {from} \
+         ORDER BY {key} {order}, {tie} LIMIT ${}",
+        binds.len()
     );
     let mut query = sqlx::query(&sql);
-    for b in &q.binds {
-        query = query.bind(*b);
+    for b in binds {
+        query = match b {
+            Bound::Int(v) => query.bind(v),
+            Bound::Text(v) => query.bind(v),
+        };
     }
-    if uses_requests {
-        query = query.bind(day_of(r.now) - SHARE_DAYS);
+    let rows = query.fetch_all(&db.pool).await?;
+    let mut items = Vec::with_capacity(rows.len().min(limit as usize));
+    for r in rows.iter().take(limit as usize) {
+        items.push(row_to_item(r)?);
     }
-    let rows = query
-        .bind(i64::from(limit) + 1)
-        .bind(offset)
-        .fetch_all(&db.pool)
-        .await?;
-    let mut items = rows
-        .iter()
-        .map(row_to_item)
-        .collect::<Result<Vec<_>, _>>()?;
-    let next = (items.len() > limit as usize).then(|| (offset + i64::from(limit)).to_string());
-    items.truncate(limit as usize);
+    let next = match rows.get(limit as usize).and(rows.get(limit as usize - 1)) {
+        Some(last) => {
+            let key: i64 = last.try_get("sort_key")?;
+            let tie = match q.tie_int {
+                true => last.try_get::<i64, _>("sort_tie")?.to_string(),
+                false => last.try_get::<String, _>("sort_tie")?,
+            };
+            Some(format!("{key}~{tie}"))
+        }
+        None => None,
+    };
     Ok(GroupPage {
         group: g,
         count: count(db, g, r).await?,
@@ -274,11 +344,13 @@ pub async fn urgent_count(db: &Db, settings: &Settings) -> SvcResult<i64> {
     Ok(n)
 }
 
-/// The gauges of `/metrics`, read now.
+/// The gauges of `/metrics`, read now: the same clients as the Overview's groups (enabled
+/// ones for the expired and expiring secrets).
 pub async fn gauges(db: &Db, settings: &Settings) -> SvcResult<SecretGauges> {
     let r = Rules::new(settings, db.now());
     let expired: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM client_secrets WHERE state = 'current' AND expires_at <= $1",
+        "SELECT COUNT(*) AS n FROM client_secrets s JOIN clients c ON c.id = s.client_pk \
+         WHERE s.state = 'current' AND c.enabled = 1 AND s.expires_at <= $1",
     )
     .bind(r.now)
     .fetch_one(&db.pool)
@@ -287,8 +359,8 @@ pub async fn gauges(db: &Db, settings: &Settings) -> SvcResult<SecretGauges> {
     let mut expiring = Vec::new();
     for &window in &settings.secret_expiry_notice_secs {
         let n: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM client_secrets WHERE state = 'current' \
-             AND expires_at > $1 AND expires_at <= $2",
+            "SELECT COUNT(*) AS n FROM client_secrets s JOIN clients c ON c.id = s.client_pk \
+             WHERE s.state = 'current' AND c.enabled = 1 AND s.expires_at > $1 AND s.expires_at <= $2",
         )
         .bind(r.now)
         .bind(r.now + window * 1000)

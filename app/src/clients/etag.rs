@@ -2,10 +2,16 @@
 
 use super::ClientView;
 
-/// The entity tag of a client as it is now: changes whenever anything about it does.
+/// The entity tag of a client as it is now: changes whenever anything a person or a script
+/// can change about it does. Its last use is left out: it moves with every batch of tokens, and
+/// a client in use would otherwise never keep an `If-Match` valid.
 pub fn etag(client: &ClientView) -> String {
     use sha2::{Digest, Sha256};
-    let bytes = serde_json::to_vec(client).unwrap_or_default();
+    let stable = ClientView {
+        last_used_at: None,
+        ..client.clone()
+    };
+    let bytes = serde_json::to_vec(&stable).unwrap_or_default();
     format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..12]))
 }
 

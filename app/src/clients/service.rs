@@ -273,6 +273,10 @@ pub async fn update_matching(
                 .into());
             }
             super::guard::refuse_system_change(conn, &current, Some(&input)).await?;
+            // A lifetime sent back as it is stays accepted after `secret_max_lifetime` was
+            // lowered (new secrets are capped by the maximum anyway); only a new value must fit.
+            let kept = current.secret_lifetime.map(|l| l.to_string()).unwrap_or_default();
+            let max_lifetime = if input.secret_lifetime.trim() == kept { None } else { max_lifetime };
             let c = if super::guard::is_system(conn, &current.client_id).await? {
                 check_system(current.client_type, &input, max_lifetime)?
             } else {

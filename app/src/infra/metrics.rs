@@ -44,9 +44,9 @@ pub struct WindowLabels {
 /// every replica reports the same numbers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecretGauges {
-    /// Current secrets past their expiry: their clients cannot get tokens.
+    /// Current secrets of enabled clients past their expiry: those clients cannot get tokens.
     pub expired: i64,
-    /// Per notice window (seconds): current secrets expiring within it.
+    /// Per notice window (seconds): current secrets of enabled clients expiring within it.
     pub expiring: Vec<(i64, i64)>,
     /// Rotated secrets used in the last 24 hours.
     pub rotated_in_use: i64,
