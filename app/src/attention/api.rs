@@ -27,12 +27,16 @@ pub async fn attention_overview(
 }
 
 /// The number in the navigation's badge: clients that cannot get tokens or whose secret
-/// expires soon.
+/// expires soon. Like "who am I?", it answers 0 to nobody rather than failing: the layout asks
+/// it on every page, the sign-in page too, whose answer must not turn into a 401.
 #[server(endpoint = "attention/badge")]
 pub async fn attention_badge() -> Result<i64, AppError> {
     use crate::infra::edge;
     edge::edge(async move {
-        let (st, _, _) = edge::authorize(None).await?;
+        if edge::current_session().await?.is_none() {
+            return Ok(0);
+        }
+        let st = edge::state()?;
         super::service::urgent_count(&st.db, &st.settings).await
     })
     .await
