@@ -7,18 +7,25 @@ port=$1
 cd "$(dirname "$0")/.."
 dir=end2end/.tmp/$port
 rm -rf "$dir" && mkdir -p "$dir"
-export CLAVIS_DATABASE_URL="sqlite://$dir/clavis.db" CLAVIS_KEY_ENCRYPTION_KEY_FILE="$dir/key-encryption-key"
-export CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port"
-export CLAVIS_LOGIN_MAX_FAILURES_PER_IP=1000 CLAVIS_LOG="info,tower_http=warn"
-# Parallel refreshes with one token within 2 s are not theft (apps.spec.ts waits past it).
-export CLAVIS_REFRESH_TOKEN_REUSE_INTERVAL=2
-# The main servers expire secrets after 90 days (overview.spec.ts, secrets.spec.ts); the readable
-# ones keep the default of no expiry.
-if [ "${2:-}" = readable ]; then
-  export CLAVIS_CLIENT_SECRETS_STORED_AS_ONE_WAY_HASH=false
-else
-  export CLAVIS_SECRET_MAX_LIFETIME=7776000
-fi
+# The settings go in the server's own clavis.toml, which the CLI reads too (apps.spec.ts runs it
+# as an operator would): a client made from the command line gets the same secret policy.
+{
+  echo "database_url = \"sqlite://$dir/clavis.db\""
+  echo "key_encryption_key_file = \"$dir/key-encryption-key\""
+  echo "listen = \"127.0.0.1:$port\""
+  echo "issuer = \"http://127.0.0.1:$port\""
+  echo "login_max_failures_per_ip = 1000"
+  # Parallel refreshes with one token within 2 s are not theft (apps.spec.ts waits past it).
+  echo "refresh_token_reuse_interval = 2"
+  # The main servers expire secrets after 90 days (overview.spec.ts, secrets.spec.ts); the
+  # readable ones keep the default of no expiry.
+  if [ "${2:-}" = readable ]; then
+    echo "client_secrets_stored_as_one_way_hash = false"
+  else
+    echo "secret_max_lifetime = 7776000"
+  fi
+} >"$dir/clavis.toml"
+export CLAVIS_CONFIG="$dir/clavis.toml" CLAVIS_LOG="info,tower_http=warn"
 export LEPTOS_SITE_ROOT=${CLAVIS_SITE_ROOT:-target/site} LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=clavis
 bin=${CLAVIS_BIN:-target/debug/clavis}
 "$bin" migrate

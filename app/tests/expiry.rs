@@ -537,3 +537,77 @@ on_both!(acting_on_a_page_makes_no_item_skip_the_next_one, |db| {
     assert_eq!(names, ["W2", "W3"]);
     assert_eq!(next.groups[0].count, 3);
 });
+
+on_both!(
+    a_revoked_current_secret_cannot_get_tokens_and_counts_stop_at_the_cap,
+    |db| {
+        let s = settings(Some(90 * 86_400));
+        let (leaked, ..) = make(db, &input("Leaked", ClientType::ClientCredentials)).await;
+        // What a leak report does to a current secret (nothing in the console revokes one), twice:
+        // the client is listed once, for its latest revocation.
+        for at in [db.now(), db.now() + 1] {
+            sqlx::query(
+            "UPDATE client_secrets SET state = 'revoked', revoked_at = $1 WHERE state = 'current' \
+             AND client_pk = (SELECT id FROM clients WHERE client_id = $2)",
+        )
+        .bind(at)
+        .bind(leaked.clone())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+            sqlx::query(
+            "INSERT INTO client_secrets (client_pk, hash, hint, state, created_at, created_by) \
+             SELECT id, 'sha256:00', 'abcd', 'current', $1, 'root' FROM clients WHERE client_id = $2",
+        )
+        .bind(at)
+        .bind(leaked.clone())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        }
+        sqlx::query(
+            "UPDATE client_secrets SET state = 'revoked', revoked_at = $1 WHERE state = 'current' \
+         AND client_pk = (SELECT id FROM clients WHERE client_id = $2)",
+        )
+        .bind(db.now() + 2)
+        .bind(leaked.clone())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        let a = attention::attention(db, &s, Some(Group::CannotGetTokens), None, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            members(&a, Group::CannotGetTokens),
+            [("Leaked".to_string(), Reason::NoSecret)]
+        );
+        assert_eq!((a.groups[0].count, a.groups[0].count_capped), (1, false));
+
+        // 1001 idle apps: the page counts to 1000 and says there are more; the gauge is exact.
+        let now = db.now();
+        let rows: Vec<String> = (0..1001)
+        .map(|i| {
+            format!(
+                "('idle{i:05}', 'idle {i:05}', 'idle {i:05}', 'public_pkce', '', '', 1, {now}, 'root', {now}, 'root')"
+            )
+        })
+        .collect();
+        sqlx::query(&format!(
+        "INSERT INTO clients (client_id, name, name_key, client_type, redirect_uris, scopes, enabled, \
+         created_at, created_by, updated_at, updated_by) VALUES {}",
+        rows.join(",")
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
+        let a = attention::attention(db, &s, Some(Group::IdleClients), None, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.groups[0].count, a.groups[0].count_capped),
+            (attention::COUNT_CAP, true)
+        );
+        let gauges = attention::gauges(db, &s).await.unwrap();
+        assert_eq!(gauges.idle_clients, 1002);
+    }
+);

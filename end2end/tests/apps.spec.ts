@@ -27,9 +27,8 @@ function cli(port: string, args: string[], input?: string): string {
     encoding: 'utf8',
     env: {
       ...process.env,
-      CLAVIS_DATABASE_URL: `sqlite://${dir}/clavis.db`,
-      CLAVIS_KEY_ENCRYPTION_KEY_FILE: `${dir}/key-encryption-key`,
-      CLAVIS_ISSUER: `http://127.0.0.1:${port}`,
+      // The server's own settings (serve.sh), so the CLI applies the same secret policy.
+      CLAVIS_CONFIG: join(dir, 'clavis.toml'),
       CLAVIS_LOG: 'warn',
     },
   });

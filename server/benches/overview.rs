@@ -156,12 +156,12 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&format!(
-            "sqlite://{}",
-            dir.path().join("bench.db").display()
-        ))
-        .await
-        .unwrap();
+        // CLAVIS_BENCH_KEEP=PATH keeps the seeded database there, to read query plans in it.
+        let keep = std::env::var("CLAVIS_BENCH_KEEP").ok();
+        let path = keep
+            .clone()
+            .unwrap_or_else(|| dir.path().join("bench.db").display().to_string());
+        let db = Db::connect(&format!("sqlite://{path}")).await.unwrap();
         db.migrate().await.unwrap();
         let now = db.now();
         let t = Instant::now();
@@ -171,6 +171,10 @@ fn main() {
             2 * N,
             t.elapsed().as_secs_f64()
         );
+        if keep.is_some() {
+            println!("kept the database at {path}");
+            return;
+        }
 
         let options = leptos::config::LeptosOptions::builder()
             .output_name("clavis")
@@ -272,22 +276,52 @@ fn main() {
         })
         .await;
         worst = worst.max(row("every group: first page and count", &times, base_p50));
+        let rules = attention::Rules::new(&settings, db.now());
+        let mut idle_page_11 = String::new();
         for g in Group::ALL {
             let times = measure(|| async {
-                let a = attention::attention(&db, &settings, Some(g), Some("200"), None)
+                attention::count(&db, g, &rules, Some(attention::COUNT_CAP))
+                    .await
+                    .unwrap();
+            })
+            .await;
+            row(&format!("{}: count", g.as_str()), &times, base_p50);
+            let times = measure(|| async {
+                attention::attention(&db, &settings, Some(g), None, None)
+                    .await
+                    .unwrap();
+            })
+            .await;
+            worst = worst.max(row(&format!("{}: page 1", g.as_str()), &times, base_p50));
+            // The eleventh page, after walking the "more" links of the ten before it.
+            let mut cursor: Option<String> = None;
+            for _ in 0..10 {
+                let a = attention::attention(&db, &settings, Some(g), cursor.as_deref(), None)
+                    .await
+                    .unwrap();
+                cursor = a.groups[0].next.clone();
+            }
+            let times = measure(|| async {
+                let a = attention::attention(&db, &settings, Some(g), cursor.as_deref(), None)
                     .await
                     .unwrap();
                 assert_eq!(a.groups.len(), 1);
             })
             .await;
             worst = worst.max(row(&format!("{}: page 11", g.as_str()), &times, base_p50));
+            if g == Group::IdleClients {
+                idle_page_11 = format!(
+                    "/api/v1/attention?group=idle_clients&cursor={}",
+                    cursor.unwrap()
+                );
+            }
         }
         for (label, path, auth) in [
             ("rendered /overview", "/overview", None),
             ("GET /api/v1/attention", "/api/v1/attention", Some(&bearer)),
             (
                 "GET /api/v1/attention?group=idle_clients, p.11",
-                "/api/v1/attention?group=idle_clients&cursor=200",
+                idle_page_11.as_str(),
                 Some(&bearer),
             ),
         ] {

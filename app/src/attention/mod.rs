@@ -153,8 +153,10 @@ pub struct AttentionItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupPage {
     pub group: Group,
-    /// Items in the whole group.
+    /// Items in the whole group, counted up to `COUNT_CAP`.
     pub count: i64,
+    /// The group has more than `count` items.
+    pub count_capped: bool,
     pub items: Vec<AttentionItem>,
     /// Pass as `after` for the next page; `None` on the last one.
     pub next: Option<String>,

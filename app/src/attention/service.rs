@@ -47,9 +47,11 @@ const VALID_ROTATED: &str = "s.state = 'rotated' AND (s.expires_at IS NULL OR s.
 const WITH_SECRET: &str = "c.client_type IN ('confidential_pkce', 'client_credentials')";
 
 /// A group's query: `FROM …` with its conditions, what it selects, its order, and its values
-/// for `$1`, `$2`, …. Pages follow the key (a number), then the tie-breaker (`tie`, unique in
-/// the group): a page starts after the last item of the previous one, so that items that leave
-/// the group meanwhile (revoked, rotated) make no other item skip a page.
+/// for `$1`, `$2`, …. Pages follow the key (a number), then the tie-breaker (`tie`, a number
+/// unique in the group), in the same direction: a page starts after the last item of the
+/// previous one, so that items that leave the group meanwhile (revoked, rotated) make no other
+/// item skip a page. Each order is one of the indexes of migration 18, so a page reads about as
+/// many rows as it shows, however many clients there are.
 struct GroupSql {
     select: String,
     /// `FROM …` up to its `WHERE` conditions, to which a page's start is added with `AND`.
@@ -57,9 +59,26 @@ struct GroupSql {
     key: &'static str,
     desc: bool,
     tie: &'static str,
-    /// The tie-breaker is a number (a secret's id), not text (a client id).
-    tie_int: bool,
     binds: Vec<i64>,
+}
+
+impl GroupSql {
+    /// A condition that every item meets, `key` from the first possible value on (bound as
+    /// `$n`). It says nothing about the items but tells the query planner that the key is read
+    /// as a range, so that a first page and a count walk the group's index as later pages do
+    /// (without it SQLite chose an index on other columns and sorted the whole group).
+    fn whole_range(&self, n: usize) -> String {
+        let op = if self.desc { "<=" } else { ">=" };
+        format!(" AND {} {op} ${n}", self.key)
+    }
+
+    fn range_start(&self) -> i64 {
+        if self.desc {
+            i64::MAX
+        } else {
+            i64::MIN
+        }
+    }
 }
 
 fn group_sql(g: Group, r: &Rules) -> GroupSql {
@@ -70,35 +89,46 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
         "(SELECT CAST(SUM(u.count) AS BIGINT) FROM client_usage_daily u WHERE u.client_pk = s.client_pk \
          AND u.secret_id = s.id AND u.day > $R) AS requests_7d";
     match g {
+        // Three disjoint parts, each in the order of its own index, merged by the database: an
+        // expired current secret (by expiry), a revoked current secret with none after it (by
+        // revocation), a disabled client used lately (by last use).
         Group::CannotGetTokens => GroupSql {
             select: "t.*".into(),
             from: format!(
                 "(SELECT c.client_id, c.name, s.id AS secret_id, s.hint, s.expires_at, \
                    c.last_used_at, CAST(NULL AS BIGINT) AS rotated_at, c.created_at, \
-                   CASE WHEN s.id IS NULL THEN 'no_secret' ELSE 'secret_expired' END AS reason, \
-                   CAST(NULL AS BIGINT) AS requests_7d \
-                 FROM clients c LEFT JOIN client_secrets s ON s.client_pk = c.id AND s.state = 'current' \
-                 WHERE c.enabled = 1 AND {WITH_SECRET} AND (s.id IS NULL OR s.expires_at <= $1) \
+                   'secret_expired' AS reason, CAST(NULL AS BIGINT) AS requests_7d, \
+                   s.expires_at AS k, s.client_pk AS pk \
+                 FROM client_secrets s JOIN clients c ON c.id = s.client_pk \
+                 WHERE s.state = 'current' AND s.expires_at <= $1 AND c.enabled = 1 AND {WITH_SECRET} \
                  UNION ALL \
                  SELECT c.client_id, c.name, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), \
-                   c.last_used_at, CAST(NULL AS BIGINT), c.created_at, 'disabled_in_use', CAST(NULL AS BIGINT) \
+                   c.last_used_at, CAST(NULL AS BIGINT), c.created_at, 'no_secret', CAST(NULL AS BIGINT), \
+                   s.revoked_at, s.client_pk \
+                 FROM client_secrets s JOIN clients c ON c.id = s.client_pk \
+                 WHERE s.state = 'revoked' AND s.rotated_at IS NULL AND c.enabled = 1 AND {WITH_SECRET} \
+                   AND NOT EXISTS (SELECT 1 FROM client_secrets x WHERE x.client_pk = s.client_pk \
+                     AND (x.state = 'current' OR (x.state = 'revoked' AND x.rotated_at IS NULL \
+                       AND (x.revoked_at > s.revoked_at OR (x.revoked_at = s.revoked_at AND x.id > s.id))))) \
+                 UNION ALL \
+                 SELECT c.client_id, c.name, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), \
+                   c.last_used_at, CAST(NULL AS BIGINT), c.created_at, 'disabled_in_use', CAST(NULL AS BIGINT), \
+                   c.last_used_at, c.id \
                  FROM clients c WHERE c.enabled = 0 AND c.last_used_at >= $2) t WHERE 1 = 1"
             ),
-            key: "COALESCE(t.expires_at, t.last_used_at, 0)",
+            key: "t.k",
             desc: true,
-            tie: "t.client_id",
-            tie_int: false,
+            tie: "t.pk",
             binds: vec![now, now - RECENTLY_USED_MS],
         },
         Group::ExpiringSoon => GroupSql {
             select: format!("{SECRET_ITEM}, 'expiring' AS reason, CAST(NULL AS BIGINT) AS requests_7d"),
             from: "client_secrets s JOIN clients c ON c.id = s.client_pk \
-                   WHERE s.state = 'current' AND c.enabled = 1 AND s.expires_at > $1 AND s.expires_at <= $2"
+                 WHERE s.state = 'current' AND c.enabled = 1 AND s.expires_at > $1 AND s.expires_at <= $2"
                 .into(),
             key: "s.expires_at",
             desc: false,
-            tie: "s.id",
-            tie_int: true,
+            tie: "s.client_pk",
             binds: vec![now, now + r.notice_secs.unwrap_or(0) * 1000],
         },
         Group::RotatedInUse => GroupSql {
@@ -110,20 +140,19 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
             key: "s.last_used_at",
             desc: true,
             tie: "s.id",
-            tie_int: true,
             binds: vec![now, now - IN_USE_MS],
         },
         Group::SafeToRevoke => GroupSql {
             select: format!("{SECRET_ITEM}, 'unused_rotated' AS reason, {requests}"),
+            // A rotated secret always has rotated_at (secrets::service::rotate sets both).
             from: format!(
                 "client_secrets s JOIN clients c ON c.id = s.client_pk \
-                 WHERE {VALID_ROTATED} AND (s.last_used_at IS NULL OR s.last_used_at <= s.rotated_at \
-                 OR s.last_used_at < $2)"
+                 WHERE {VALID_ROTATED} AND s.rotated_at IS NOT NULL AND (s.last_used_at IS NULL \
+                 OR s.last_used_at <= s.rotated_at OR s.last_used_at < $2)"
             ),
-            key: "COALESCE(s.rotated_at, 0)",
+            key: "s.rotated_at",
             desc: false,
             tie: "s.id",
-            tie_int: true,
             binds: vec![now, now - r.unused_days * DAY_MS],
         },
         Group::IdleClients => GroupSql {
@@ -133,10 +162,10 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
                      CAST(NULL AS BIGINT) AS requests_7d"
                 .into(),
             from: "clients c WHERE c.enabled = 1 AND (c.last_used_at IS NULL OR c.last_used_at < $1)".into(),
+            // The expression of the index clients_idle, word for word.
             key: "COALESCE(c.last_used_at, c.created_at)",
             desc: false,
-            tie: "c.client_id",
-            tie_int: false,
+            tie: "c.id",
             binds: vec![now - IDLE_DAYS * DAY_MS],
         },
         Group::NoExpiry => GroupSql {
@@ -148,7 +177,6 @@ fn group_sql(g: Group, r: &Rules) -> GroupSql {
             key: "s.created_at",
             desc: false,
             tie: "s.id",
-            tie_int: true,
             binds: vec![i64::from(r.policy_set)],
         },
     }
@@ -172,29 +200,21 @@ fn row_to_item(r: &AnyRow) -> Result<AttentionItem, sqlx::Error> {
 }
 
 /// A page's start: the key and the tie-breaker of the previous page's last item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Cursor {
     key: i64,
-    tie: String,
+    tie: i64,
 }
 
 /// Reads a cursor as `next` gave it: `{key}~{tie}`.
-fn cursor_of(after: Option<&str>, tie_int: bool) -> Result<Option<Cursor>, AppError> {
+fn cursor_of(after: Option<&str>) -> Result<Option<Cursor>, AppError> {
     let Some(raw) = after.filter(|a| !a.is_empty()) else {
         return Ok(None);
     };
     let parsed = raw.split_once('~').and_then(|(k, t)| {
-        let key = k.parse::<i64>().ok()?;
-        let ok = !t.is_empty()
-            && t.len() <= 64
-            && if tie_int {
-                t.parse::<i64>().is_ok()
-            } else {
-                t.bytes().all(|b| b.is_ascii_alphanumeric())
-            };
-        ok.then(|| Cursor {
-            key,
-            tie: t.to_string(),
+        Some(Cursor {
+            key: k.parse().ok()?,
+            tie: t.parse().ok()?,
         })
     });
     parsed.map(Some).ok_or_else(|| {
@@ -217,21 +237,32 @@ pub fn page_size(limit: Option<u32>) -> Result<u32, AppError> {
     }
 }
 
-/// How many items group `g` has.
-pub async fn count(db: &Db, g: Group, r: &Rules) -> SvcResult<i64> {
+/// A group's count stops here: the page then says "1000+". Counting is the one part of a page
+/// that grows with the group; the gauges of `/metrics` have the exact numbers.
+pub const COUNT_CAP: i64 = 1000;
+
+/// How many items group `g` has, up to `cap` (and `cap + 1` when there are more).
+pub async fn count(db: &Db, g: Group, r: &Rules, cap: Option<i64>) -> SvcResult<i64> {
     let q = group_sql(g, r);
-    let sql = format!("SELECT COUNT(*) AS n FROM {}", q.from);
+    let sql = match cap {
+        Some(cap) => format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM {}{} LIMIT {}) q",
+            q.from,
+            q.whole_range(q.binds.len() + 1),
+            cap + 1
+        ),
+        None => format!(
+            "SELECT COUNT(*) AS n FROM {}{}",
+            q.from,
+            q.whole_range(q.binds.len() + 1)
+        ),
+    };
     let mut query = sqlx::query(&sql);
     for b in &q.binds {
         query = query.bind(*b);
     }
+    query = query.bind(q.range_start());
     Ok(query.fetch_one(&db.pool).await?.try_get("n")?)
-}
-
-/// A value bound to a placeholder of a page's query.
-enum Bound {
-    Int(i64),
-    Text(String),
 }
 
 /// One page of group `g`, from `after` (a cursor `next` gave), and the group's count.
@@ -243,41 +274,40 @@ pub async fn page(
     limit: u32,
 ) -> SvcResult<GroupPage> {
     let q = group_sql(g, r);
-    let start = cursor_of(after, q.tie_int)?;
-    let mut binds: Vec<Bound> = q.binds.iter().map(|b| Bound::Int(*b)).collect();
+    let start = cursor_of(after)?;
+    let mut binds = q.binds.clone();
     let mut select = q.select.clone();
     if select.contains("$R") {
-        binds.push(Bound::Int(day_of(r.now) - SHARE_DAYS));
+        binds.push(day_of(r.now) - SHARE_DAYS);
         select = select.replace("$R", &format!("${}", binds.len()));
     }
     let (key, tie) = (q.key, q.tie);
+    let (past, order) = if q.desc { ("<", "DESC") } else { (">", "ASC") };
     let mut from = q.from.clone();
-    if let Some(c) = start {
-        binds.push(Bound::Int(c.key));
-        let k = binds.len();
-        binds.push(match q.tie_int {
-            true => Bound::Int(c.tie.parse().unwrap_or(0)),
-            false => Bound::Text(c.tie),
-        });
-        let t = binds.len();
-        let past = if q.desc { "<" } else { ">" };
-        from.push_str(&format!(
-            " AND ({key} {past} ${k} OR ({key} = ${k} AND {tie} > ${t}))"
-        ));
+    match start {
+        Some(c) => {
+            binds.push(c.key);
+            let k = binds.len();
+            binds.push(c.tie);
+            let t = binds.len();
+            from.push_str(&format!(
+                " AND ({key} {past} ${k} OR ({key} = ${k} AND {tie} {past} ${t}))"
+            ));
+        }
+        None => {
+            from.push_str(&q.whole_range(binds.len() + 1));
+            binds.push(q.range_start());
+        }
     }
-    binds.push(Bound::Int(i64::from(limit) + 1));
-    let order = if q.desc { "DESC" } else { "ASC" };
+    binds.push(i64::from(limit) + 1);
     let sql = format!(
         "SELECT {select}, {key} AS sort_key, {tie} AS sort_tie FROM {from} \
-         ORDER BY {key} {order}, {tie} LIMIT ${}",
+         ORDER BY {key} {order}, {tie} {order} LIMIT ${}",
         binds.len()
     );
     let mut query = sqlx::query(&sql);
     for b in binds {
-        query = match b {
-            Bound::Int(v) => query.bind(v),
-            Bound::Text(v) => query.bind(v),
-        };
+        query = query.bind(b);
     }
     let rows = query.fetch_all(&db.pool).await?;
     let mut items = Vec::with_capacity(rows.len().min(limit as usize));
@@ -287,17 +317,16 @@ pub async fn page(
     let next = match rows.get(limit as usize).and(rows.get(limit as usize - 1)) {
         Some(last) => {
             let key: i64 = last.try_get("sort_key")?;
-            let tie = match q.tie_int {
-                true => last.try_get::<i64, _>("sort_tie")?.to_string(),
-                false => last.try_get::<String, _>("sort_tie")?,
-            };
+            let tie: i64 = last.try_get("sort_tie")?;
             Some(format!("{key}~{tie}"))
         }
         None => None,
     };
+    let n = count(db, g, r, Some(COUNT_CAP)).await?;
     Ok(GroupPage {
         group: g,
-        count: count(db, g, r).await?,
+        count: n.min(COUNT_CAP),
+        count_capped: n > COUNT_CAP,
         items,
         next,
     })
@@ -339,7 +368,7 @@ pub async fn urgent_count(db: &Db, settings: &Settings) -> SvcResult<i64> {
     let r = Rules::new(settings, db.now());
     let mut n = 0;
     for g in Group::ALL.into_iter().filter(|g| g.urgent()) {
-        n += count(db, g, &r).await?;
+        n += count(db, g, &r, Some(COUNT_CAP)).await?.min(COUNT_CAP);
     }
     Ok(n)
 }
@@ -372,7 +401,7 @@ pub async fn gauges(db: &Db, settings: &Settings) -> SvcResult<SecretGauges> {
     Ok(SecretGauges {
         expired,
         expiring,
-        rotated_in_use: count(db, Group::RotatedInUse, &r).await?,
-        idle_clients: count(db, Group::IdleClients, &r).await?,
+        rotated_in_use: count(db, Group::RotatedInUse, &r, None).await?,
+        idle_clients: count(db, Group::IdleClients, &r, None).await?,
     })
 }

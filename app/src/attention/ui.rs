@@ -103,6 +103,7 @@ fn GroupCard(
     st: OverviewState,
 ) -> impl IntoView {
     let name = g.group.as_str();
+    let count = count_text(&g);
     let (title_id, labelled_by) = (format!("g-{name}"), format!("g-{name}"));
     let next = g
         .next
@@ -111,7 +112,7 @@ fn GroupCard(
     view! {
         <section class=format!("card attention {name}") aria-labelledby=labelled_by>
             <h2 id=title_id>
-                {g.group.title()} " " <span class="count" aria-label=format!("{} items", g.count)>{g.count}</span>
+                {g.group.title()} " " <span class="count" aria-label=format!("{count} items")>{count.clone()}</span>
             </h2>
             {if g.items.is_empty() {
                 view! { <p class="empty">{g.group.empty_text()}</p> }.into_any()
@@ -251,6 +252,14 @@ pub fn badge_count() -> BadgeCount {
     )
 }
 
+/// A group's count as shown: "1000+" past the count's cap.
+fn count_text(g: &GroupPage) -> String {
+    match g.count_capped {
+        true => format!("{}+", g.count),
+        false => g.count.to_string(),
+    }
+}
+
 /// The navigation's link to the Overview, with `count` (items of the urgent groups) as a badge.
 /// The navigation awaits the count in its own `Suspend`, next to the account: a `Transition`
 /// of its own inside that one rendered differently on the server and broke hydration.
@@ -261,7 +270,8 @@ pub fn OverviewLink(count: i64) -> impl IntoView {
             "Overview"
             {(count > 0).then(|| view! {
                 " " <span class="badge" title="Clients that cannot get tokens or whose secret expires soon">
-                    {count}<span class="visually-hidden">" need attention"</span>
+                    {if count > 99 { "99+".to_string() } else { count.to_string() }}
+                    <span class="visually-hidden">" need attention"</span>
                 </span>
             })}
         </leptos_router::components::A>

@@ -143,8 +143,10 @@ impl Item {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GroupList {
     pub group: GroupName,
-    /// Items in the whole group.
+    /// Items in the whole group, counted up to 1000 (see `count_capped`).
     pub count: i64,
+    /// The group has more than `count` items. The gauges of `/metrics` have the exact numbers.
+    pub count_capped: bool,
     pub items: Vec<Item>,
     /// The cursor of the group's next page; `null` on the last one.
     pub next_cursor: Option<String>,
@@ -212,6 +214,7 @@ pub async fn list(
             .map(|g| GroupList {
                 group: g.group.into(),
                 count: g.count,
+                count_capped: g.count_capped,
                 items: g.items.into_iter().map(|i| Item::new(i, now)).collect(),
                 next_cursor: g.next,
             })
