@@ -37,7 +37,11 @@ async function rowIn(page: Page, js: boolean, title: string, name: string): Prom
     await hydrated(page, js);
     // With JavaScript the address changes at once and the old page stays up until the next one
     // has loaded: wait for the next page itself, whose "More" leads further (or is gone).
-    await expect.poll(async () => (await more.count()) === 0 || (await more.getAttribute('href')) !== href).toBe(true);
+    // Two steps, so that a failure says which one did not happen: the link was followed, then
+    // the next page came.
+    await expect(page, `the address after following ${href}`).toHaveURL((u) => `${u.pathname}${u.search}` === href);
+    await expect.poll(async () => (await more.count()) === 0 || (await more.getAttribute('href')) !== href,
+      { message: `the page after ${href} (now at ${page.url()})` }).toBe(true);
   }
   throw new Error(`${name} is not in “${title}”`);
 }
