@@ -8,6 +8,8 @@
 # not the absolute figures, is what to compare between machines and runs.
 #
 # Usage: bench/token.sh [SECONDS] [CONNECTIONS] [ROUNDS]    (defaults: 10 64 3)
+#   CLAVIS_BASELINE_BIN=PATH adds a third server to every round, another build of Clavis, and
+#   prints this build's requests/s as a ratio to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -30,20 +32,33 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 # --- Clavis, with one client_credentials client made through its own API ---
-cport=$(free_port)
-CLAVIS_DATABASE_URL="sqlite://$run/clavis.db" CLAVIS_KEY_ENCRYPTION_KEY_FILE="$run/kek" CLAVIS_LISTEN="127.0.0.1:$cport" \
-  CLAVIS_ISSUER="http://127.0.0.1:$cport" CLAVIS_LOG=warn \
-  CLAVIS_ADMIN_USERNAME=bench CLAVIS_ADMIN_PASSWORD="bench password 123" \
-  target/release/clavis serve >"$run/clavis.log" 2>&1 &
-cpid=$!; pids+=("$cpid")
-wait_for "http://127.0.0.1:$cport/healthz"
-jar="$run/cookies"
-curl -sf -c "$jar" -H "Origin: http://127.0.0.1:$cport" \
-  --data 'username=bench&password=bench+password+123' "http://127.0.0.1:$cport/api/login" >/dev/null
-created=$(curl -sf -b "$jar" -H "Origin: http://127.0.0.1:$cport" \
-  --data 'input[name]=Bench+worker&input[client_type]=client_credentials&input[scopes]=reports:read' \
-  "http://127.0.0.1:$cport/api/clients/create")
-read -r cid csecret < <(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["client"]["client_id"], d["one_time_secrets"][0]["secret"])' <<<"$created")
+# start_clavis NAME BINARY: a server on a fresh SQLite file; sets port_NAME, pid_NAME, cid_NAME
+# and secret_NAME.
+start_clavis() {
+  local name=$1 bin=$2 port pid jar created cid secret
+  port=$(free_port)
+  mkdir -p "$run/$name"
+  CLAVIS_DATABASE_URL="sqlite://$run/$name/clavis.db" CLAVIS_KEY_ENCRYPTION_KEY_FILE="$run/$name/kek" \
+    CLAVIS_LISTEN="127.0.0.1:$port" CLAVIS_ISSUER="http://127.0.0.1:$port" CLAVIS_LOG=warn \
+    CLAVIS_ADMIN_USERNAME=bench CLAVIS_ADMIN_PASSWORD="bench password 123" \
+    "$bin" serve >"$run/$name/clavis.log" 2>&1 &
+  pid=$!; pids+=("$pid")
+  wait_for "http://127.0.0.1:$port/healthz"
+  jar="$run/$name/cookies"
+  curl -sf -c "$jar" -H "Origin: http://127.0.0.1:$port" \
+    --data 'username=bench&password=bench+password+123' "http://127.0.0.1:$port/api/login" >/dev/null
+  created=$(curl -sf -b "$jar" -H "Origin: http://127.0.0.1:$port" \
+    --data "input[name]=Bench+worker&input[client_type]=client_credentials&input[scopes]=reports:read&form_token=$(openssl rand -hex 16)" \
+    "http://127.0.0.1:$port/api/clients/create")
+  read -r cid secret < <(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["client"]["client_id"], d["one_time_secrets"][0]["secret"])' <<<"$created")
+  printf -v "port_$name" %s "$port"; printf -v "pid_$name" %s "$pid"
+  printf -v "cid_$name" %s "$cid"; printf -v "secret_$name" %s "$secret"
+}
+start_clavis clavis target/release/clavis
+cport=$port_clavis cpid=$pid_clavis cid=$cid_clavis csecret=$secret_clavis
+# CLAVIS_BASELINE_BIN: another build of Clavis (such as the commit before a change) in the same
+# rounds, so that the change is measured against the build it replaces, on the same machine state.
+[ -z "${CLAVIS_BASELINE_BIN:-}" ] || start_clavis baseline "$CLAVIS_BASELINE_BIN"
 
 # --- The peer ---
 pport=$(free_port)
@@ -64,6 +79,7 @@ LUA
 }
 lua "$cid" "$csecret" >"$run/clavis.lua"
 lua bench-client "$pid_secret" >"$run/peer.lua"
+[ -z "${CLAVIS_BASELINE_BIN:-}" ] || lua "$cid_baseline" "$secret_baseline" >"$run/baseline.lua"
 
 # One request each first: both must answer 200 with a JWT, or the run means nothing.
 c=$(curl -s -w '\n%{http_code}' -u "$cid:$csecret" --data 'grant_type=client_credentials&scope=reports:read' "http://127.0.0.1:$cport/oauth2/token")
@@ -94,6 +110,8 @@ results=()
 for r in $(seq 1 "$rounds"); do
   results+=("$(measure clavis "http://127.0.0.1:$cport/oauth2/token" "$run/clavis.lua" "$r")")
   results+=("$(measure peer "http://127.0.0.1:$pport/token" "$run/peer.lua" "$r")")
+  [ -z "${CLAVIS_BASELINE_BIN:-}" ] ||
+    results+=("$(measure baseline "http://127.0.0.1:$port_baseline/oauth2/token" "$run/baseline.lua" "$r")")
 done
 python3 - "$(peak_rss_mb "$cpid")" "$(peak_rss_mb "$ppid")" "${results[@]}" <<'PY'
 import statistics, sys
@@ -113,4 +131,10 @@ print(f"peak RSS MB: clavis {rss['clavis']:.1f}, peer {rss['peer']:.1f} (ratio {
 print(f"clavis: median {c_rps:.0f} req/s, worst p99 {c_p99:.2f} ms")
 print("ratio clavis/peer req/s per round: " + ", ".join(f"{x:.1f}x" for x in ratios)
       + f"; median {statistics.median(ratios):.1f}x")
+if all("baseline" in v for v in by.values()):
+    base = [v["clavis"][0] / v["baseline"][0] for v in by.values()]
+    b_ratio = statistics.median(v["baseline"][0] / v["peer"][0] for v in by.values())
+    print(f"baseline/peer req/s median {b_ratio:.1f}x; worst baseline p99 {max(v['baseline'][1] for v in by.values()):.2f} ms")
+    print("ratio clavis/baseline req/s per round: " + ", ".join(f"{x:.2f}x" for x in base)
+          + f"; median {statistics.median(base):.2f}x")
 PY

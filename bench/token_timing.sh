@@ -21,7 +21,7 @@ jar="$dir/cookies"
 origin="Origin: http://127.0.0.1:$port"
 curl -sf -c "$jar" -H "$origin" --data 'username=bench&password=bench+password+123' "http://127.0.0.1:$port/api/login" >/dev/null
 new_client() {
-  curl -sf -b "$jar" -H "$origin" --data "input[name]=$1&input[client_type]=client_credentials&input[scopes]=a" \
+  curl -sf -b "$jar" -H "$origin" --data "input[name]=$1&input[client_type]=client_credentials&input[scopes]=a&form_token=$(openssl rand -hex 16)" \
     "http://127.0.0.1:$port/api/clients/create"
 }
 python3 - "$port" "$n" "$(new_client Bench)" "$(new_client Other)" <<'PY'

@@ -31,6 +31,7 @@ pub mod secrets;
 pub mod signin;
 pub mod ui;
 pub mod usage;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};

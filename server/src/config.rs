@@ -49,6 +49,9 @@ pub struct Config {
     pub client_secrets_stored_as_one_way_hash: bool,
     pub metrics_token: Option<SecretString>,
     pub log: String,
+    pub webhook_retry_schedule: Vec<u64>,
+    pub webhook_allow_private_networks: bool,
+    pub webhook_retention: u64,
 }
 
 impl Default for Config {
@@ -83,6 +86,13 @@ impl Default for Config {
             client_secrets_stored_as_one_way_hash: s.client_secrets_stored_as_one_way_hash,
             metrics_token: None,
             log: "info".into(),
+            webhook_retry_schedule: s
+                .webhook_retry_schedule_secs
+                .iter()
+                .map(|&v| secs(v))
+                .collect(),
+            webhook_allow_private_networks: s.webhook_allow_private_networks,
+            webhook_retention: secs(s.webhook_retention_secs),
         }
     }
 }
@@ -301,6 +311,16 @@ fn validate(c: &Config) -> Result<(), ConfigError> {
         }
     }
     in_range("access_token_ttl", c.access_token_ttl, 60, 86_400)?;
+    if c.webhook_retry_schedule.len() > 20 {
+        return Err(invalid(
+            "webhook_retry_schedule",
+            "it has more than 20 steps",
+        ));
+    }
+    for &step in &c.webhook_retry_schedule {
+        in_range("webhook_retry_schedule", step, 1, 86_400)?;
+    }
+    in_range("webhook_retention", c.webhook_retention, 3600, 31_536_000)?;
     in_range(
         "token_max_failures_per_client",
         c.token_max_failures_per_client.into(),
@@ -449,6 +469,13 @@ impl Config {
             // Read from `key_encryption_key_file` by `server::serve`, which needs the database.
             key_encryption_key: None,
             client_secrets_stored_as_one_way_hash: self.client_secrets_stored_as_one_way_hash,
+            webhook_retry_schedule_secs: self
+                .webhook_retry_schedule
+                .iter()
+                .map(|&v| v as i64)
+                .collect(),
+            webhook_allow_private_networks: self.webhook_allow_private_networks,
+            webhook_retention_secs: self.webhook_retention as i64,
         }
     }
 }

@@ -101,6 +101,18 @@ pub const KEYS: &[(&str, &str)] = &[
         "a string of 16 to 200 characters; when set, /metrics answers only Authorization: Bearer with it",
     ),
     (
+        "webhook_retry_schedule",
+        "a list of at most 20 waits in seconds, each from 1 to 86400, after each failed delivery (a TOML array, or comma-separated in the environment); after the last, the delivery fails",
+    ),
+    (
+        "webhook_allow_private_networks",
+        "true (webhooks may go to private and loopback addresses) or false",
+    ),
+    (
+        "webhook_retention",
+        "seconds, a whole number from 3600 to 31536000, that finished webhook deliveries are kept",
+    ),
+    (
         "log",
         "a tracing filter such as info, debug or clavis=debug,sqlx=warn",
     ),
@@ -120,7 +132,7 @@ pub(crate) fn env_value(key: &str, value: &str) -> figment::value::Value {
             | "metrics_token"
             | "key_encryption_key_file"
     );
-    if key == "client_secrets_stored_as_one_way_hash" {
+    if key == "client_secrets_stored_as_one_way_hash" || key == "webhook_allow_private_networks" {
         return match value.trim().to_ascii_lowercase().as_str() {
             "true" => Value::from(true),
             "false" => Value::from(false),
@@ -128,7 +140,7 @@ pub(crate) fn env_value(key: &str, value: &str) -> figment::value::Value {
             _ => Value::from(value.to_string()),
         };
     }
-    if key == "secret_expiry_notice" {
+    if key == "secret_expiry_notice" || key == "webhook_retry_schedule" {
         // Comma-separated seconds; an entry that is not a number stays text, and the error
         // then says what the key takes.
         let items: Vec<Value> = value

@@ -13,6 +13,7 @@ mod config_keys;
 mod layers;
 pub mod logout;
 pub mod oauth;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -245,7 +246,6 @@ pub fn router(state: AppState) -> Router {
 const EXPIRY_INTERVAL: Duration = Duration::from_secs(30);
 /// How often "last used" marks and daily counts are written.
 const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
-
 /// How often the newest signing key is read again (to pick up `clavis keys rotate`).
 const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -259,9 +259,10 @@ async fn flush_batches(state: &AppState) {
     }
 }
 
-/// Removes dead sessions, expires rotated secrets and writes "last used" marks, now and then.
-/// Ends with the process.
+/// Removes dead sessions, expires rotated secrets, writes "last used" marks and starts the
+/// webhook tasks (ending with the process).
 pub fn spawn_housekeeping(state: AppState) {
+    webhooks::spawn(&state);
     every(Duration::from_secs(600), &state, |st| async move {
         if let Err(e) = session::purge_expired(&st.db, &st.settings).await {
             tracing::warn!(error = %e, "could not purge expired sessions");

@@ -648,6 +648,7 @@ async fn the_openapi_document_describes_every_operation() {
         ops,
         [
             "DELETE /clients/{client_id}",
+            "DELETE /webhooks/{id}",
             "GET /applications",
             "GET /applications/{id}",
             "GET /attention",
@@ -656,7 +657,11 @@ async fn the_openapi_document_describes_every_operation() {
             "GET /clients",
             "GET /clients/{client_id}",
             "GET /clients/{client_id}/secrets",
+            "GET /webhooks",
+            "GET /webhooks/{id}",
+            "GET /webhooks/{id}/deliveries",
             "PATCH /clients/{client_id}",
+            "PATCH /webhooks/{id}",
             "POST /applications",
             "POST /clients",
             "POST /clients/{client_id}/disable",
@@ -666,6 +671,10 @@ async fn the_openapi_document_describes_every_operation() {
             "POST /clients/{client_id}/secrets/{secret_id}/reveal",
             "POST /clients/{client_id}/secrets/{secret_id}/revoke",
             "POST /presets/{preset}",
+            "POST /webhooks",
+            "POST /webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            "POST /webhooks/{id}/rotate-secret",
+            "POST /webhooks/{id}/test",
         ]
     );
     // Every operation documents its refusals as problems (the 401 and 403 a caller may meet).

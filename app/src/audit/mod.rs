@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+/// The actor recorded for what the server does by itself (such as an expiry).
+pub const SYSTEM_ACTOR: &str = "system";
+
 /// One audit event as shown on `/audit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -116,6 +119,12 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "signing_key.rotated",
     "token.auth_failed",
     "token.revoked",
+    "webhook.created",
+    "webhook.updated",
+    "webhook.deleted",
+    "webhook.secret_rotated",
+    "webhook.tested",
+    "webhook.redelivered",
 ];
 
 /// Parses a `datetime-local` value (`2026-11-23T14:05`, taken as UTC) to unix milliseconds.

@@ -18,6 +18,8 @@ use crate::infra::{once, RequestMeta, SvcResult};
 use crate::oauth::access::INTROSPECT_SCOPE;
 use crate::secrets::files::ConfigFile;
 use crate::secrets::IssuedSecretOnce;
+use crate::webhooks::outbox::{emit, Subject};
+use crate::webhooks::EventType;
 
 const SELECT: &str = "SELECT a.id, a.slug, a.name, a.description, a.audience, a.namespace, \
     a.image, c.client_id, a.created_at, a.created_by, a.last_active_at, \
@@ -219,6 +221,8 @@ pub async fn create(
                 detail: Some(format!("“{name}” for audience {audience}")),
             };
             audit::record(conn, &meta, ev).await?;
+            let subject = Subject { authorizer_id: Some(id), ..Subject::client(&made.client_id) };
+            emit(conn, &meta, now, &actor, EventType::AuthorizerCreated, subject).await?;
             once::settle(conn, &meta, &format!("/authorizers/{}", made.client_id)).await?;
             Ok((find(conn, id).await?, secret))
         }
@@ -331,6 +335,20 @@ pub async fn delete(
                 )
                 .into());
             }
+            // Before the rows go, so that the event still names them.
+            let subject = Subject {
+                authorizer_id: Some(id),
+                ..Subject::client(&current.client_id)
+            };
+            emit(
+                conn,
+                &meta,
+                now_ms(),
+                &actor,
+                EventType::AuthorizerDeleted,
+                subject,
+            )
+            .await?;
             sqlx::query("DELETE FROM authorizers WHERE id = $1")
                 .bind(id)
                 .execute(&mut *conn)

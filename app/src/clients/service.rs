@@ -24,6 +24,8 @@ use crate::infra::once;
 use crate::infra::{RequestMeta, SvcResult};
 use crate::secrets::service as secrets;
 use crate::secrets::IssuedSecretOnce;
+use crate::webhooks::outbox::emit_client;
+use crate::webhooks::EventType;
 
 /// 128 random bits as 32 lower-case hex characters: URL-safe, and not guessable.
 fn new_client_id() -> String {
@@ -192,6 +194,15 @@ pub(super) async fn insert(
         )),
     };
     audit::record(conn, meta, ev).await?;
+    emit_client(
+        conn,
+        meta,
+        now_ms(),
+        actor,
+        EventType::ClientCreated,
+        &client_id,
+    )
+    .await?;
     let secret = if kind.has_secret() {
         Some(secrets::issue_first(conn, db, meta, actor, &client_id).await?)
     } else {
@@ -318,6 +329,7 @@ pub async fn update_matching(
             let detail = (!notes.is_empty()).then(|| notes.join("; "));
             let ev = Event { actor: &actor, action: "client.updated", target: Some(&client_id), detail };
             audit::record(conn, &meta, ev).await?;
+            emit_client(conn, &meta, now, &actor, EventType::ClientUpdated, &client_id).await?;
             find(conn, &client_id).await
         }
         .boxed()
@@ -348,6 +360,8 @@ pub async fn set_enabled(
                 .await?;
             let action = if enabled { "client.enabled" } else { "client.disabled" };
             audit::record(conn, &meta, Event { actor: &actor, action, target: Some(&client_id), detail: None }).await?;
+            let kind = if enabled { EventType::ClientEnabled } else { EventType::ClientDisabled };
+            emit_client(conn, &meta, now_ms(), &actor, kind, &client_id).await?;
             find(conn, &client_id).await
         }
         .boxed()
@@ -380,6 +394,16 @@ pub async fn delete(
                 )
                 .into());
             }
+            // Before the row goes, so that the event still names the client.
+            emit_client(
+                conn,
+                &meta,
+                now_ms(),
+                &actor,
+                EventType::ClientDeleted,
+                &client_id,
+            )
+            .await?;
             sqlx::query("DELETE FROM clients WHERE client_id = $1")
                 .bind(client_id.clone())
                 .execute(&mut *conn)

@@ -58,6 +58,16 @@ pub async fn delete_in(
     client_id: &str,
     why: &str,
 ) -> SvcResult<()> {
+    let kind = crate::webhooks::EventType::ClientDeleted;
+    crate::webhooks::outbox::emit_client(
+        conn,
+        meta,
+        crate::infra::db::now_ms(),
+        actor,
+        kind,
+        client_id,
+    )
+    .await?;
     sqlx::query("DELETE FROM clients WHERE client_id = $1")
         .bind(client_id.to_string())
         .execute(&mut *conn)

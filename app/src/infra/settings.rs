@@ -77,6 +77,12 @@ pub struct Settings {
     /// The storage flag: true stores client secrets as their hash only; false also keeps a
     /// copy sealed under the key-encryption key, so that an administrator can reveal it.
     pub client_secrets_stored_as_one_way_hash: bool,
+    /// Seconds to wait after each failed webhook delivery attempt; after the last, it fails.
+    pub webhook_retry_schedule_secs: Vec<i64>,
+    /// Webhooks may go to private and loopback addresses (never to link-local or metadata ones).
+    pub webhook_allow_private_networks: bool,
+    /// Finished webhook deliveries are kept this long.
+    pub webhook_retention_secs: i64,
 }
 
 impl Default for Settings {
@@ -106,6 +112,9 @@ impl Default for Settings {
             metrics_token: None,
             key_encryption_key: None,
             client_secrets_stored_as_one_way_hash: true,
+            webhook_retry_schedule_secs: vec![5, 300, 1800, 7200, 18_000, 36_000, 36_000],
+            webhook_allow_private_networks: false,
+            webhook_retention_secs: 30 * 86_400,
         }
     }
 }

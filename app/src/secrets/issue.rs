@@ -2,7 +2,7 @@
 //! the storage flag allows, and its expiry from the lifetime that applies to its client now
 //! (the client's own, capped by `secret_max_lifetime`). Used by `service` (creation, rotation).
 
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use super::effective_lifetime;
 use super::format::{sealed_aad, SecretPlaintext};
@@ -122,6 +122,15 @@ pub async fn issue_first(
         detail: Some(created_detail(&made)),
     };
     audit::record(conn, meta, ev).await?;
+    let secret_id: i64 =
+        sqlx::query("SELECT id FROM client_secrets WHERE client_pk = $1 AND state = 'current'")
+            .bind(c.pk)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("id")?;
+    let kind = crate::webhooks::EventType::SecretCreated;
+    crate::webhooks::outbox::emit_secret(conn, meta, db.now(), actor, kind, client_id, secret_id)
+        .await?;
     Ok(issued(&c, made))
 }
 

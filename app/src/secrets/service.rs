@@ -30,9 +30,10 @@ use crate::infra::db::{Db, Engine};
 use crate::infra::once;
 use crate::infra::settings::Settings;
 use crate::infra::{RequestMeta, SvcResult};
+use crate::webhooks::outbox::{emit, emit_secret, rfc3339, Subject};
+use crate::webhooks::EventType;
 
-/// The actor recorded for what the server does by itself (expiry).
-pub const SYSTEM_ACTOR: &str = "system";
+pub use crate::audit::SYSTEM_ACTOR;
 const HISTORY_LIMIT: i64 = 100;
 
 /// What the secret rules need from the configuration.
@@ -127,6 +128,7 @@ pub async fn rotate_reporting(
                 let detail = Some(created_detail(&made));
                 audit::record(conn, &meta, Event { actor: &actor, action: "secret.created", target: Some(&client_id), detail }).await?;
                 let secret_id = current_id(conn, c.pk).await?;
+                emit_secret(conn, &meta, now, &actor, EventType::SecretCreated, &client_id, secret_id).await?;
                 let page = secrets_page(conn, &c).await?;
                 once::settle(conn, &meta, &format!("{page}#secret-{secret_id}")).await?;
                 let done = Rotation { secret_id, auto_revoked: Vec::new() };
@@ -159,8 +161,14 @@ pub async fn rotate_reporting(
                 auto_revoked.push(id);
                 let detail = Some(format!("secret …{hint}: rotation limit of {} reached", policy.max_rotated));
                 audit::record(conn, &meta, Event { actor: &actor, action: "secret.auto_revoked", target: Some(&client_id), detail }).await?;
+                emit_secret(conn, &meta, now, &actor, EventType::SecretRevoked, &client_id, id).await?;
             }
             let secret_id = current_id(conn, c.pk).await?;
+            let subject = Subject {
+                extra: Some(serde_json::json!({ "previous_secret": { "id": old_id, "hint": old_hint, "expires_at": expires_at.map(rfc3339) } })),
+                ..Subject::secret(&client_id, secret_id)
+            };
+            emit(conn, &meta, now, &actor, EventType::SecretRotated, subject).await?;
             // A repeat names the client's page and this secret.
             let page = secrets_page(conn, &c).await?;
             once::settle(conn, &meta, &format!("{page}#secret-{secret_id}")).await?;
@@ -253,7 +261,8 @@ pub async fn revoke(
                 return Err(AppError::Conflict(format!("Secret …{hint} has already expired.")).into());
             }
             let detail = Some(format!("secret …{hint}"));
-            audit::record(conn, &meta, Event { actor: &actor, action: "secret.revoked", target: Some(&client_id), detail }).await
+            audit::record(conn, &meta, Event { actor: &actor, action: "secret.revoked", target: Some(&client_id), detail }).await?;
+            emit_secret(conn, &meta, now, &actor, EventType::SecretRevoked, &client_id, secret_id).await
         }
         .boxed()
     })
@@ -292,6 +301,16 @@ pub async fn revoke_all_rotated(
                     },
                 )
                 .await?;
+                emit_secret(
+                    conn,
+                    &meta,
+                    now,
+                    &actor,
+                    EventType::SecretRevoked,
+                    &client_id,
+                    *id,
+                )
+                .await?;
             }
             Ok(revoked)
         }
@@ -308,7 +327,7 @@ pub async fn expire_due(db: &Db, now: i64) -> SvcResult<u32> {
             let rows = sqlx::query(
                 "UPDATE client_secrets SET state = 'revoked', revoked_at = $1, revoked_reason = 'expired', sealed = NULL \
                  WHERE state = 'rotated' AND expires_at IS NOT NULL AND expires_at <= $1 \
-                 RETURNING hint, client_pk",
+                 RETURNING id, hint, client_pk",
             )
             .bind(now)
             .fetch_all(&mut *conn)
@@ -323,6 +342,10 @@ pub async fn expire_due(db: &Db, now: i64) -> SvcResult<u32> {
                 let hint: String = r.try_get("hint")?;
                 let detail = Some(format!("secret …{hint}: grace period ended"));
                 audit::record(conn, &meta, Event { actor: SYSTEM_ACTOR, action: "secret.expired", target: Some(&client_id), detail }).await?;
+                let id: i64 = r.try_get("id")?;
+                if crate::webhooks::outbox::claim_notice(conn, id, 0, now).await? {
+                    emit_secret(conn, &meta, now, SYSTEM_ACTOR, EventType::SecretExpired, &client_id, id).await?;
+                }
             }
             Ok(rows.len() as u32)
         }

@@ -16,6 +16,7 @@ mod clients;
 mod extract;
 mod problem;
 mod secrets;
+mod webhooks;
 mod wire;
 
 use app::infra::state::AppState;
@@ -69,11 +70,13 @@ impl Modify for BearerToken {
         secrets::list, secrets::rotate, secrets::revoke, secrets::reveal, secrets::revoke_rotated,
         applications::list, applications::create, applications::get_one, applications::preset,
         audit::list, authorizer::configuration, attention::list,
+        webhooks::list, webhooks::create, webhooks::get_one, webhooks::patch, webhooks::delete,
+        webhooks::rotate_secret, webhooks::test, webhooks::deliveries, webhooks::redeliver,
     ),
     components(schemas(applications::PresetName)),
     modifiers(&BearerToken),
     security(("bearer" = [])),
-    tags((name = "clients"), (name = "secrets"), (name = "applications"), (name = "audit"), (name = "authorizer"), (name = "attention")),
+    tags((name = "clients"), (name = "secrets"), (name = "applications"), (name = "audit"), (name = "authorizer"), (name = "attention"), (name = "webhooks")),
 )]
 pub struct ApiDoc;
 
@@ -135,6 +138,23 @@ pub fn router() -> Router<AppState> {
         .route("/audit-events", get(audit::list))
         .route("/attention", get(attention::list))
         .route("/authorizer/configuration", get(authorizer::configuration))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get_one)
+                .patch(webhooks::patch)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            post(webhooks::redeliver),
+        )
         .fallback(no_such_operation)
         .method_not_allowed_fallback(wrong_method)
 }
