@@ -18,7 +18,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use secrecy::SecretString;
 use sqlx::Row;
 
-use super::sign;
+use super::sign::{self, secret_aad};
 use super::target::{check_ip, check_url};
 use crate::infra::db::Db;
 use crate::infra::seal::Kek;
@@ -42,11 +42,6 @@ pub struct DispatchSettings {
     pub allow_private_networks: bool,
     /// Delivered and failed deliveries (and events nobody waits for) go after this long.
     pub retention_secs: i64,
-}
-
-/// The sealing context of an endpoint's signing secret.
-pub fn secret_aad(public_id: &str) -> String {
-    format!("webhook-secret:{public_id}")
 }
 
 /// Resolves names for deliveries and keeps only the addresses a delivery may reach; the
@@ -277,7 +272,10 @@ impl Dispatcher {
         }
         let now = self.db.now();
         // A read first: most of the time nothing is due, and then no write lock is taken.
-        let due = sqlx::query("SELECT 1 AS due FROM webhook_deliveries WHERE state = 'pending' AND next_at <= $1 LIMIT 1")
+        let due = sqlx::query(
+            "SELECT 1 AS due FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_pk \
+             WHERE d.state = 'pending' AND d.next_at <= $1 AND e.enabled = 1 LIMIT 1",
+        )
             .bind(now)
             .fetch_optional(&self.db.pool)
             .await?;
@@ -293,14 +291,18 @@ impl Dispatcher {
                     let rows = sqlx::query(
                         "UPDATE webhook_endpoints SET lease_owner = $1, lease_until = $2 \
                          WHERE enabled = 1 AND (lease_until IS NULL OR lease_until < $3) AND id IN ( \
-                           SELECT d.endpoint_pk FROM webhook_deliveries d WHERE d.state = 'pending' AND d.next_at <= $3 \
+                           SELECT d.endpoint_pk FROM webhook_deliveries d JOIN webhook_endpoints f ON f.id = d.endpoint_pk \
+                           WHERE d.state = 'pending' AND d.next_at <= $3 \
+                           AND f.enabled = 1 AND (f.lease_until IS NULL OR f.lease_until < $3) \
                            AND d.id = (SELECT MIN(h.id) FROM webhook_deliveries h \
-                                       WHERE h.endpoint_pk = d.endpoint_pk AND h.state = 'pending')) \
+                                       WHERE h.endpoint_pk = d.endpoint_pk AND h.state = 'pending') \
+                           ORDER BY d.next_at LIMIT $4) \
                          RETURNING id",
                     )
                     .bind(owner)
                     .bind(now + LEASE_MS)
                     .bind(now)
+                    .bind(room as i64)
                     .fetch_all(&mut *conn)
                     .await?;
                     Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<Vec<i64>, _>>()?)
@@ -308,10 +310,12 @@ impl Dispatcher {
                 .boxed()
             })
             .await?;
-        if let Ok(mut busy) = self.busy.lock() {
-            busy.extend(ids.iter().copied());
-        }
-        Ok(ids)
+        // An endpoint whose lease ran out while a task of this replica still serves it is
+        // claimed again above (renewing its lease); that task goes on, and no second one starts.
+        let Ok(mut busy) = self.busy.lock() else {
+            return Ok(Vec::new());
+        };
+        Ok(ids.into_iter().filter(|id| busy.insert(*id)).collect())
     }
 
     /// Delivers endpoint `id`'s due deliveries in order while this replica holds its lease.

@@ -246,7 +246,11 @@ pub async fn notify_expiry(db: &Db, notices: &[i64], now: i64) -> SvcResult<u32>
                     .await?;
                     for r in rows {
                         let (id, client_id): (i64, String) = (r.try_get("id")?, r.try_get("client_id")?);
-                        claim_notice(conn, id, t, now).await?;
+                        // Another replica may have given it meanwhile (PostgreSQL reads
+                        // committed here): the row decides, once.
+                        if !claim_notice(conn, id, t, now).await? {
+                            continue;
+                        }
                         for &wider in &thresholds[i + 1..] {
                             claim_notice(conn, id, wider, now).await?;
                         }

@@ -9,8 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::dispatch::secret_aad;
 use super::outbox::{self, Subject};
+use super::sign::secret_aad;
 use super::{Attempt, Delivery, DeliveryPage, DeliveryState, Endpoint, EndpointInput, EventType};
 use crate::audit::service::{self as audit, Event};
 use crate::error::AppError;
@@ -49,6 +49,14 @@ fn row_to_endpoint(r: &AnyRow, now: i64) -> Result<Endpoint, sqlx::Error> {
         pending: r.try_get("pending")?,
         failed: r.try_get("failed")?,
     })
+}
+
+/// A URL as the audit log keeps it: without its query, where receivers often put a token.
+fn for_audit(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?…"),
+        None => url.to_string(),
+    }
 }
 
 fn not_found() -> SvcError {
@@ -134,7 +142,7 @@ pub async fn create(
                 .bind(actor.clone())
                 .execute(&mut *conn)
                 .await?;
-                let detail = Some(format!("{url}{}", if enabled { "" } else { " (disabled)" }));
+                let detail = Some(format!("{}{}", for_audit(&url), if enabled { "" } else { " (disabled)" }));
                 audit::record(conn, &meta, Event { actor: &actor, action: "webhook.created", target: Some(&public_id), detail }).await?;
                 Ok(find(conn, &public_id, now).await?.1)
             }
@@ -175,7 +183,7 @@ pub async fn update(
             .await?;
             let mut notes = Vec::new();
             if before.url != url {
-                notes.push(format!("URL {url}"));
+                notes.push(format!("URL {}", for_audit(&url)));
             }
             if before.enabled != enabled {
                 notes.push(if enabled { "enabled".to_string() } else { "disabled".to_string() });
@@ -203,7 +211,7 @@ pub async fn delete(db: &Db, actor: &str, meta: &RequestMeta, public_id: &str) -
                 .await?;
             sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint_pk = $1").bind(id).execute(&mut *conn).await?;
             sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1").bind(id).execute(&mut *conn).await?;
-            let detail = Some(before.url);
+            let detail = Some(for_audit(&before.url));
             audit::record(conn, &meta, Event { actor: &actor, action: "webhook.deleted", target: Some(&public_id), detail }).await?;
             Ok(())
         }

@@ -11,6 +11,11 @@ use sha2::Sha256;
 
 const PREFIX: &str = "whsec_";
 
+/// The sealing context of an endpoint's signing secret.
+pub fn secret_aad(public_id: &str) -> String {
+    format!("webhook-secret:{public_id}")
+}
+
 /// A new signing secret: `whsec_` and the base64 of 32 random bytes.
 pub fn new_secret() -> SecretString {
     let key: [u8; 32] = rand::random();

@@ -58,8 +58,28 @@ fn v4_refusal(ip: Ipv4Addr) -> Option<Refusal> {
     None
 }
 
+/// The IPv4 address inside an IPv6 one that may carry it to an IPv4 host: mapped
+/// (`::ffff:a.b.c.d`), compatible (`::a.b.c.d`), SIIT (`::ffff:0:a.b.c.d`), NAT64
+/// (`64:ff9b::/96`, `64:ff9b:1::/48`) and 6to4 (`2002::/16`).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let last = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, _, _] | [0, 0, 0, 0, 0xffff, 0, _, _] => Some(last),
+        [0, 0, 0, 0, 0, 0, _, _] if !ip.is_loopback() && !ip.is_unspecified() => Some(last),
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] | [0x64, 0xff9b, 1, ..] => Some(last),
+        [0x2002, a, b, ..] => Some(Ipv4Addr::new(
+            (a >> 8) as u8,
+            a as u8,
+            (b >> 8) as u8,
+            b as u8,
+        )),
+        _ => None,
+    }
+}
+
 fn v6_refusal(ip: Ipv6Addr) -> Option<Refusal> {
-    if let Some(v4) = ip.to_ipv4_mapped() {
+    if let Some(v4) = embedded_v4(ip) {
         return v4_refusal(v4);
     }
     let first = ip.segments()[0];
@@ -73,8 +93,8 @@ fn v6_refusal(ip: Ipv6Addr) -> Option<Refusal> {
     if ip.is_unspecified() || ip.is_multicast() {
         return Some(Refusal::Unspecified);
     }
-    // Unique local fc00::/7, site-local fec0::/10, loopback, and NAT64 of anything.
-    if first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfec0 || ip.is_loopback() || first == 0x64 {
+    // Unique local fc00::/7, site-local fec0::/10 and loopback.
+    if first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfec0 || ip.is_loopback() {
         return Some(Refusal::Private);
     }
     None
@@ -152,6 +172,12 @@ mod tests {
     #[test]
     fn link_local_and_metadata_are_always_refused() {
         for a in [
+            // The metadata address inside IPv6 forms that reach IPv4 hosts.
+            "::a9fe:a9fe",
+            "::ffff:0:a9fe:a9fe",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
             "169.254.169.254",
             "169.254.1.1",
             "fe80::1",
@@ -189,7 +215,19 @@ mod tests {
         for a in ["0.0.0.0", "::", "255.255.255.255", "224.0.0.1"] {
             assert!(check_ip(ip(a), true).is_err(), "{a}");
         }
-        for a in ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"] {
+        assert!(
+            check_ip(ip("::127.0.0.1"), false).is_err(),
+            "IPv4-compatible loopback"
+        );
+        assert!(
+            check_ip(ip("64:ff9b::a00:1"), false).is_err(),
+            "NAT64 of 10.0.0.1"
+        );
+        for a in [
+            "93.184.215.14",
+            "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+            "64:ff9b::5db8:d70e",
+        ] {
             assert!(check_ip(ip(a), false).is_ok(), "{a}");
         }
     }
