@@ -100,6 +100,7 @@ fn Layout() -> impl IntoView {
                                 <attention::ui::OverviewLink count=urgent/>
                                 <A href="/clients">"Clients"</A>
                                 <A href="/authorizers">"Authorizers"</A>
+                                <A href="/webhooks">"Webhooks"</A>
                                 <A href="/people">"People"</A>
                                 <A href="/audit">"Audit log"</A>
                                 {admin.then(|| view! { <A href="/accounts">"Accounts"</A> })}
@@ -132,6 +133,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/people") view={Lazy::<PeopleRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/authorizers") view={Lazy::<AuthorizersRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/authorizers/:client_id") view={Lazy::<AuthorizerRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/webhooks") view={Lazy::<WebhooksRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/webhooks/:id") view={Lazy::<WebhookRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
             </ErrorBoundary>
         </main>
@@ -181,3 +184,5 @@ lazy_page!(AccountsRoute, accounts::ui::AccountsPage);
 lazy_page!(AuthorizersRoute, authorizers::ui::AuthorizersPage);
 lazy_page!(PeopleRoute, people::ui::PeoplePage);
 lazy_page!(AuthorizerRoute, authorizers::ui::AuthorizerPage);
+lazy_page!(WebhooksRoute, webhooks::ui::WebhooksPage);
+lazy_page!(WebhookRoute, webhooks::ui::detail::WebhookPage);

@@ -96,6 +96,24 @@ const FUNCTIONS: &[(&str, &str, bool)] = &[
         true,
     ),
     ("authorizers/delete", "client_id={authorizer}&confirm_name=Edge+two", true),
+    ("webhooks/list", "", false),
+    ("webhooks/get", "id={webhook}", false),
+    ("webhooks/deliveries", "id={webhook}&state=", false),
+    (
+        "webhooks/create",
+        "input[url]=https%3A%2F%2Fhooks.example%2Fin&input[events][]=secret.rotated&input[events][]=webhook.test&input[enabled]=true&form_token={token}",
+        true,
+    ),
+    (
+        "webhooks/update",
+        "id={webhook}&input[url]=https%3A%2F%2Fhooks.example%2Fin&input[description]=Deploy+bot&input[enabled]=true",
+        true,
+    ),
+    ("webhooks/delete", "id={webhook}", true),
+    ("webhooks/rotate_secret", "id={webhook}&form_token={token}", true),
+    ("webhooks/end_previous_secret", "id={webhook}", true),
+    ("webhooks/test", "id={webhook}", true),
+    ("webhooks/redeliver", "id={webhook}&delivery=1", true),
     ("people/list", "after=", false),
     (
         "people/create",
@@ -227,6 +245,8 @@ async fn harness_with(settings: Settings) -> Harness {
 async fn harness() -> Harness {
     harness_with(Settings {
         issuer_origin: ORIGIN.into(),
+        // Webhook signing secrets are sealed under it.
+        key_encryption_key: Some(app::infra::seal::Kek::generate()),
         ..Settings::default()
     })
     .await
@@ -274,6 +294,7 @@ impl Harness {
             .replace("{secret_client}", &self.secret_client)
             .replace("{rotated}", &self.rotated.to_string())
             .replace("{authorizer}", "no-such-authorizer")
+            .replace("{webhook}", "wh_0000000000000000")
             .replace("{token}", &new_form_token());
         req = req.header(header::CONTENT_LENGTH, body.len());
         self.send(req.body(Body::from(body)).unwrap()).await
@@ -370,8 +391,9 @@ async fn support_gets_403_on_every_admin_function_and_changes_nothing() {
         if *admin_only {
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{endpoint}: {}", r.body);
             assert_eq!(r.body, "\"Forbidden\"", "{endpoint}");
-        } else if body.contains("{authorizer}") {
-            // This table names no authorizer that exists: past the role check, not found.
+        } else if body.contains("{authorizer}") || body.contains("{webhook}") {
+            // This table names no authorizer or webhook that exists: past the role check,
+            // not found.
             assert_eq!(r.status, StatusCode::NOT_FOUND, "{endpoint}: {}", r.body);
         } else {
             assert_eq!(r.status, StatusCode::OK, "{endpoint}: {}", r.body);
@@ -662,6 +684,113 @@ async fn admin_can_call_every_function() {
         "authorizers/get",
         "authorizers/update",
         "authorizers/delete",
+    ]);
+
+    // Webhooks: the signing secret is in the answer that makes it and in no later one.
+    let made = call("webhooks/create", body("webhooks/create")).await;
+    let made: serde_json::Value = serde_json::from_str(&made.body).unwrap();
+    let first = made["signing_secret"].as_str().unwrap().to_string();
+    assert!(first.starts_with("whsec_"), "{made}");
+    let id = made["endpoint_id"].as_str().unwrap().to_string();
+    assert_eq!(made["done_href"], format!("/webhooks/{id}"));
+    let hook = |endpoint: &str| body(endpoint).replace("{webhook}", &id);
+    let listed = call("webhooks/list", String::new()).await.body;
+    assert!(
+        listed.contains(&id) && !listed.contains("whsec_"),
+        "{listed}"
+    );
+    let got = call("webhooks/get", hook("webhooks/get")).await.body;
+    assert!(
+        got.contains("[\"secret.rotated\",\"webhook.test\"]") && !got.contains("whsec_"),
+        "{got}"
+    );
+    let saved = call("webhooks/update", hook("webhooks/update")).await.body;
+    assert!(saved.contains("\"description\":\"Deploy bot\""), "{saved}");
+    let rotated = call("webhooks/rotate_secret", hook("webhooks/rotate_secret")).await;
+    let rotated: serde_json::Value = serde_json::from_str(&rotated.body).unwrap();
+    let second = rotated["signing_secret"].as_str().unwrap();
+    assert!(second.starts_with("whsec_") && second != first);
+    assert!(rotated["previous_secret_until"].is_i64(), "{rotated}");
+    let ended = call(
+        "webhooks/end_previous_secret",
+        hook("webhooks/end_previous_secret"),
+    )
+    .await;
+    assert!(
+        ended.body.contains("\"previous_secret_until\":null"),
+        "{}",
+        ended.body
+    );
+    let again = h
+        .call(
+            "webhooks/end_previous_secret",
+            &hook("webhooks/end_previous_secret"),
+            Some(&cookie),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    let sent = call("webhooks/test", hook("webhooks/test")).await.body;
+    assert!(sent.starts_with("\"msg_"), "{sent}");
+    let page = call("webhooks/deliveries", hook("webhooks/deliveries"))
+        .await
+        .body;
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    let delivery = &page["deliveries"][0];
+    assert_eq!(
+        (delivery["event_type"].as_str(), delivery["state"].as_str()),
+        (Some("webhook.test"), Some("Pending"))
+    );
+    // Only a failed delivery can be delivered again.
+    let redeliver = format!("id={id}&delivery={}", delivery["id"]);
+    let pending = h
+        .call(
+            "webhooks/redeliver",
+            &redeliver,
+            Some(&cookie),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(pending.status, StatusCode::CONFLICT, "{}", pending.body);
+    sqlx::query("UPDATE webhook_deliveries SET state = 'failed'")
+        .execute(&h.state.db.pool)
+        .await
+        .unwrap();
+    call("webhooks/redeliver", redeliver).await;
+    let failed = call("webhooks/deliveries", format!("id={id}&state=failed"))
+        .await
+        .body;
+    assert!(
+        failed.contains("\"deliveries\":[]"),
+        "queued again: {failed}"
+    );
+    call("webhooks/delete", hook("webhooks/delete")).await;
+    assert!(
+        app::webhooks::service::get(&h.state.db, &id).await.is_err(),
+        "deleted"
+    );
+    for action in [
+        "webhook.created",
+        "webhook.updated",
+        "webhook.secret_rotated",
+        "webhook.previous_secret_ended",
+        "webhook.tested",
+        "webhook.redelivered",
+        "webhook.deleted",
+    ] {
+        assert_eq!(events(&h, action).await, 1, "{action}");
+    }
+    called.extend([
+        "webhooks/create",
+        "webhooks/list",
+        "webhooks/get",
+        "webhooks/update",
+        "webhooks/rotate_secret",
+        "webhooks/end_previous_secret",
+        "webhooks/test",
+        "webhooks/deliveries",
+        "webhooks/redeliver",
+        "webhooks/delete",
     ]);
 
     // People: added, listed (never with a hash), disabled, and given a new password.
@@ -1647,6 +1776,92 @@ async fn without_javascript_a_rotation_answers_with_the_one_time_page() {
     assert!(!r.body.contains("clavis_cs_"));
     let loc = r.headers.get(header::LOCATION).unwrap().to_str().unwrap();
     assert!(loc.contains("__err="), "{loc}");
+}
+
+#[tokio::test]
+async fn without_javascript_a_new_signing_secret_is_shown_on_its_own_page_once() {
+    let h = harness().await;
+    let root = h.sign_in("root").await;
+    let body = format!(
+        "input[url]=https%3A%2F%2Fhooks.example%2F%3Cin%3E&input[enabled]=true&form_token={}",
+        new_form_token()
+    );
+    let r = h
+        .plain_form(
+            "webhooks/create",
+            body.clone(),
+            "http://clavis.test/webhooks",
+            &root,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    assert_eq!(
+        r.headers.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+        app::infra::csp::STATIC,
+        "the one-time page has no script"
+    );
+    assert!(r.body.contains("value=\"whsec_"), "{}", r.body);
+    assert!(!r.body.contains("<in>"), "the URL is escaped: {}", r.body);
+    let all = app::webhooks::service::list(&h.state.db).await.unwrap();
+    let id = &all[0].id;
+    assert!(
+        r.body
+            .contains(&format!("href=\"/webhooks/{id}\" role=\"button\"")),
+        "{}",
+        r.body
+    );
+    // Sent again (a reload): nothing changes, and the page says where the endpoint is.
+    let again = h
+        .plain_form(
+            "webhooks/create",
+            body,
+            "http://clavis.test/webhooks",
+            &root,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(!again.body.contains("whsec_"));
+    assert!(
+        again.body.contains("Go to the webhook endpoint"),
+        "{}",
+        again.body
+    );
+    assert!(
+        again.body.contains(&format!("href=\"/webhooks/{id}\"")),
+        "{}",
+        again.body
+    );
+    assert_eq!(
+        app::webhooks::service::list(&h.state.db)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A rotation answers with the same kind of page; the endpoint's page never holds a secret.
+    let r = h
+        .plain_form(
+            "webhooks/rotate_secret",
+            format!("id={id}&form_token={}", new_form_token()),
+            &format!("http://clavis.test/webhooks/{id}"),
+            &root,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("value=\"whsec_") && r.body.contains("signed with the previous secret too"),
+        "{}",
+        r.body
+    );
+    let page = h.page(&format!("/webhooks/{id}"), Some(&root)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("the previous secret signs too until"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("whsec_"), "{}", page.body);
 }
 
 #[tokio::test]

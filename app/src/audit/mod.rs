@@ -123,6 +123,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "webhook.updated",
     "webhook.deleted",
     "webhook.secret_rotated",
+    "webhook.previous_secret_ended",
     "webhook.tested",
     "webhook.redelivered",
 ];

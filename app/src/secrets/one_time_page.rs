@@ -25,6 +25,8 @@ use crate::error::AppError;
 use crate::infra::edge::{no_store_headers, wants_html};
 use crate::infra::once::ANSWER_HEADER;
 use crate::infra::state::AppState;
+use crate::webhooks::ui::SigningSecretBlock;
+use crate::webhooks::SigningSecretOnce;
 
 /// The server functions whose answers may carry new plaintexts.
 pub const ISSUING_PATHS: &[&str] = &[
@@ -33,6 +35,8 @@ pub const ISSUING_PATHS: &[&str] = &[
     "/api/secrets/rotate",
     "/api/secrets/reveal",
     "/api/authorizers/create",
+    "/api/webhooks/create",
+    "/api/webhooks/rotate_secret",
 ];
 
 /// Largest answer body read back; answers here are a few hundred bytes.
@@ -71,23 +75,50 @@ fn document(title: &str, stylesheet: &str, body: String) -> String {
 /// The answer to a form sent again: nothing changed, the secret was shown the first time.
 pub fn render_already_applied(href: &str, stylesheet: &str) -> String {
     let href = href.to_string();
-    let link = if href.starts_with("/clients?application=") {
-        "Go to the application's clients"
+    let (link, again) = if href.starts_with("/webhooks/") {
+        (
+            "Go to the webhook endpoint",
+            "Nothing was changed now. If nobody saved that signing secret, rotate it again from the endpoint's page.",
+        )
+    } else if href.starts_with("/clients?application=") {
+        (
+            "Go to the application's clients",
+            "Nothing was changed now. If nobody saved that secret, rotate the secret again from the client's page.",
+        )
     } else {
-        "Go to the client"
+        (
+            "Go to the client",
+            "Nothing was changed now. If nobody saved that secret, rotate the secret again from the client's page.",
+        )
     };
     let body = view! {
         <main id="main" class="one-time-page">
             <section class="card" aria-labelledby="already-title">
                 <h1 id="already-title">"Already done"</h1>
                 <p>{AppError::AlreadyApplied { href: href.clone() }.to_string()}</p>
-                <p>"Nothing was changed now. If nobody saved that secret, rotate the secret again from the client's page."</p>
+                <p>{again}</p>
                 <p class="actions"><a href=href class="button-link primary">{link}</a></p>
             </section>
         </main>
     }
     .to_html();
     document("Already done", stylesheet, body)
+}
+
+/// The page of a webhook endpoint's new signing secret. Every value is escaped by the renderer.
+pub fn render_signing(s: SigningSecretOnce, stylesheet: &str) -> String {
+    let done = s.done_href.clone();
+    let body = view! {
+        <main id="main" class="one-time-page">
+            <SigningSecretBlock s page=true>
+                <p class="actions">
+                    <a href=done role="button" class="button-link primary">"Done"</a>
+                </p>
+            </SigningSecretBlock>
+        </main>
+    }
+    .to_html();
+    document("Signing secret", stylesheet, body)
 }
 
 /// The whole HTML document. Every value is escaped by the renderer.
@@ -170,21 +201,27 @@ pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) ->
         Ok(b) => b,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    match serde_json::from_slice::<OneTimeSecrets>(&bytes) {
+    let html = match serde_json::from_slice::<OneTimeSecrets>(&bytes) {
         Ok(o) if !o.one_time_secrets.is_empty() => {
-            let html = Owner::new().with(|| render(o, &st.stylesheet));
-            let mut res = html_answer(StatusCode::OK, html);
-            let h = res.headers_mut();
-            // Keep the headers the app set (request id, cookies), but not the redirect.
-            for (k, v) in parts.headers.iter() {
-                if k != LOCATION && k != CONTENT_TYPE && k != http::header::CONTENT_LENGTH {
-                    h.entry(k).or_insert(v.clone());
-                }
-            }
-            res
+            Some(Owner::new().with(|| render(o, &st.stylesheet)))
         }
-        _ => Response::from_parts(parts, Body::from(bytes)),
+        Ok(_) => None,
+        Err(_) => serde_json::from_slice::<SigningSecretOnce>(&bytes)
+            .ok()
+            .map(|s| Owner::new().with(|| render_signing(s, &st.stylesheet))),
+    };
+    let Some(html) = html else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let mut res = html_answer(StatusCode::OK, html);
+    let h = res.headers_mut();
+    // Keep the headers the app set (request id, cookies), but not the redirect.
+    for (k, v) in parts.headers.iter() {
+        if k != LOCATION && k != CONTENT_TYPE && k != http::header::CONTENT_LENGTH {
+            h.entry(k).or_insert(v.clone());
+        }
     }
+    res
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@
 //! - `dispatch` (server): the background task that delivers, retries and prunes.
 //! - `sign` (server): the Standard Webhooks signature; `target` (server): where a delivery
 //!   may go (https, no link-local or metadata addresses, private ones only when allowed).
+//! - `api`: the console's server functions; `ui`: the Webhooks pages.
 
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod dispatch;
 #[cfg(feature = "ssr")]
@@ -21,6 +23,7 @@ pub mod service;
 pub mod sign;
 #[cfg(feature = "ssr")]
 pub mod target;
+pub mod ui;
 
 use serde::{Deserialize, Serialize};
 
@@ -120,6 +123,20 @@ pub struct Endpoint {
     pub previous_secret_until: Option<i64>,
     pub pending: i64,
     pub failed: i64,
+}
+
+/// The answer that hands over an endpoint's new signing secret, once (after creating the
+/// endpoint or rotating its secret). Its plaintext is in this answer only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningSecretOnce {
+    pub endpoint_id: String,
+    pub url: String,
+    /// `whsec_…`.
+    pub signing_secret: String,
+    /// After a rotation: until when the previous secret signs too.
+    pub previous_secret_until: Option<i64>,
+    /// The endpoint's page, where "Done" leads.
+    pub done_href: String,
 }
 
 /// What an administrator fills in for an endpoint.

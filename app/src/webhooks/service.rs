@@ -144,6 +144,7 @@ pub async fn create(
                 .await?;
                 let detail = Some(format!("{}{}", for_audit(&url), if enabled { "" } else { " (disabled)" }));
                 audit::record(conn, &meta, Event { actor: &actor, action: "webhook.created", target: Some(&public_id), detail }).await?;
+                once::settle(conn, &meta, &format!("/webhooks/{public_id}")).await?;
                 Ok(find(conn, &public_id, now).await?.1)
             }
             .boxed()
@@ -251,6 +252,7 @@ pub async fn rotate_secret(
                 .await?;
                 let detail = Some("the previous secret signs too for 24 hours".to_string());
                 audit::record(conn, &meta, Event { actor: &actor, action: "webhook.secret_rotated", target: Some(&public_id), detail }).await?;
+                once::settle(conn, &meta, &format!("/webhooks/{public_id}")).await?;
                 Ok(find(conn, &public_id, now).await?.1)
             }
             .boxed()
@@ -260,7 +262,7 @@ pub async fn rotate_secret(
 }
 
 /// Ends the previous signing secret now (after a rotation, once every receiver has switched).
-pub async fn revoke_previous_secret(
+pub async fn end_previous_secret(
     db: &Db,
     actor: &str,
     meta: &RequestMeta,
@@ -270,13 +272,18 @@ pub async fn revoke_previous_secret(
         let (meta, actor, public_id) = (meta.clone(), actor.to_string(), public_id.to_string());
         async move {
             let now = crate::infra::db::now_ms();
-            let (id, _) = find(conn, &public_id, now).await?;
-            sqlx::query("UPDATE webhook_endpoints SET previous_secret_sealed = NULL, previous_secret_until = NULL WHERE id = $1")
+            let (id, before) = find(conn, &public_id, now).await?;
+            once::claim(conn, &meta, &actor).await?;
+            if before.previous_secret_until.is_none() {
+                return Err(AppError::Conflict("This endpoint has no previous signing secret that still signs.".into()).into());
+            }
+            sqlx::query("UPDATE webhook_endpoints SET previous_secret_sealed = NULL, previous_secret_until = NULL, updated_at = $1 WHERE id = $2")
+                .bind(now)
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;
-            let detail = Some("previous signing secret revoked".to_string());
-            audit::record(conn, &meta, Event { actor: &actor, action: "webhook.secret_rotated", target: Some(&public_id), detail }).await?;
+            let detail = Some("only the current signing secret signs from now on".to_string());
+            audit::record(conn, &meta, Event { actor: &actor, action: "webhook.previous_secret_ended", target: Some(&public_id), detail }).await?;
             Ok(find(conn, &public_id, now).await?.1)
         }
         .boxed()

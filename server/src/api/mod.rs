@@ -21,7 +21,7 @@ mod wire;
 
 use app::infra::state::AppState;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use http::StatusCode;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -71,7 +71,7 @@ impl Modify for BearerToken {
         applications::list, applications::create, applications::get_one, applications::preset,
         audit::list, authorizer::configuration, attention::list,
         webhooks::list, webhooks::create, webhooks::get_one, webhooks::patch, webhooks::delete,
-        webhooks::rotate_secret, webhooks::test, webhooks::deliveries, webhooks::redeliver,
+        webhooks::rotate_secret, webhooks::end_previous_secret, webhooks::test, webhooks::deliveries, webhooks::redeliver,
     ),
     components(schemas(applications::PresetName)),
     modifiers(&BearerToken),
@@ -148,6 +148,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/webhooks/{id}/rotate-secret",
             post(webhooks::rotate_secret),
+        )
+        .route(
+            "/webhooks/{id}/previous-secret",
+            delete(webhooks::end_previous_secret),
         )
         .route("/webhooks/{id}/test", post(webhooks::test))
         .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))

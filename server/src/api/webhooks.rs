@@ -333,6 +333,26 @@ pub async fn rotate_secret(
     Ok(with_secret(e, &secret))
 }
 
+#[utoipa::path(delete, path = "/webhooks/{id}/previous-secret", tag = "webhooks", params(("id" = String, Path)),
+    responses(
+        (status = 200, body = Webhook, description = "Only the current signing secret signs from now on"),
+        Denied, Missing,
+        (status = 409, body = Details, content_type = "application/problem+json", description = "No previous secret signs any more"),
+    ))]
+/// Ends the previous signing secret before its 24 hours are over, once every receiver has
+/// switched to the new one.
+pub async fn end_previous_secret(
+    caller: Caller,
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Webhook>> {
+    caller.admin()?;
+    let e = webhooks::end_previous_secret(&st.db, &caller.actor, &caller.meta, &id)
+        .await
+        .map_err(|e| Problem::from_svc(e, caller.meta.request_id.as_deref()))?;
+    Ok(Json(e.into()))
+}
+
 #[utoipa::path(post, path = "/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 202, body = TestSent), Denied, Missing))]
 /// Sends a `webhook.test` event to this endpoint.
