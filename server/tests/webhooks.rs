@@ -459,6 +459,37 @@ async fn a_receiver_that_fails_gets_the_event_once_it_answers_and_a_rotation_sig
         json!([0, 1]),
         "both the old and the new secret verify it"
     );
+
+    // Every receiver has switched: the previous secret is ended, and signs nothing more.
+    let (status, ended) = api
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/webhooks/{hook}/previous-secret"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{ended}");
+    assert!(ended["previous_secret_until"].is_null(), "{ended}");
+    let (status, again) = api
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/webhooks/{hook}/previous-secret"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "nothing left to end: {again}");
+    api.post(&format!("/webhooks/{hook}/test"), json!({})).await;
+    let got = receiver
+        .until("the delivery after the end of the previous secret", |g| {
+            g.len() >= 5
+        })
+        .await;
+    assert_eq!(got[4]["signatures"], 1);
+    assert_eq!(
+        got[4]["verified_by"],
+        json!([1]),
+        "only the new secret signs"
+    );
 }
 
 #[tokio::test]

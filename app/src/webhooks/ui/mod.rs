@@ -21,7 +21,6 @@ use crate::ui::clipboard::CopyButton;
 use crate::ui::form_token::FormToken;
 use crate::ui::{fmt_time, FieldError, FormError, LoadError};
 
-
 /// What the one-time block says above the secret.
 pub const SIGNING_NOT_SHOWN_AGAIN: &str =
     "Copy it now: this signing secret will not be shown again. \
