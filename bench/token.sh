@@ -19,12 +19,11 @@ threads=2
 run=bench/.run
 rm -rf "$run" && mkdir -p "$run"
 
-command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y wrk >/dev/null; }
+. bench/lib.sh
+need_wrk
 (cd bench/peer && { [ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund --silent; })
 cargo build --release -p server --bin clavis --quiet
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
 peak_rss_mb() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 pids=()

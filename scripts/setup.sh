@@ -58,14 +58,17 @@ if [ "$mode" != run ] && ! .venv/schemathesis/bin/schemathesis --version 2>/dev/
   python3 -m venv .venv/schemathesis
   .venv/schemathesis/bin/pip install -q --disable-pip-version-check "schemathesis==$st_version"
 fi
-# Python: the Standard Webhooks verifier that the webhook tests' receiver uses
+# Python: the Standard Webhooks verifier that the webhook tests' receiver uses, and a JSON
+# Schema validator that checks each delivery against the OpenAPI document's `webhooks`
 # (server/tests/support/webhook_receiver.py), pinned.
 sw_version=1.3.0
-if ! .venv/webhooks/bin/pip show standardwebhooks 2>/dev/null | grep -qx "Version: $sw_version"; then
-  say "installing standardwebhooks $sw_version into .venv/webhooks"
+js_version=4.25.1
+if ! .venv/webhooks/bin/pip show standardwebhooks 2>/dev/null | grep -qx "Version: $sw_version" ||
+   ! .venv/webhooks/bin/pip show jsonschema 2>/dev/null | grep -qx "Version: $js_version"; then
+  say "installing standardwebhooks $sw_version and jsonschema $js_version into .venv/webhooks"
   python3 -m venv --help >/dev/null 2>&1 || { $SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null; }
   rm -rf .venv/webhooks
   python3 -m venv .venv/webhooks
-  .venv/webhooks/bin/pip install -q --disable-pip-version-check "standardwebhooks==$sw_version"
+  .venv/webhooks/bin/pip install -q --disable-pip-version-check "standardwebhooks==$sw_version" "jsonschema==$js_version"
 fi
 say "ready"

@@ -158,3 +158,33 @@ test('new account: a role chosen and text typed before hydration are kept, and t
   await expect(accountsPage.status()).toHaveText(`Account ${username} created.`);
   await expect(accountsPage.row(username)).toContainText('Administrator');
 });
+
+test('new webhook endpoint: the URL, description and event boxes set before hydration are kept, and the form submits', async ({ page, signInPage }) => {
+  await signInPage.signInAs(ADMIN);
+  await openEarly(page, '/webhooks');
+  const description = unique('Early hook');
+  const form = page.getByRole('region', { name: 'New endpoint' });
+  await form.getByLabel('URL', { exact: true }).fill('https://hooks.example.com/clavis');
+  await form.getByLabel('Description', { exact: true }).fill(description);
+  await form.getByLabel('secret.expiring').check();
+  await form.getByLabel('secret.expired').check();
+  await notHydratedYet(page);
+
+  await hydrated(page, true);
+  await expect(form.getByLabel('URL', { exact: true })).toHaveValue('https://hooks.example.com/clavis');
+  await expect(form.getByLabel('Description', { exact: true })).toHaveValue(description);
+  await expect(form.getByLabel('secret.expiring')).toBeChecked();
+  await expect(form.getByLabel('secret.expired')).toBeChecked();
+  await expect(form.getByLabel('client.created')).not.toBeChecked();
+  await form.getByRole('button', { name: 'Create endpoint' }).click();
+  const block = page.getByRole('region', { name: 'Signing secret' });
+  const secret = await block.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+  expect(secret).toMatch(/^whsec_/);
+  recordPlaintexts(page, [secret]);
+  await block.getByRole('link', { name: 'Done' }).click();
+  await expect(page.getByRole('heading', { name: 'Webhook endpoint', level: 1 })).toBeVisible();
+  const facts = page.locator('dl.facts');
+  await expect(facts).toContainText(description);
+  await expect(facts).toContainText('secret.expiring');
+  await expect(facts).not.toContainText('client.created');
+});

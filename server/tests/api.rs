@@ -649,6 +649,7 @@ async fn the_openapi_document_describes_every_operation() {
         [
             "DELETE /clients/{client_id}",
             "DELETE /webhooks/{id}",
+            "DELETE /webhooks/{id}/previous-secret",
             "GET /applications",
             "GET /applications/{id}",
             "GET /attention",
@@ -695,6 +696,32 @@ async fn the_openapi_document_describes_every_operation() {
         "bearer"
     );
     assert_eq!(doc["servers"][0]["url"], "/api/v1");
+
+    // What Clavis sends (OpenAPI 3.1 `webhooks`): each event type, with the Standard Webhooks
+    // headers, the body's schema, and an example of that type that holds no secret.
+    let hooks = doc["webhooks"].as_object().unwrap();
+    let names: Vec<&str> = app::webhooks::EventType::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .collect();
+    assert_eq!(hooks.keys().map(String::as_str).collect::<Vec<_>>().len(), names.len());
+    for name in names {
+        let post = &hooks[name]["post"];
+        let body = &post["requestBody"]["content"]["application/json"];
+        assert_eq!(body["schema"]["$ref"], "#/components/schemas/WebhookEvent", "{name}");
+        assert_eq!(body["example"]["type"], name);
+        let headers: Vec<&str> = post["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(headers, ["webhook-id", "webhook-timestamp", "webhook-signature"]);
+        let text = body["example"].to_string();
+        assert!(!text.contains("clavis_cs_") && !text.contains("whsec_"), "{text}");
+    }
+    let types = &doc["components"]["schemas"]["WebhookEvent"]["properties"]["type"]["enum"];
+    assert_eq!(types.as_array().unwrap().len(), hooks.len(), "{types}");
 }
 
 /// A POST with an `Idempotency-Key`.

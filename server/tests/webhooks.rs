@@ -1,7 +1,9 @@
 //! Webhooks end to end: the real `clavis` binary delivers to a receiver that verifies each
 //! delivery with the `standardwebhooks` package from PyPI (server/tests/support). Covers every
-//! event type of the admin API, a receiver that fails and then answers, the two signatures of a
-//! secret rotation, a kill -9 between the commit and the delivery, and refused addresses.
+//! event type of the admin API, a receiver that fails and then answers, one that is down and
+//! comes back, the two signatures of a secret rotation, a kill -9 between the commit and the
+//! delivery, expiry notices across a restart, two replicas on one PostgreSQL database, and
+//! refused addresses.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
@@ -186,7 +188,12 @@ impl Drop for Server {
 
 /// An automation client with `clavis:admin`, made by the CLI; returns its id and secret.
 fn admin_client(dir: &Path) -> (String, String) {
-    let out = clavis(dir, &[])
+    admin_client_on(dir, &[])
+}
+
+/// The same, with more settings for the CLI (another database).
+fn admin_client_on(dir: &Path, envs: &[(&str, String)]) -> (String, String) {
+    let out = clavis(dir, envs)
         .args([
             "clients",
             "create",
@@ -276,6 +283,13 @@ impl Api {
     }
 }
 
+/// The admin API's OpenAPI document, whose `webhooks` describe the deliveries.
+async fn openapi(api: &Api) -> Value {
+    let (status, doc) = api.call(reqwest::Method::GET, "/openapi.json", None).await;
+    assert_eq!(status, 200);
+    doc
+}
+
 fn types(got: &[Value]) -> Vec<String> {
     got.iter()
         .map(|v| v["type"].as_str().unwrap_or("(unverified)").to_string())
@@ -291,7 +305,9 @@ async fn every_event_type_of_the_admin_api_arrives_once_and_verified() {
     let api = Api::new(&_server.base, &admin).await;
     let (hook, secret) = api.endpoint(&receiver.url(), &[]).await;
     assert!(secret.starts_with("whsec_"), "{secret}");
-    receiver.control(json!({ "secrets": [secret] })).await;
+    receiver
+        .control(json!({ "secrets": [secret], "openapi": openapi(&api).await }))
+        .await;
 
     let made = api.post("/clients", json!({ "client_name": "Billing worker", "type": "client_credentials", "scope": "reports:read" })).await;
     let id = made["client_id"].as_str().unwrap();
@@ -361,6 +377,8 @@ async fn every_event_type_of_the_admin_api_arrives_once_and_verified() {
     for d in &got {
         assert_eq!(d["verified_by"], json!([0]), "{d}");
         assert_eq!(d["signatures"], 1);
+        // What the OpenAPI document says of this type, checked by a JSON Schema validator.
+        assert_eq!(d["schema_errors"], json!([]), "{d:#}");
     }
     let ids: std::collections::HashSet<&str> =
         got.iter().map(|d| d["id"].as_str().unwrap()).collect();
@@ -602,4 +620,250 @@ async fn link_local_metadata_and_private_addresses_are_refused_with_a_clear_erro
     }
     let (_, list) = api.call(reqwest::Method::GET, "/webhooks", None).await;
     assert_eq!(list["webhooks"], json!([]), "a refused endpoint was stored");
+}
+
+/// The deliveries of endpoint `hook`, newest first, as the admin API gives them.
+async fn deliveries(api: &Api, hook: &str) -> Vec<Value> {
+    let (status, list) = api
+        .call(
+            reqwest::Method::GET,
+            &format!("/webhooks/{hook}/deliveries"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    list["deliveries"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_receiver_that_is_down_gets_the_event_after_it_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = admin_client(dir.path());
+    let hook_port = free_port();
+    // A second between attempts, twenty times: the receiver comes back long before the last.
+    let schedule = vec!["1"; 20].join(",");
+    let server = Server::start(
+        dir.path(),
+        free_port(),
+        &[("CLAVIS_WEBHOOK_RETRY_SCHEDULE", schedule)],
+    );
+    let api = Api::new(&server.base, &admin).await;
+    let (hook, secret) = api
+        .endpoint(
+            &format!("http://127.0.0.1:{hook_port}/hook"),
+            &["webhook.test"],
+        )
+        .await;
+    api.post(&format!("/webhooks/{hook}/test"), json!({})).await;
+
+    // Nobody listens: attempts fail to connect, and the delivery waits for the next one.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let failed = loop {
+        let d = deliveries(&api, &hook).await;
+        let attempts = d[0]["attempts"].as_array().unwrap().clone();
+        if attempts.len() >= 2 {
+            assert_eq!(d[0]["state"], "pending", "{d:#?}");
+            break attempts;
+        }
+        assert!(Instant::now() < deadline, "no failed attempts: {d:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for a in &failed {
+        assert!(a["status"].is_null(), "{a}");
+        assert!(
+            a["error"].as_str().unwrap().contains("connect"),
+            "an attempt says why it failed: {a}"
+        );
+    }
+
+    // The receiver comes up on that address: the event arrives, once, verified.
+    let receiver = ReceiverOn::start(hook_port);
+    receiver.0.control(json!({ "secrets": [secret] })).await;
+    let got = receiver
+        .0
+        .until("the event once the receiver is back", |g| !g.is_empty())
+        .await;
+    assert_eq!(types(&got), ["webhook.test"]);
+    assert_eq!(got[0]["verified_by"], json!([0]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let d = deliveries(&api, &hook).await;
+        if d[0]["state"] == "delivered" {
+            let attempts = d[0]["attempts"].as_array().unwrap();
+            assert_eq!(attempts.last().unwrap()["status"], 204, "{d:#?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not marked delivered: {d:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        receiver.0.received().await.len(),
+        1,
+        "a delivered event is not sent again"
+    );
+}
+
+/// The `secret.expiring` and `secret.expired` events that arrived for client `id`:
+/// `(type, notice_seconds)`.
+fn notices(got: &[Value], id: &str) -> Vec<(String, Option<i64>)> {
+    got.iter()
+        .filter(|d| d["payload"]["data"]["client"]["id"] == id)
+        .map(|d| {
+            (
+                d["type"].as_str().unwrap().to_string(),
+                d["payload"]["data"]["notice_seconds"].as_i64(),
+            )
+        })
+        .collect()
+}
+
+/// A 3-minute lifetime with notices at 2 and 1 minutes: each notice arrives once, then
+/// `secret.expired`, although the server is down when the first is due (it is sent when the
+/// server is back, since the secret has not expired yet).
+#[tokio::test]
+async fn expiry_notices_arrive_once_each_then_the_expiry_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = admin_client(dir.path());
+    let receiver = Receiver::start();
+    let port = free_port();
+    let policy = [
+        ("CLAVIS_SECRET_MAX_LIFETIME", "180".to_string()),
+        ("CLAVIS_SECRET_EXPIRY_NOTICE", "120,60".to_string()),
+    ];
+    let server = Server::start(dir.path(), port, &policy);
+    let api = Api::new(&server.base, &admin).await;
+    let (_, secret) = api
+        .endpoint(&receiver.url(), &["secret.expiring", "secret.expired"])
+        .await;
+    receiver
+        .control(json!({ "secrets": [secret], "openapi": openapi(&api).await }))
+        .await;
+    let made = Instant::now();
+    let client = api
+        .post(
+            "/clients",
+            json!({ "client_name": "Short-lived worker", "type": "client_credentials", "scope": "reports:read" }),
+        )
+        .await;
+    let id = client["client_id"].as_str().unwrap().to_string();
+    assert!(client["secret_expires_at"].is_string(), "{client}");
+
+    // Down from 50 s to 70 s after the secret was made, across its first notice (at 60 s).
+    tokio::time::sleep(Duration::from_secs(50).saturating_sub(made.elapsed())).await;
+    assert!(
+        notices(&receiver.received().await, &id).is_empty(),
+        "no notice before the first threshold"
+    );
+    server.kill();
+    tokio::time::sleep(Duration::from_secs(70).saturating_sub(made.elapsed())).await;
+    let _server = Server::start(dir.path(), port, &policy);
+
+    let got = receiver
+        .within(40, "the 2-minute notice, after the restart", |g| {
+            !notices(g, &id).is_empty()
+        })
+        .await;
+    assert_eq!(notices(&got, &id), [("secret.expiring".into(), Some(120))]);
+    receiver
+        .within(150, "the 1-minute notice and the expiry", |g| {
+            notices(g, &id).len() >= 3
+        })
+        .await;
+    assert!(
+        made.elapsed() >= Duration::from_secs(180),
+        "secret.expired came before the secret expired"
+    );
+    // One notice interval more: nothing is sent twice.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let got = receiver.received().await;
+    assert_eq!(
+        notices(&got, &id),
+        [
+            ("secret.expiring".into(), Some(120)),
+            ("secret.expiring".into(), Some(60)),
+            ("secret.expired".into(), None),
+        ]
+    );
+    for d in &got {
+        assert_eq!(d["verified_by"], json!([0]), "{d:#}");
+        assert_eq!(d["schema_errors"], json!([]), "{d:#}");
+    }
+}
+
+/// A fresh database on the PostgreSQL server that `CLAVIS_TEST_POSTGRES_URL` names, or `None`
+/// (with a note) when there is none; with `CLAVIS_TEST_REQUIRE_POSTGRES=1` a missing one fails.
+async fn postgres_database() -> Option<String> {
+    let Ok(base) = std::env::var("CLAVIS_TEST_POSTGRES_URL") else {
+        assert_ne!(
+            std::env::var("CLAVIS_TEST_REQUIRE_POSTGRES").as_deref(),
+            Ok("1"),
+            "CLAVIS_TEST_REQUIRE_POSTGRES=1 but CLAVIS_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("note: skipped, CLAVIS_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let admin = app::infra::db::Db::connect(&base).await.unwrap();
+    let name = format!("clavis_hooks_{}", free_port());
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&admin.pool)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin.pool)
+        .await
+        .unwrap();
+    admin.pool.close().await;
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
+/// Two replicas on one PostgreSQL database share the outbox: 200 events, written through both,
+/// to two endpoints, and each arrives exactly once.
+#[tokio::test]
+async fn two_replicas_on_postgresql_deliver_each_of_200_events_once() {
+    let Some(pg) = postgres_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = [("CLAVIS_DATABASE_URL", pg)];
+    let out = clavis(dir.path(), &db).arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let admin = admin_client_on(dir.path(), &db);
+    let receiver = Receiver::start();
+    // One after the other: the first makes the key-encryption key file that both use.
+    let one = Server::start(dir.path(), free_port(), &db);
+    let two = Server::start(dir.path(), free_port(), &db);
+    let apis = [
+        Api::new(&one.base, &admin).await,
+        Api::new(&two.base, &admin).await,
+    ];
+    let mut secrets = Vec::new();
+    let mut hooks = Vec::new();
+    for api in &apis {
+        let (hook, secret) = api.endpoint(&receiver.url(), &["webhook.test"]).await;
+        hooks.push(hook);
+        secrets.push(secret);
+    }
+    receiver.control(json!({ "secrets": secrets })).await;
+    for i in 0..200 {
+        let api = &apis[i % 2];
+        let hook = &hooks[(i / 2) % 2];
+        api.post(&format!("/webhooks/{hook}/test"), json!({})).await;
+    }
+    receiver
+        .within(120, "200 deliveries", |g| g.len() >= 200)
+        .await;
+    // Long enough for a second replica's duplicate attempt to arrive, were there one.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = receiver.received().await;
+    let ids: std::collections::HashSet<&str> =
+        got.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 200, "200 distinct events");
+    assert_eq!(got.len(), 200, "each delivered once");
+    assert!(got.iter().all(|d| d["verified_by"].as_array().unwrap().len() == 1 && d["status"] == 204));
+    for hook in &hooks {
+        let d = deliveries(&apis[0], hook).await;
+        assert!(d.iter().all(|d| d["state"] == "delivered"), "{d:#?}");
+    }
 }

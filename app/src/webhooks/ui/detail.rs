@@ -38,6 +38,11 @@ where
     })
 }
 
+const SAVED: &str = "Saved.";
+const TEST_SENT: &str = "A test event is on its way; it appears in the deliveries below.";
+const PREVIOUS_ENDED: &str = "Only the current signing secret signs from now on.";
+const REDELIVERED: &str = "The delivery is queued again, from the start of the retry schedule.";
+
 /// Whether the last answer of an action worked.
 fn ok<T, E>(value: impl With<Value = Option<Result<T, E>>>) -> bool {
     value.with(|v| matches!(v, Some(Ok(_))))
@@ -93,20 +98,22 @@ fn WebhookDetail(
             leptos_router::hooks::use_navigate()("/webhooks?done=deleted", Default::default());
         }
     });
+    // What the last action that worked did (with JavaScript): each answer replaces the line,
+    // so an earlier action's message never stays over a later one's.
+    let said = RwSignal::new(None::<&'static str>);
+    Effect::new(move |_| ok(a.update.value()).then(|| said.set(Some(SAVED))));
+    Effect::new(move |_| ok(a.test.value()).then(|| said.set(Some(TEST_SENT))));
+    Effect::new(move |_| ok(a.end_previous.value()).then(|| said.set(Some(PREVIOUS_ENDED))));
+    Effect::new(move |_| ok(deliveries.redeliver.value()).then(|| said.set(Some(REDELIVERED))));
+    // Without JavaScript the redirect after the form says it.
     let status = move || {
-        let done = query.read().get("done");
-        let said = |what: &str| done.as_deref() == Some(what);
-        if ok(a.update.value()) || said("saved") {
-            Some("Saved.")
-        } else if ok(a.test.value()) || said("test") {
-            Some("A test event is on its way; it appears in the deliveries below.")
-        } else if ok(a.end_previous.value()) || said("previous-ended") {
-            Some("Only the current signing secret signs from now on.")
-        } else if said("redelivered") {
-            Some("The delivery is queued again, from the start of the retry schedule.")
-        } else {
-            None
-        }
+        said.get().or_else(|| match query.read().get("done").as_deref() {
+            Some("saved") => Some(SAVED),
+            Some("test") => Some(TEST_SENT),
+            Some("previous-ended") => Some(PREVIOUS_ENDED),
+            Some("redelivered") => Some(REDELIVERED),
+            _ => None,
+        })
     };
     let is_admin = move || auth.is_admin();
     view! {
