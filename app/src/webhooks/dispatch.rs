@@ -29,6 +29,9 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a lease on an endpoint lasts; renewed before each attempt, which ends within
 /// `TIMEOUT`. A replica that dies holding one delays that endpoint by at most this much.
 const LEASE_MS: i64 = 15_000;
+/// A lease is renewed once it is this old, so at least 13 s of it are left when an attempt
+/// (at most `TIMEOUT`) starts.
+const RENEW_AFTER_MS: i64 = 2_000;
 /// At most this much of a response is read (and none of it is kept).
 const BODY_LIMIT: usize = 4096;
 /// Endpoints served at the same time by one replica.
@@ -288,14 +291,15 @@ impl Dispatcher {
             .write_locking(|conn| {
                 let owner = owner.clone();
                 async move {
+                    // Endpoint by endpoint (there are few), each by its head through the
+                    // pending index: a backlog of any size costs one lookup per endpoint.
                     let rows = sqlx::query(
                         "UPDATE webhook_endpoints SET lease_owner = $1, lease_until = $2 \
                          WHERE enabled = 1 AND (lease_until IS NULL OR lease_until < $3) AND id IN ( \
-                           SELECT d.endpoint_pk FROM webhook_deliveries d JOIN webhook_endpoints f ON f.id = d.endpoint_pk \
-                           WHERE d.state = 'pending' AND d.next_at <= $3 \
-                           AND f.enabled = 1 AND (f.lease_until IS NULL OR f.lease_until < $3) \
-                           AND d.id = (SELECT MIN(h.id) FROM webhook_deliveries h \
-                                       WHERE h.endpoint_pk = d.endpoint_pk AND h.state = 'pending') \
+                           SELECT f.id FROM webhook_endpoints f \
+                           JOIN webhook_deliveries d ON d.id = (SELECT h.id FROM webhook_deliveries h \
+                             WHERE h.endpoint_pk = f.id AND h.state = 'pending' ORDER BY h.id LIMIT 1) \
+                           WHERE f.enabled = 1 AND (f.lease_until IS NULL OR f.lease_until < $3) AND d.next_at <= $3 \
                            ORDER BY d.next_at LIMIT $4) \
                          RETURNING id",
                     )
@@ -345,30 +349,37 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Renews the lease and reads the head; `None` when the lease is lost or nothing is due.
+    /// Reads the head while this replica holds the lease, renewing the lease once it is
+    /// `RENEW_AFTER_MS` old (not at every delivery: a write less per delivery); `None` when the
+    /// lease is lost or nothing is due. The lease left is then always longer than an attempt.
     async fn head(&self, id: i64, now: i64) -> SvcResult<Option<Head>> {
-        let renewed = sqlx::query(
-            "UPDATE webhook_endpoints SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 AND enabled = 1",
-        )
-        .bind(now + LEASE_MS)
-        .bind(id)
-        .bind(self.owner.clone())
-        .execute(&self.db.pool)
-        .await?;
-        if renewed.rows_affected() == 0 {
-            return Ok(None);
-        }
         let row = sqlx::query(
             "SELECT d.id, d.attempts, d.next_at, e.url, e.public_id, e.secret_sealed, e.previous_secret_sealed, \
-             e.previous_secret_until, ev.public_id AS event_id, ev.payload \
+             e.previous_secret_until, e.lease_until, ev.public_id AS event_id, ev.payload \
              FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_pk \
              JOIN webhook_events ev ON ev.id = d.event_pk \
-             WHERE d.endpoint_pk = $1 AND d.state = 'pending' ORDER BY d.id LIMIT 1",
+             WHERE d.endpoint_pk = $1 AND d.state = 'pending' AND e.enabled = 1 AND e.lease_owner = $2 \
+             ORDER BY d.id LIMIT 1",
         )
         .bind(id)
+        .bind(self.owner.clone())
         .fetch_optional(&self.db.pool)
         .await?;
         let Some(r) = row else { return Ok(None) };
+        let lease_until: Option<i64> = r.try_get("lease_until")?;
+        if lease_until.is_none_or(|until| until - now < LEASE_MS - RENEW_AFTER_MS) {
+            let renewed = sqlx::query(
+                "UPDATE webhook_endpoints SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 AND enabled = 1",
+            )
+            .bind(now + LEASE_MS)
+            .bind(id)
+            .bind(self.owner.clone())
+            .execute(&self.db.pool)
+            .await?;
+            if renewed.rows_affected() == 0 {
+                return Ok(None);
+            }
+        }
         let head = Head {
             delivery: r.try_get("id")?,
             attempts: r.try_get("attempts")?,
