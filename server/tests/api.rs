@@ -704,11 +704,17 @@ async fn the_openapi_document_describes_every_operation() {
         .iter()
         .map(|t| t.as_str())
         .collect();
-    assert_eq!(hooks.keys().map(String::as_str).collect::<Vec<_>>().len(), names.len());
+    assert_eq!(
+        hooks.keys().map(String::as_str).collect::<Vec<_>>().len(),
+        names.len()
+    );
     for name in names {
         let post = &hooks[name]["post"];
         let body = &post["requestBody"]["content"]["application/json"];
-        assert_eq!(body["schema"]["$ref"], "#/components/schemas/WebhookEvent", "{name}");
+        assert_eq!(
+            body["schema"]["$ref"], "#/components/schemas/WebhookEvent",
+            "{name}"
+        );
         assert_eq!(body["example"]["type"], name);
         let headers: Vec<&str> = post["parameters"]
             .as_array()
@@ -716,9 +722,15 @@ async fn the_openapi_document_describes_every_operation() {
             .iter()
             .map(|p| p["name"].as_str().unwrap())
             .collect();
-        assert_eq!(headers, ["webhook-id", "webhook-timestamp", "webhook-signature"]);
+        assert_eq!(
+            headers,
+            ["webhook-id", "webhook-timestamp", "webhook-signature"]
+        );
         let text = body["example"].to_string();
-        assert!(!text.contains("clavis_cs_") && !text.contains("whsec_"), "{text}");
+        assert!(
+            !text.contains("clavis_cs_") && !text.contains("whsec_"),
+            "{text}"
+        );
     }
     let types = &doc["components"]["schemas"]["WebhookEvent"]["properties"]["type"]["enum"];
     assert_eq!(types.as_array().unwrap().len(), hooks.len(), "{types}");

@@ -828,7 +828,11 @@ async fn two_replicas_on_postgresql_deliver_each_of_200_events_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = [("CLAVIS_DATABASE_URL", pg)];
     let out = clavis(dir.path(), &db).arg("migrate").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let admin = admin_client_on(dir.path(), &db);
     let receiver = Receiver::start();
     // One after the other: the first makes the key-encryption key file that both use.
@@ -861,7 +865,9 @@ async fn two_replicas_on_postgresql_deliver_each_of_200_events_once() {
         got.iter().map(|d| d["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 200, "200 distinct events");
     assert_eq!(got.len(), 200, "each delivered once");
-    assert!(got.iter().all(|d| d["verified_by"].as_array().unwrap().len() == 1 && d["status"] == 204));
+    assert!(got
+        .iter()
+        .all(|d| d["verified_by"].as_array().unwrap().len() == 1 && d["status"] == 204));
     for hook in &hooks {
         let d = deliveries(&apis[0], hook).await;
         assert!(d.iter().all(|d| d["state"] == "delivered"), "{d:#?}");

@@ -7,7 +7,8 @@
 //!   deliveries' reads and redelivery.
 //! - `outbox` (server): `emit`, which writes an event and its deliveries in the transaction of
 //!   the change it describes, and the expiry notices.
-//! - `dispatch` (server): the background task that delivers, retries and prunes.
+//! - `dispatch` (server): the background task that delivers, retries and prunes; `send`
+//!   (server): one attempt over HTTP.
 //! - `sign` (server): the Standard Webhooks signature; `target` (server): where a delivery
 //!   may go (https, no link-local or metadata addresses, private ones only when allowed).
 //! - `api`: the console's server functions; `ui`: the Webhooks pages.
@@ -17,6 +18,8 @@ pub mod api;
 pub mod dispatch;
 #[cfg(feature = "ssr")]
 pub mod outbox;
+#[cfg(feature = "ssr")]
+pub mod send;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

@@ -107,13 +107,14 @@ fn WebhookDetail(
     Effect::new(move |_| ok(deliveries.redeliver.value()).then(|| said.set(Some(REDELIVERED))));
     // Without JavaScript the redirect after the form says it.
     let status = move || {
-        said.get().or_else(|| match query.read().get("done").as_deref() {
-            Some("saved") => Some(SAVED),
-            Some("test") => Some(TEST_SENT),
-            Some("previous-ended") => Some(PREVIOUS_ENDED),
-            Some("redelivered") => Some(REDELIVERED),
-            _ => None,
-        })
+        said.get()
+            .or_else(|| match query.read().get("done").as_deref() {
+                Some("saved") => Some(SAVED),
+                Some("test") => Some(TEST_SENT),
+                Some("previous-ended") => Some(PREVIOUS_ENDED),
+                Some("redelivered") => Some(REDELIVERED),
+                _ => None,
+            })
     };
     let is_admin = move || auth.is_admin();
     view! {
